@@ -1,0 +1,2 @@
+"""Source connectors, one module per vendor, found by kind through :data:`ORDER_SOURCES` and
+:data:`TRACKING_PROVIDERS`."""
