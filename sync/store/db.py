@@ -1,0 +1,185 @@
+"""The database connection: pragmas, migrations, and the one way to write.
+
+Every writing transaction starts with ``BEGIN IMMEDIATE`` (a deferred transaction that later writes
+fails with "database is locked" whatever the timeout) and takes the next ``change_seq``. Reads run
+in autocommit mode so nobody sits idle inside a read transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from sync.errors import StoreError
+from sync.store.migrations import MIGRATIONS
+
+BUSY_TIMEOUT_MS = 10_000
+
+Params = Sequence[Any] | dict[str, Any]
+
+
+def to_db(instant: datetime | None) -> str | None:
+    """An instant as stored: fixed-width UTC text, so string order is time order."""
+    if instant is None:
+        return None
+    if instant.tzinfo is None:
+        raise ValueError("zone-less datetimes are never stored")
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_db(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def from_db_required(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+class Transaction:
+    """A writing transaction in progress; ``seq`` is its change stamp."""
+
+    def __init__(self, conn: aiosqlite.Connection, seq: int) -> None:
+        self.conn = conn
+        self.seq = seq
+
+    async def execute(self, sql: str, params: Params = ()) -> aiosqlite.Cursor:
+        return await self.conn.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self.conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self.conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self.conn.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        return list(rows)
+
+
+class Database:
+    """One aiosqlite connection with orderwatch's pragmas and a lock around its use.
+
+    ``durable=True`` (the console's agent actions) sets ``synchronous=FULL``: an agent's note cannot
+    be fetched again. The daemon's mirror uses ``NORMAL``.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, *, durable: bool = False) -> Database:
+        path = Path(path)
+        if str(path) != ":memory:" and not path.parent.is_dir():
+            raise StoreError(f"{path}: the folder {path.parent} does not exist")
+        try:
+            conn = await aiosqlite.connect(str(path), isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        db = cls(conn, path)
+        try:
+            await db._configure(durable)
+            await db._migrate()
+        except sqlite3.Error as exc:
+            await conn.close()
+            raise StoreError(f"{path}: {exc}") from exc
+        return db
+
+    async def _configure(self, durable: bool) -> None:
+        await self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode_row = await (await self.conn.execute("PRAGMA journal_mode = WAL")).fetchone()
+        if mode_row is None or str(mode_row[0]).lower() not in {"wal", "memory"}:
+            raise StoreError(f"{self.path}: the database cannot use WAL mode")
+        await self.conn.execute("PRAGMA foreign_keys = ON")
+        await self.conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+
+    async def _migrate(self) -> None:
+        row = await (await self.conn.execute("PRAGMA user_version")).fetchone()
+        current = int(row[0]) if row else 0
+        latest = MIGRATIONS[-1][0]
+        if current > latest:
+            raise StoreError(
+                f"{self.path}: schema version {current} is newer than this orderwatch ({latest})"
+            )
+        for number, sql in MIGRATIONS:
+            if number <= current:
+                continue
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                # executescript would commit; run statement by statement inside our transaction.
+                for statement in _split_sql(sql):
+                    await self.conn.execute(statement)
+                await self.conn.execute(f"PRAGMA user_version = {number}")
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Transaction]:
+        """A ``BEGIN IMMEDIATE`` transaction stamped with the next change_seq."""
+        async with self._lock:
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"{self.path}: cannot start a write: {exc}") from exc
+            try:
+                cursor = await self.conn.execute(
+                    "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
+                )
+                row = await cursor.fetchone()
+                await cursor.close()
+                assert row is not None
+                yield Transaction(self.conn, int(row[0]))
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._lock, self.conn.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        return list(rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._lock, self.conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return row
+
+    async def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration script (triggers keep their inner semicolons)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        stripped = line.strip()
+        if not buffer and (not stripped or stripped.startswith("--")):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

@@ -1,0 +1,220 @@
+"""Numbered schema migrations, applied at start-up in one transaction each.
+
+Never edit a migration that has shipped: add the next number. ``PRAGMA user_version`` records the
+last one applied.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        -- One counter for every mutable row: each writing transaction takes the next value and
+        -- stamps it on the rows it touches, so a reader asks "what moved since N?" with one
+        -- indexed query.
+        CREATE TABLE change_counter (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            value INTEGER NOT NULL
+        );
+        INSERT INTO change_counter (id, value) VALUES (1, 0);
+
+        CREATE TABLE daemon_state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE orders (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            number TEXT NOT NULL,
+            channel TEXT NOT NULL DEFAULT '',
+            payment_status TEXT NOT NULL,
+            payment_raw TEXT NOT NULL DEFAULT '',
+            fulfillment_status TEXT NOT NULL,
+            fulfillment_raw TEXT NOT NULL DEFAULT '',
+            lifecycle TEXT NOT NULL,
+            lifecycle_raw TEXT NOT NULL DEFAULT '',
+            currency TEXT NOT NULL DEFAULT '',
+            total TEXT NOT NULL DEFAULT '0',
+            customer_name TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            email TEXT NOT NULL DEFAULT '',
+            address TEXT NOT NULL DEFAULT '',
+            city TEXT NOT NULL DEFAULT '',
+            province TEXT NOT NULL DEFAULT '',
+            country TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            paid_at TEXT,
+            closed_at TEXT,
+            cancelled_at TEXT,
+            promised_at TEXT,
+            raw TEXT NOT NULL DEFAULT '{}',
+            raw_hash TEXT NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 1,
+            change_seq INTEGER NOT NULL,
+            UNIQUE (source, external_id)
+        );
+        CREATE INDEX orders_queue ON orders (lifecycle, created_at DESC, id DESC);
+        CREATE INDEX orders_created ON orders (created_at DESC, id DESC);
+        CREATE INDEX orders_change_seq ON orders (change_seq);
+        CREATE INDEX orders_number ON orders (number);
+
+        CREATE TABLE line_items (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+            external_id TEXT NOT NULL,
+            sku TEXT NOT NULL DEFAULT '',
+            title TEXT NOT NULL,
+            quantity INTEGER NOT NULL,
+            price TEXT NOT NULL DEFAULT '0',
+            UNIQUE (order_id, external_id)
+        );
+
+        CREATE TABLE shipments (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            carrier TEXT NOT NULL DEFAULT '',
+            carrier_raw TEXT NOT NULL DEFAULT '',
+            tracking_number TEXT NOT NULL,
+            tracking_url TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'pending',
+            status_raw TEXT NOT NULL DEFAULT '',
+            substatus_raw TEXT NOT NULL DEFAULT '',
+            shipped_at TEXT,
+            last_checkpoint_at TEXT,
+            delivered_at TEXT,
+            tracked_by TEXT NOT NULL DEFAULT '',
+            registered_at TEXT,
+            polled_at TEXT,
+            raw TEXT NOT NULL DEFAULT '{}',
+            version INTEGER NOT NULL DEFAULT 1,
+            change_seq INTEGER NOT NULL,
+            UNIQUE (source, external_id)
+        );
+        CREATE INDEX shipments_order ON shipments (order_id);
+        CREATE INDEX shipments_tracking ON shipments (tracking_number);
+        CREATE INDEX shipments_polling ON shipments (status, polled_at);
+
+        CREATE TABLE checkpoints (
+            id INTEGER PRIMARY KEY,
+            shipment_id INTEGER NOT NULL REFERENCES shipments (id) ON DELETE CASCADE,
+            at TEXT,
+            at_raw TEXT NOT NULL,
+            zoneless INTEGER NOT NULL DEFAULT 0,
+            description TEXT NOT NULL,
+            location TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'unknown',
+            status_raw TEXT NOT NULL DEFAULT '',
+            dedup_key TEXT NOT NULL,
+            UNIQUE (shipment_id, dedup_key)
+        );
+
+        -- The append-only timeline and audit log. Triggers refuse edits and deletions.
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            order_id INTEGER,
+            subject_kind TEXT NOT NULL,
+            subject_id INTEGER,
+            kind TEXT NOT NULL,
+            field TEXT NOT NULL DEFAULT '',
+            from_value TEXT NOT NULL DEFAULT '',
+            to_value TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX events_order ON events (order_id, at);
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
+
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            cursor TEXT NOT NULL DEFAULT '',
+            last_attempt_at TEXT,
+            last_success_at TEXT,
+            last_error TEXT NOT NULL DEFAULT '',
+            last_error_at TEXT,
+            rows_synced INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TABLE escalations (
+            id INTEGER PRIMARY KEY,
+            timer_id INTEGER NOT NULL,
+            rule_id TEXT NOT NULL,
+            subject_kind TEXT NOT NULL,
+            subject_id INTEGER NOT NULL,
+            order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+            severity TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            state TEXT NOT NULL,
+            level INTEGER NOT NULL DEFAULT 1,
+            rules_version TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            deadline_at TEXT NOT NULL,
+            acked_at TEXT,
+            acked_by TEXT NOT NULL DEFAULT '',
+            assignee TEXT NOT NULL DEFAULT '',
+            snoozed_until TEXT,
+            resolved_at TEXT,
+            resolved_by TEXT NOT NULL DEFAULT '',
+            resolution TEXT NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 1,
+            change_seq INTEGER NOT NULL
+        );
+        CREATE INDEX escalations_open ON escalations (state, deadline_at);
+        CREATE INDEX escalations_order ON escalations (order_id);
+        CREATE INDEX escalations_change_seq ON escalations (change_seq);
+
+        CREATE TABLE timers (
+            id INTEGER PRIMARY KEY,
+            rule_id TEXT NOT NULL,
+            subject_kind TEXT NOT NULL,
+            subject_id INTEGER NOT NULL,
+            order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+            started_at TEXT NOT NULL,
+            deadline_at TEXT NOT NULL,
+            warn_at TEXT,
+            next_at TEXT,
+            state TEXT NOT NULL,
+            rules_version TEXT NOT NULL,
+            escalation_id INTEGER REFERENCES escalations (id),
+            change_seq INTEGER NOT NULL,
+            UNIQUE (rule_id, subject_kind, subject_id)
+        );
+        CREATE INDEX timers_next ON timers (next_at) WHERE next_at IS NOT NULL;
+        CREATE INDEX timers_order ON timers (order_id);
+
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            escalation_id INTEGER REFERENCES escalations (id),
+            channel TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+
+        -- Look-up by order number, customer name, phone (whole or last four), email and
+        -- tracking number. Chinese text is indexed one character a token (see search.py).
+        CREATE VIRTUAL TABLE order_search USING fts5 (
+            number, name, phone, email, tracking,
+            tokenize = "unicode61 remove_diacritics 2"
+        );
+        """,
+    ),
+)

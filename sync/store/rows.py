@@ -1,0 +1,176 @@
+"""Turning ``sqlite3.Row`` results into the typed rows of :mod:`sync.domain`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from sync.domain import (
+    CheckpointRow,
+    EscalationRow,
+    EventRow,
+    OrderRow,
+    ShipmentRow,
+    SourceRow,
+    TimerRow,
+)
+from sync.store.db import from_db, from_db_required
+
+ORDER_COLUMNS = (
+    "id, source, external_id, number, channel, payment_status, fulfillment_status, lifecycle, "
+    "total, currency, customer_name, phone, email, address, city, province, country, tags, "
+    "created_at, updated_at, paid_at, promised_at, version, change_seq, payment_raw, "
+    "fulfillment_raw, lifecycle_raw"
+)
+
+
+def order_row(row: sqlite3.Row) -> OrderRow:
+    return OrderRow(
+        id=row["id"],
+        source=row["source"],
+        external_id=row["external_id"],
+        number=row["number"],
+        channel=row["channel"],
+        payment_status=row["payment_status"],
+        fulfillment_status=row["fulfillment_status"],
+        lifecycle=row["lifecycle"],
+        total=row["total"],
+        currency=row["currency"],
+        customer_name=row["customer_name"],
+        phone=row["phone"],
+        email=row["email"],
+        address=row["address"],
+        city=row["city"],
+        province=row["province"],
+        country=row["country"],
+        tags=tuple(json.loads(row["tags"])),
+        created_at=from_db_required(row["created_at"]),
+        updated_at=from_db_required(row["updated_at"]),
+        paid_at=from_db(row["paid_at"]),
+        promised_at=from_db(row["promised_at"]),
+        version=row["version"],
+        change_seq=row["change_seq"],
+        payment_raw=row["payment_raw"],
+        fulfillment_raw=row["fulfillment_raw"],
+        lifecycle_raw=row["lifecycle_raw"],
+    )
+
+
+SHIPMENT_COLUMNS = (
+    "id, order_id, external_id, carrier, carrier_raw, tracking_number, tracking_url, status, "
+    "status_raw, substatus_raw, shipped_at, last_checkpoint_at, delivered_at, tracked_by, "
+    "version, change_seq"
+)
+
+
+def shipment_row(row: sqlite3.Row) -> ShipmentRow:
+    return ShipmentRow(
+        id=row["id"],
+        order_id=row["order_id"],
+        external_id=row["external_id"],
+        carrier=row["carrier"],
+        carrier_raw=row["carrier_raw"],
+        tracking_number=row["tracking_number"],
+        tracking_url=row["tracking_url"],
+        status=row["status"],
+        status_raw=row["status_raw"],
+        substatus_raw=row["substatus_raw"],
+        shipped_at=from_db(row["shipped_at"]),
+        last_checkpoint_at=from_db(row["last_checkpoint_at"]),
+        delivered_at=from_db(row["delivered_at"]),
+        tracked_by=row["tracked_by"],
+        version=row["version"],
+        change_seq=row["change_seq"],
+    )
+
+
+def checkpoint_row(row: sqlite3.Row) -> CheckpointRow:
+    return CheckpointRow(
+        id=row["id"],
+        shipment_id=row["shipment_id"],
+        at=from_db(row["at"]),
+        at_raw=row["at_raw"],
+        zoneless=bool(row["zoneless"]),
+        description=row["description"],
+        location=row["location"],
+        status=row["status"],
+        status_raw=row["status_raw"],
+    )
+
+
+def event_row(row: sqlite3.Row) -> EventRow:
+    return EventRow(
+        id=row["id"],
+        at=from_db_required(row["at"]),
+        actor=row["actor"],
+        order_id=row["order_id"],
+        subject_kind=row["subject_kind"],
+        subject_id=row["subject_id"],
+        kind=row["kind"],
+        field=row["field"],
+        from_value=row["from_value"],
+        to_value=row["to_value"],
+        detail=row["detail"],
+    )
+
+
+ESCALATION_COLUMNS = (
+    "e.id, e.rule_id, e.subject_kind, e.subject_id, e.order_id, o.number AS order_number, "
+    "e.severity, e.summary, e.state, e.level, e.opened_at, e.deadline_at, e.acked_at, e.acked_by, "
+    "e.assignee, e.snoozed_until, e.resolved_at, e.resolution, e.version, e.change_seq"
+)
+
+
+def escalation_row(row: sqlite3.Row) -> EscalationRow:
+    return EscalationRow(
+        id=row["id"],
+        rule_id=row["rule_id"],
+        subject_kind=row["subject_kind"],
+        subject_id=row["subject_id"],
+        order_id=row["order_id"],
+        order_number=row["order_number"],
+        severity=row["severity"],
+        summary=row["summary"],
+        state=row["state"],
+        level=row["level"],
+        opened_at=from_db_required(row["opened_at"]),
+        deadline_at=from_db_required(row["deadline_at"]),
+        acked_at=from_db(row["acked_at"]),
+        acked_by=row["acked_by"],
+        assignee=row["assignee"],
+        snoozed_until=from_db(row["snoozed_until"]),
+        resolved_at=from_db(row["resolved_at"]),
+        resolution=row["resolution"],
+        version=row["version"],
+        change_seq=row["change_seq"],
+    )
+
+
+def source_row(row: sqlite3.Row) -> SourceRow:
+    return SourceRow(
+        name=row["name"],
+        kind=row["kind"],
+        cursor=row["cursor"],
+        last_attempt_at=from_db(row["last_attempt_at"]),
+        last_success_at=from_db(row["last_success_at"]),
+        last_error=row["last_error"],
+        last_error_at=from_db(row["last_error_at"]),
+        rows_synced=row["rows_synced"],
+    )
+
+
+def timer_row(row: sqlite3.Row) -> TimerRow:
+    return TimerRow(
+        id=row["id"],
+        rule_id=row["rule_id"],
+        subject_kind=row["subject_kind"],
+        subject_id=row["subject_id"],
+        order_id=row["order_id"],
+        started_at=from_db_required(row["started_at"]),
+        deadline_at=from_db_required(row["deadline_at"]),
+        warn_at=from_db(row["warn_at"]),
+        next_at=from_db(row["next_at"]),
+        state=row["state"],
+        rules_version=row["rules_version"],
+        escalation_id=row["escalation_id"],
+    )

@@ -1,0 +1,70 @@
+"""Source health, the daemon's small key-value state, and change tracking for readers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sync.domain import SourceRow
+from sync.store.base import StoreBase
+from sync.store.db import to_db
+from sync.store.rows import source_row
+
+
+class StateStore(StoreBase):
+    async def sources(self) -> list[SourceRow]:
+        rows = await self.db.fetchall("SELECT * FROM sources ORDER BY name")
+        return [source_row(row) for row in rows]
+
+    async def source(self, name: str) -> SourceRow | None:
+        row = await self.db.fetchone("SELECT * FROM sources WHERE name = ?", (name,))
+        return None if row is None else source_row(row)
+
+    async def record_source_error(self, name: str, kind: str, error: str, now: datetime) -> None:
+        async with self.db.write() as tx:
+            await tx.execute(
+                "INSERT INTO sources (name, kind, last_attempt_at, last_error, last_error_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "last_attempt_at = excluded.last_attempt_at, last_error = excluded.last_error, "
+                "last_error_at = excluded.last_error_at",
+                (name, kind, to_db(now), error, to_db(now)),
+            )
+
+    async def get_state(self, key: str, default: str = "") -> str:
+        value = await self.db.scalar("SELECT value FROM daemon_state WHERE key = ?", (key,))
+        return default if value is None else str(value)
+
+    async def set_state(self, values: dict[str, str], now: datetime) -> None:
+        async with self.db.write() as tx:
+            await tx.executemany(
+                "INSERT INTO daemon_state (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                [(key, value, to_db(now)) for key, value in values.items()],
+            )
+
+    async def change_seq(self) -> int:
+        """The stamp of the last committed write."""
+        return int(await self.db.scalar("SELECT value FROM change_counter WHERE id = 1"))
+
+    async def changed_order_ids(self, since: int, limit: int = 5000) -> tuple[list[int], int]:
+        """Orders whose rows moved after change ``since``, oldest change first.
+
+        Returns the ids and the stamp to ask from next time (all of them when fewer than
+        ``limit`` came back).
+        """
+        rows = await self.db.fetchall(
+            "SELECT id, change_seq FROM orders WHERE change_seq > ? "
+            "ORDER BY change_seq LIMIT ?", (since, limit),
+        )
+        if not rows:
+            return [], since
+        if len(rows) < limit:
+            return [int(r["id"]) for r in rows], max(since, await self.change_seq())
+        # A full batch: stop before the last stamp, which may continue past the limit.
+        last = int(rows[-1]["change_seq"])
+        ids = [int(r["id"]) for r in rows if r["change_seq"] < last] or [int(r["id"]) for r in rows]
+        return ids, (last - 1 if len(ids) < len(rows) else last)
+
+    async def data_version(self) -> int:
+        """SQLite's counter of commits by *other* connections to this file."""
+        return int(await self.db.scalar("PRAGMA data_version"))

@@ -1,0 +1,60 @@
+"""The console's views: each is a query that returns the ordered ids of matching orders.
+
+Only ids come back (8 bytes a row); the console fetches the rows it shows a page at a time through
+:meth:`sync.store.orders.OrderStore.orders_by_id`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sync.store.base import StoreBase
+from sync.store.search import match_expression
+
+
+class View(StrEnum):
+    QUEUE = "queue"
+    ALL = "all"
+    ESCALATED = "escalated"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderQuery:
+    view: View = View.QUEUE
+    text: str = ""
+    """Free text: order number, name, phone (or its last four digits), email, tracking number."""
+
+
+_VIEW_WHERE: dict[View, str] = {
+    View.QUEUE: "o.lifecycle = 'open'",
+    View.ALL: "1 = 1",
+    View.ESCALATED: "o.id IN (SELECT order_id FROM escalations "
+    "WHERE state IN ('firing', 'warning', 'acknowledged'))",
+}
+
+
+class ViewStore(StoreBase):
+    async def order_ids(self, query: OrderQuery, limit: int | None = None) -> list[int]:
+        """Ids of the orders in ``query``'s view matching its text, newest first."""
+        where = [_VIEW_WHERE[query.view]]
+        params: list[Any] = []
+        match = match_expression(query.text) if query.text.strip() else ""
+        if match:
+            where.append("o.id IN (SELECT rowid FROM order_search WHERE order_search MATCH ?)")
+            params.append(match)
+        sql = (
+            f"SELECT o.id FROM orders o WHERE {' AND '.join(where)} "
+            "ORDER BY o.created_at DESC, o.id DESC"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        async with self.db._lock, self.db.conn.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        return [row[0] for row in rows]
+
+    async def find_orders(self, text: str, limit: int = 20) -> list[int]:
+        """A global look-up across every order, for "where is my order?"."""
+        return await self.order_ids(OrderQuery(view=View.ALL, text=text), limit=limit)
