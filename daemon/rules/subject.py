@@ -1,0 +1,112 @@
+"""What a rule looks at: one order, or one parcel of an order, as the store holds them.
+
+A :class:`Subject` is the evaluation context of every rule expression and template. An order rule
+gets one subject per order; a shipment rule gets one per parcel, with the parcel's order beside it
+(so ``order.*`` fields work in shipment rules too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sync.domain import (
+    FulfillmentStatus,
+    Lifecycle,
+    OrderRow,
+    PaymentStatus,
+    ShipmentRow,
+    ShipmentStatus,
+    SubjectKind,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """An order, and the parcel a shipment rule is about (None for order rules).
+
+    ``shipments`` holds every parcel of the order, for fields that summarise them.
+    """
+
+    order: OrderRow
+    shipment: ShipmentRow | None = None
+    shipments: tuple[ShipmentRow, ...] = ()
+
+    @property
+    def kind(self) -> SubjectKind:
+        return SubjectKind.ORDER if self.shipment is None else SubjectKind.SHIPMENT
+
+    @property
+    def subject_id(self) -> int:
+        """The id of the row a timer for this subject hangs on."""
+        return self.order.id if self.shipment is None else self.shipment.id
+
+
+def subjects_of(order: OrderRow, shipments: tuple[ShipmentRow, ...] = ()) -> list[Subject]:
+    """The order itself, then each of its parcels: everything a sync of this order may re-plan."""
+    found = [Subject(order, None, shipments)]
+    found.extend(Subject(order, parcel, shipments) for parcel in shipments)
+    return found
+
+
+_SAMPLE_PAID = datetime(2025, 3, 27, 9, 30, tzinfo=UTC)
+
+
+def sample_order() -> OrderRow:
+    """A plausible paid, unfulfilled order: templates are rendered against it at load time."""
+    return OrderRow(
+        id=1,
+        source="sample",
+        external_id="sample-1001",
+        number="1001",
+        channel="web",
+        payment_status=PaymentStatus.PAID,
+        fulfillment_status=FulfillmentStatus.UNFULFILLED,
+        lifecycle=Lifecycle.OPEN,
+        total="80.00",
+        currency="EUR",
+        customer_name="Ada Example",
+        phone="",
+        email="ada@example.com",
+        address="1 Sample Street",
+        city="Berlin",
+        province="",
+        country="DE",
+        tags=("vip",),
+        created_at=_SAMPLE_PAID - timedelta(minutes=5),
+        updated_at=_SAMPLE_PAID,
+        paid_at=_SAMPLE_PAID,
+        promised_at=_SAMPLE_PAID + timedelta(days=2),
+        version=1,
+        change_seq=1,
+    )
+
+
+def sample_shipment() -> ShipmentRow:
+    """A plausible parcel of :func:`sample_order`, in transit."""
+    return ShipmentRow(
+        id=1,
+        order_id=1,
+        external_id="sample-parcel-1",
+        carrier="dhl",
+        carrier_raw="DHL",
+        tracking_number="JJD000000001",
+        tracking_url="",
+        status=ShipmentStatus.IN_TRANSIT,
+        status_raw="transit",
+        substatus_raw="",
+        shipped_at=_SAMPLE_PAID + timedelta(hours=3),
+        last_checkpoint_at=_SAMPLE_PAID + timedelta(hours=8),
+        delivered_at=None,
+        tracked_by="sample",
+        version=1,
+        change_seq=1,
+    )
+
+
+def sample_subject(kind: SubjectKind) -> Subject:
+    """A sample subject of ``kind``, for dry-running templates and expressions."""
+    parcel = sample_shipment()
+    if kind == SubjectKind.ORDER:
+        return Subject(sample_order(), None, (parcel,))
+    return Subject(sample_order(), parcel, (parcel,))
