@@ -23,7 +23,7 @@ from daemon.rules.locate import Path, key_lines
 from daemon.rules.model import Modifier, Period, RuleSet, TimeoutRule
 from daemon.rules.plan import render_labels, render_summary
 from daemon.rules.reader import Problems, Table, describe
-from daemon.rules.rule_reader import read_rule
+from daemon.rules.rule_reader import OVERRIDE_KEYS, RULE_KEYS, read_rule
 from daemon.rules.subject import sample_subject
 from sync.errors import ConfigError
 
@@ -33,6 +33,17 @@ TOP_KEYS = frozenset({"schema", "timezone", "rules", "periods", "modifiers"})
 PERIOD_KEYS = frozenset({"dates", "ranges"})
 RANGE_KEYS = frozenset({"from", "to"})
 MODIFIER_KEYS = frozenset({"name", "during", "multiply", "applies_to"})
+
+
+ACCEPTED_KEYS: dict[str, frozenset[str]] = {
+    "": TOP_KEYS,
+    "rules[]": RULE_KEYS,
+    "rules[].overrides[]": OVERRIDE_KEYS,
+    "periods.*": PERIOD_KEYS,
+    "periods.*.ranges[]": RANGE_KEYS,
+    "modifiers[]": MODIFIER_KEYS,
+}
+"""Every key the loader accepts, by table; the default ``rules.toml`` shows each one."""
 
 PLANNED_TOP_KEYS = {
     "calendars": "business-hour calendars are planned",

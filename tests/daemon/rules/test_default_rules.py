@@ -1,0 +1,71 @@
+"""The default rules.toml is the documentation by example: it must load and show every key."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from daemon.rules.loader import ACCEPTED_KEYS, load_rules
+from daemon.rules.plan import plan, render_summary
+from daemon.rules.schema import FIELDS
+from daemon.rules.subject import sample_subject
+from daemon.rules.template import COMPUTED
+
+DEFAULT = Path(__file__).parents[3] / "rules.toml"
+
+
+def test_the_default_rules_load() -> None:
+    rules = load_rules(DEFAULT)
+    assert [rule.id for rule in rules.rules] == [
+        "paid_not_shipped",
+        "no_courier_scan",
+        "delivery_exception",
+    ]
+
+
+def _keys_used(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(table, key) for every key in the file, tables named as in ACCEPTED_KEYS."""
+    yield from (("", key) for key in data)
+    for rule in data.get("rules", []):
+        yield from (("rules[]", key) for key in rule)
+        for override in rule.get("overrides", []):
+            yield from (("rules[].overrides[]", key) for key in override)
+    for period in data.get("periods", {}).values():
+        yield from (("periods.*", key) for key in period)
+        for span in period.get("ranges", []):
+            yield from (("periods.*.ranges[]", key) for key in span)
+    for modifier in data.get("modifiers", []):
+        yield from (("modifiers[]", key) for key in modifier)
+
+
+def test_every_accepted_key_is_shown_in_the_default_rules() -> None:
+    used = set(_keys_used(tomllib.loads(DEFAULT.read_text(encoding="utf-8"))))
+    accepted = {(table, key) for table, keys in ACCEPTED_KEYS.items() for key in keys}
+    assert accepted - used == set()
+    assert used - accepted == set()
+
+
+def test_every_field_and_placeholder_is_listed_in_its_comments() -> None:
+    comments = "\n".join(
+        line for line in DEFAULT.read_text(encoding="utf-8").splitlines() if line.startswith("#")
+    )
+    words = set(re.findall(r"[a-z_]+\.[a-z_]+", comments))
+    assert set(FIELDS) - words == set()
+    assert {name for name in COMPUTED if "{" + name + "}" not in comments} == set()
+
+
+def test_the_default_rules_plan_the_sample_subjects() -> None:
+    now = datetime(2025, 3, 27, 12, tzinfo=UTC)
+    rules = load_rules(DEFAULT)
+    paid_not_shipped, no_courier_scan, _ = rules.rules
+    order = sample_subject(paid_not_shipped.subject)
+    vip = plan(paid_not_shipped, order, now)
+    assert vip is not None and (vip.override, vip.timeout) == ("vip", timedelta(hours=1))
+    assert render_summary(paid_not_shipped, order, now).startswith("Order 1001 paid 2h30m ago")
+    parcel = sample_subject(no_courier_scan.subject)
+    silent = plan(no_courier_scan, parcel, now)
+    assert silent is not None and silent.timeout == timedelta(hours=48)
