@@ -7,6 +7,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from daemon.rules.expr import compile_expr
 from daemon.rules.model import (
     Modifier,
@@ -18,7 +21,7 @@ from daemon.rules.model import (
 )
 from daemon.rules.plan import plan, render_labels, render_summary
 from daemon.rules.schema import Kind
-from daemon.rules.subject import Subject
+from daemon.rules.subject import Subject, sample_order
 from daemon.rules.template import parse_template
 from sync.domain import SubjectKind, TimerState
 
@@ -191,3 +194,24 @@ def test_render_labels(shipment_subject: MakeSubject) -> None:
     )
     labels = render_labels(rule, shipment_subject(carrier="sf-express"), PAID)
     assert labels == {"carrier": "sf-express"}
+
+
+_ZONES = st.sampled_from(
+    [ZoneInfo(name) for name in ("Europe/Berlin", "America/New_York", "Asia/Shanghai", "UTC")]
+)
+
+
+@given(
+    paid=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31), timezones=_ZONES
+    ),
+    minutes=st.integers(min_value=1, max_value=60 * 24 * 30),
+)
+def test_deadline_is_always_exactly_the_timeout_later_in_utc(paid: datetime, minutes: int) -> None:
+    timeout = timedelta(minutes=minutes)
+    rule = paid_not_shipped(timeout=timeout)
+    subject = Subject(replace(sample_order(), tags=(), paid_at=paid))
+    planned = plan(rule, subject, paid)
+    assert planned is not None
+    assert planned.deadline_at.utcoffset() == timedelta()
+    assert planned.deadline_at.timestamp() - paid.timestamp() == timeout.total_seconds()
