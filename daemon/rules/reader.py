@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from daemon.rules.durations import parse_duration
-from daemon.rules.expr import Expr, compile_expr
+from daemon.rules.expr import Expr, ExpressionError, compile_expr
 from daemon.rules.locate import Path, line_of
 from daemon.rules.schema import Kind
 from daemon.rules.template import Template, parse_template
@@ -133,7 +133,11 @@ class Table:
         text = self.typed(key, str, "an expression in quotes", required)
         if text is None:
             return None
-        return self.convert(key, text, lambda source: compile_expr(source, subject, expect))
+        try:
+            return compile_expr(text, subject, expect)
+        except ExpressionError as error:
+            self.problem(key, error.located(text))
+            return None
 
     def template(self, key: str, subject: SubjectKind, default: str) -> Template | None:
         text = self.typed(key, str, "text in quotes", False)

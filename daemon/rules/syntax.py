@@ -62,6 +62,16 @@ class ExpressionError(ValueError):
         self.message = message
         self.column = column
 
+    def located(self, text: str) -> str:
+        """The message with its place in ``text``; an expression written over several lines
+        gets a line too, counted from the expression's first line."""
+        before = text[: self.column - 1]
+        if "\n" not in before:
+            return f"column {self.column}: {self.message}"
+        line = before.count("\n") + 1
+        column = len(before) - before.rfind("\n")
+        return f"line {line} of the expression, column {column}: {self.message}"
+
 
 @dataclass(frozen=True, slots=True)
 class Token:

@@ -263,3 +263,16 @@ def test_load_rules_reports_a_missing_file(tmp_path: Path) -> None:
 
 def test_an_empty_file_has_no_rules() -> None:
     assert parse_rules("").rules == ()
+
+
+def test_a_multi_line_expression_error_names_its_line_in_the_expression() -> None:
+    text = GOOD.replace(
+        "active_while = \"order.payment_status == 'paid' and order.fulfillment_status == "
+        "'unfulfilled'\"",
+        'active_while = """\n  order.payment_status == \'paid\'\n  and order.vipp\n"""',
+    )
+    [problem] = problems_of(text)
+    assert problem.startswith(
+        "rules.toml:7: rules[0].active_while: line 2 of the expression, column 7: "
+        "unknown field 'order.vipp'"
+    )
