@@ -1,0 +1,120 @@
+"""The simulator's HTTP face: a Starlette app serving one shop in two vendors' wire formats.
+
+=======================================  ===============================================
+``POST /admin/api/{version}/graphql.json``  Shopify Admin GraphQL ``orders`` (header
+                                            ``X-Shopify-Access-Token``)
+``POST /track/v2.2/register``               17TRACK: start following numbers (header
+                                            ``17token``)
+``POST /track/v2.2/gettrackinfo``           17TRACK: current tracks
+``GET /_sim/health``                        the simulator's own status (never faulted)
+=======================================  ===============================================
+
+Faults (see :mod:`daemon.simulator.faults`) apply to the vendor routes only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from daemon.simulator.faults import GARBAGE, STALL, Faults
+from daemon.simulator.shop import Shop
+from daemon.simulator.shopify_api import Bucket, ShopifyAdmin, throttled_body
+from daemon.simulator.shopify_api import iso as shopify_iso
+from daemon.simulator.track17_api import Track17
+from sync.clock import Clock
+
+Handler = Callable[[Request], Awaitable[Response]]
+DEFAULT_TOKEN = "demo-token"
+
+
+def _faulty(
+    handler: Handler, faults: Faults, too_many: Callable[[], Response]
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        fault = faults.draw()
+        if fault == STALL:
+            await asyncio.sleep(faults.stall_seconds)
+        elif fault == 429:
+            response = too_many()
+            response.headers["Retry-After"] = str(faults.retry_after)
+            return response
+        elif isinstance(fault, int):
+            return PlainTextResponse(f"simulated HTTP {fault}", status_code=fault)
+        response = await handler(request)
+        if fault == GARBAGE:
+            body = bytes(response.body)
+            return Response(body[: len(body) // 2], media_type="application/json")
+        return response
+
+    return endpoint
+
+
+def create_app(
+    shop: Shop,
+    *,
+    clock: Clock,
+    faults: Faults | str | None = None,
+    token: str = DEFAULT_TOKEN,
+    track17_token: str | None = None,
+    bucket: Bucket | None = None,
+) -> Starlette:
+    """An app serving ``shop`` as it stands at ``clock.now()``.
+
+    ``token`` is the Shopify access token the shop accepts, and the 17TRACK key too unless
+    ``track17_token`` is given. ``faults`` is a :class:`Faults` or a spec string (seed 0).
+    ``bucket`` sets the query-cost budget (default: 2000 points, 100 restored per second).
+    """
+    chaos = faults if isinstance(faults, Faults) else Faults(faults or "")
+    admin = ShopifyAdmin(shop, clock, token, bucket or Bucket())
+    tracking = Track17(shop, clock, track17_token or token)
+
+    def shopify_too_many() -> Response:
+        return JSONResponse(throttled_body(admin.bucket, 0), status_code=429)
+
+    def track17_too_many() -> Response:
+        return PlainTextResponse("Too Many Requests", status_code=429)
+
+    async def health(request: Request) -> Response:
+        now = clock.now()
+        return JSONResponse(
+            {
+                "ok": True,
+                "now": shopify_iso(now),
+                "seed": shop.seed,
+                "orders": shop.count_at(now),
+                "registered": len(tracking.registered),
+                "faults": str(chaos.spec),
+                "injected": {str(kind): count for kind, count in chaos.injected.items()},
+            }
+        )
+
+    routes = [
+        Route(
+            "/admin/api/{version}/graphql.json",
+            _faulty(admin.graphql, chaos, shopify_too_many),
+            methods=["POST"],
+        ),
+        Route(
+            "/track/v2.2/register",
+            _faulty(tracking.register, chaos, track17_too_many),
+            methods=["POST"],
+        ),
+        Route(
+            "/track/v2.2/gettrackinfo",
+            _faulty(tracking.gettrackinfo, chaos, track17_too_many),
+            methods=["POST"],
+        ),
+        Route("/_sim/health", health, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.shop = shop
+    app.state.faults = chaos
+    app.state.track17 = tracking
+    app.state.shopify = admin
+    return app

@@ -1,0 +1,287 @@
+"""The simulated shop as Shopify's Admin GraphQL API serves it: the ``orders`` connection.
+
+No GraphQL parser: the query text is accepted as is and the variables ``first``, ``after`` and
+``query`` (a search string such as ``updated_at:>='2025-01-01T00:00:00Z'``) drive the answer,
+always sorted by ``UPDATED_AT``; every node is returned whole. Calls are paid for from a leaky
+bucket of query-cost points, reported in ``extensions.cost`` like Shopify does, and a call the
+bucket cannot pay is answered with a ``THROTTLED`` error.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from daemon.simulator.shop import ORDER_ID_BASE, OrderState, Shop, position_key
+from sync.clock import Clock
+
+JSON = dict[str, Any]
+MAX_PAGE = 250
+NODE_COST = 2
+CONNECTION_COST = 2
+COUNTRIES = {
+    "CN": "China",
+    "US": "United States",
+    "GB": "United Kingdom",
+    "CA": "Canada",
+    "AU": "Australia",
+}
+_FILTER = re.compile(r"updated_at:\s*(>=|>)\s*'?([0-9T:\-+.Z ]+?)'?(?:\s|$)")
+_FIRST_LITERAL = re.compile(r"\bfirst:\s*(\d+)")
+
+
+@dataclass
+class Bucket:
+    """Shopify's calculated-cost leaky bucket: ``maximum`` points, refilled ``restore_rate``/s."""
+
+    maximum: float = 2000.0
+    restore_rate: float = 100.0
+    monotonic: Callable[[], float] = time.monotonic
+    available: float = field(init=False)
+    _checked: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.available = self.maximum
+        self._checked = self.monotonic()
+
+    def _refill(self) -> None:
+        moment = self.monotonic()
+        self.available = min(
+            self.maximum, self.available + (moment - self._checked) * self.restore_rate
+        )
+        self._checked = moment
+
+    def take(self, cost: float) -> bool:
+        self._refill()
+        if cost > self.available:
+            return False
+        self.available -= cost
+        return True
+
+    def give_back(self, points: float) -> None:
+        self.available = min(self.maximum, self.available + points)
+
+    def status(self) -> JSON:
+        return {
+            "maximumAvailable": self.maximum,
+            "currentlyAvailable": int(self.available),
+            "restoreRate": self.restore_rate,
+        }
+
+
+def iso(instant: datetime | None) -> str | None:
+    if instant is None:
+        return None
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def encode_cursor(order_id: int, updated: int) -> str:
+    raw = json.dumps({"last_id": order_id, "last_value": updated}, separators=(",", ":"))
+    return base64.b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    """(order id, updated epoch) of a cursor; raises ValueError on anything else."""
+    try:
+        data = json.loads(base64.b64decode(cursor, validate=True))
+        return int(data["last_id"]), int(data["last_value"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"invalid cursor {cursor!r}") from exc
+
+
+def throttled_body(bucket: Bucket, requested: int) -> JSON:
+    return {
+        "errors": [
+            {
+                "message": "Throttled",
+                "extensions": {
+                    "code": "THROTTLED",
+                    "documentation": "https://shopify.dev/api/usage/rate-limits",
+                },
+            }
+        ],
+        "extensions": {
+            "cost": {
+                "requestedQueryCost": requested,
+                "actualQueryCost": None,
+                "throttleStatus": bucket.status(),
+            }
+        },
+    }
+
+
+def _graphql_error(message: str, code: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]})
+
+
+def order_node(state: OrderState) -> JSON:
+    details = state.details
+    customer = details.customer
+    address = details.address
+    transactions = []
+    if state.paid_at is not None:
+        transactions.append(
+            {"kind": "SALE", "status": "SUCCESS", "processedAt": iso(state.paid_at)}
+        )
+    if state.refunded_at is not None:
+        transactions.append(
+            {"kind": "REFUND", "status": "SUCCESS", "processedAt": iso(state.refunded_at)}
+        )
+    return {
+        "id": f"gid://shopify/Order/{state.id}",
+        "name": state.name,
+        "email": customer.email,
+        "createdAt": iso(state.created_at),
+        "updatedAt": iso(state.updated_at),
+        "processedAt": iso(state.created_at),
+        "cancelledAt": iso(state.cancelled_at),
+        "closedAt": iso(state.closed_at),
+        "closed": state.closed_at is not None,
+        "displayFinancialStatus": state.financial_status,
+        "displayFulfillmentStatus": state.fulfillment_status,
+        "sourceName": details.source_name,
+        "tags": list(details.tags),
+        "totalPriceSet": {"shopMoney": {"amount": state.total, "currencyCode": state.currency}},
+        "customer": {
+            "firstName": customer.first_name,
+            "lastName": customer.last_name,
+            "email": customer.email,
+            "phone": customer.phone,
+        },
+        "shippingAddress": {
+            "name": customer.full_name,
+            "phone": address.phone,
+            "address1": address.address1,
+            "city": address.city,
+            "province": address.province,
+            "country": COUNTRIES.get(address.country, address.country),
+            "countryCodeV2": address.country,
+            "zip": address.zip,
+        },
+        "lineItems": {
+            "nodes": [
+                {
+                    "id": f"gid://shopify/LineItem/{item.line_id}",
+                    "title": item.title,
+                    "quantity": item.quantity,
+                    "sku": item.sku,
+                    "originalUnitPriceSet": {
+                        "shopMoney": {"amount": item.price, "currencyCode": state.currency}
+                    },
+                }
+                for item in details.items
+            ]
+        },
+        "fulfillments": [
+            {
+                "id": f"gid://shopify/Fulfillment/{f.id}",
+                "createdAt": iso(f.created_at),
+                "status": "SUCCESS",
+                "displayStatus": f.display_status,
+                "trackingInfo": [{"company": f.company, "number": f.number, "url": f.url}],
+            }
+            for f in state.fulfillments
+        ],
+        "transactions": transactions,
+    }
+
+
+def _since(search: str) -> int:
+    """The epoch second a search string's ``updated_at`` filter starts at (0 without one)."""
+    match = _FILTER.search(search)
+    if not match:
+        return 0
+    operator, text = match.groups()
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "T"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    epoch = int(moment.timestamp())
+    return epoch + 1 if operator == ">" else epoch
+
+
+def _page_size(body: JSON, variables: JSON) -> int:
+    first = variables.get("first")
+    if first is None:
+        literal = _FIRST_LITERAL.search(str(body.get("query", "")))
+        first = int(literal.group(1)) if literal else 50
+    return max(1, min(MAX_PAGE, int(first)))
+
+
+class ShopifyAdmin:
+    """Handler of ``POST /admin/api/{version}/graphql.json``."""
+
+    def __init__(self, shop: Shop, clock: Clock, token: str, bucket: Bucket) -> None:
+        self.shop = shop
+        self.clock = clock
+        self.token = token
+        self.bucket = bucket
+
+    async def graphql(self, request: Request) -> Response:
+        if request.headers.get("x-shopify-access-token") != self.token:
+            return JSONResponse(
+                {
+                    "errors": "[API] Invalid API key or access token (unrecognized login or "
+                    "wrong password)"
+                },
+                status_code=401,
+            )
+        try:
+            body = json.loads(await request.body())
+            variables = body.get("variables") or {}
+            first = _page_size(body, variables)
+            since = _since(str(variables.get("query") or ""))
+        except (ValueError, TypeError, AttributeError) as exc:
+            return JSONResponse({"errors": {"query": f"Required parameter invalid: {exc}"}}, 400)
+        requested = CONNECTION_COST + NODE_COST * first
+        if not self.bucket.take(requested):
+            return JSONResponse(throttled_body(self.bucket, requested))
+        after = -1
+        if variables.get("after"):
+            try:
+                order_id, updated = decode_cursor(str(variables["after"]))
+            except ValueError as exc:
+                self.bucket.give_back(requested)
+                return _graphql_error(str(exc), "BAD_REQUEST")
+            after = position_key(updated, order_id - ORDER_ID_BASE)
+        return JSONResponse(self._page(first, since, after, requested, after >= 0))
+
+    def _page(self, first: int, since: int, after: int, requested: int, paged: bool) -> JSON:
+        at = self.clock.now()
+        found, more = self.shop.changed(at, since=since, after=after, limit=first)
+        edges = []
+        for index, updated in found:
+            state = self.shop.order_state(index, at)
+            if state is None:  # pragma: no cover - changed() only lists placed orders
+                continue
+            edges.append({"cursor": encode_cursor(state.id, updated), "node": order_node(state)})
+        actual = CONNECTION_COST + NODE_COST * len(edges)
+        self.bucket.give_back(requested - actual)
+        return {
+            "data": {
+                "orders": {
+                    "edges": edges,
+                    "pageInfo": {
+                        "hasNextPage": more,
+                        "hasPreviousPage": paged,
+                        "startCursor": edges[0]["cursor"] if edges else None,
+                        "endCursor": edges[-1]["cursor"] if edges else None,
+                    },
+                }
+            },
+            "extensions": {
+                "cost": {
+                    "requestedQueryCost": requested,
+                    "actualQueryCost": actual,
+                    "throttleStatus": self.bucket.status(),
+                }
+            },
+        }
