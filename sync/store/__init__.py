@@ -1,13 +1,14 @@
 """The SQLite store: every SQL statement of orderwatch lives in this package.
 
 :class:`Store` is the one object callers use; it is assembled from one mixin per area (orders,
-tracking, escalations, views, state) over a single :class:`~sync.store.db.Database`.
+tracking, escalations, views, state, console) over a single :class:`~sync.store.db.Database`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from sync.store.console import ConsoleStore, QueueLine
 from sync.store.db import Database
 from sync.store.escalations import EscalationStore, TimerDecision
 from sync.store.orders import OrderStore
@@ -15,10 +16,10 @@ from sync.store.state import StateStore
 from sync.store.tracking import TrackingStore
 from sync.store.views import OrderQuery, View, ViewStore
 
-__all__ = ["OrderQuery", "Store", "TimerDecision", "View"]
+__all__ = ["OrderQuery", "QueueLine", "Store", "TimerDecision", "View"]
 
 
-class Store(OrderStore, TrackingStore, EscalationStore, ViewStore, StateStore):
+class Store(OrderStore, TrackingStore, EscalationStore, ViewStore, StateStore, ConsoleStore):
     @classmethod
     async def open(cls, path: Path | str, *, durable: bool = False) -> Store:
         """Open (creating and migrating as needed) the database at ``path``.

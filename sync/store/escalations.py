@@ -60,6 +60,14 @@ class EscalationStore(StoreBase):
         )
         return [int(row["order_id"]) for row in rows]
 
+    async def active_order_ids(self) -> list[int]:
+        """Orders a full re-plan must visit: open ones, and any with a timer still running."""
+        rows = await self.db.fetchall(
+            "SELECT id FROM orders WHERE lifecycle = 'open' UNION "
+            "SELECT order_id FROM timers WHERE state != 'resolved'"
+        )
+        return sorted(int(row[0]) for row in rows)
+
     async def next_timer_at(self) -> datetime | None:
         return from_db(await self.db.scalar("SELECT min(next_at) FROM timers"))
 

@@ -38,6 +38,16 @@ class TrackingStore(StoreBase):
         )
         return [shipment_row(row) for row in rows]
 
+    async def shipments_of_orders(self, order_ids: Sequence[int]) -> dict[int, list[ShipmentRow]]:
+        rows = await self.db.fetchall(
+            f"SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE order_id IN "
+            "(SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(list(order_ids)),),
+        )
+        found: dict[int, list[ShipmentRow]] = {}
+        for row in rows:
+            found.setdefault(int(row["order_id"]), []).append(shipment_row(row))
+        return found
+
     async def checkpoints(self, shipment_id: int) -> list[CheckpointRow]:
         rows = await self.db.fetchall(
             "SELECT * FROM checkpoints WHERE shipment_id = ? "
@@ -45,14 +55,16 @@ class TrackingStore(StoreBase):
         )
         return [checkpoint_row(row) for row in rows]
 
-    async def parcels_to_follow(self, provider: str, limit: int) -> list[ShipmentRow]:
-        """Parcels still moving, least recently polled first (never polled before all)."""
+    async def parcels_to_follow(
+        self, provider: str, limit: int, polled_before: datetime
+    ) -> list[ShipmentRow]:
+        """Parcels still moving and not polled since ``polled_before``, never-polled first."""
         rows = await self.db.fetchall(
             f"SELECT {SHIPMENT_COLUMNS} FROM shipments "
             f"WHERE status NOT IN ({', '.join('?' * len(_TERMINAL))}) "
-            "AND tracked_by IN ('', ?) "
+            "AND tracked_by IN ('', ?) AND (polled_at IS NULL OR polled_at < ?) "
             "ORDER BY polled_at IS NOT NULL, polled_at, id LIMIT ?",
-            (*_TERMINAL, provider, limit),
+            (*_TERMINAL, provider, to_db(polled_before), limit),
         )
         return [shipment_row(row) for row in rows]
 

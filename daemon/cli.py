@@ -1,0 +1,134 @@
+"""``orderwatchd``: the daemon and the admin commands.
+
+Exit status 0 on success, 1 on a user error (one readable line on stderr), 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sync.errors import OrderwatchError
+
+DEFAULT_CONFIG = Path("orderwatchd.toml")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="orderwatchd",
+        description="orderwatch daemon: mirrors a shop's orders and parcels into SQLite, runs "
+        "the timeout rules of rules.toml and raises escalations for the agents' console.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "run", help="run the daemon", description="Run the daemon until SIGTERM or ctrl+c: "
+        "sync every source, follow parcels, evaluate rules.toml (reloaded on save).",
+    )
+    run.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+                     help="config file (default: ./orderwatchd.toml)")
+    run.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+
+    demo = commands.add_parser(
+        "demo", help="a living shop on this machine: simulator + daemon + console",
+        description="Start the simulator, the daemon and the console against data/demo.db "
+        "with the shipped rules.toml. Quitting the console stops everything.",
+    )
+    demo.add_argument("--orders", type=int, default=2000, help="orders in the shop's history")
+    demo.add_argument("--no-console", action="store_true", help="run headless (logs to stderr)")
+    demo.add_argument("--for", dest="duration", type=float, default=None, metavar="SECONDS",
+                      help="stop after this many seconds")
+    demo.add_argument("--db", type=Path, default=Path("data/demo.db"), help="database file")
+    demo.add_argument("--rules", type=Path, default=Path("rules.toml"), help="rules file")
+    demo.add_argument("--seed", type=int, default=7, help="seed of the simulated shop")
+
+    simulate = commands.add_parser(
+        "simulate", help="serve the simulated shop and courier APIs alone",
+        description="Serve a simulated Shopify shop and 17TRACK account on 127.0.0.1.",
+    )
+    simulate.add_argument("--port", type=int, default=8765)
+    simulate.add_argument("--orders", type=int, default=2000)
+    simulate.add_argument("--seed", type=int, default=7)
+    simulate.add_argument("--faults", default="", metavar="SPEC",
+                          help="e.g. 429:0.05,500:0.02,stall:0.01,garbage:0.01")
+
+    status = commands.add_parser(
+        "status", help="sources, rules and counts",
+        description="Show each source's last sync and error, the rules version and the last "
+        "reload result, and order and escalation counts.",
+    )
+    status.add_argument("--db", type=Path, default=None, help="database (default: from config)")
+    status.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    parse = commands.add_parser(
+        "parse", help="normalize one raw vendor payload and print the records as JSON",
+        description="Read one payload saved from a vendor API and print what orderwatch makes "
+        "of it. KIND: shopify-graphql or 17track.",
+    )
+    parse.add_argument("kind", metavar="KIND")
+    parse.add_argument("file", type=Path, metavar="FILE")
+
+    rules = commands.add_parser(
+        "rules", help="rules tooling", description="Check rules files before they go live."
+    )
+    rules_commands = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND",
+                                          required=True)
+    check = rules_commands.add_parser(
+        "check", help="check a rules file", description="Parse and check a rules file the way "
+        "the daemon does on reload; print every problem with its file, line and key.",
+    )
+    check.add_argument("file", type=Path, nargs="?", default=Path("rules.toml"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except OrderwatchError as exc:
+        problems = getattr(exc, "problems", [str(exc)])
+        for problem in problems:
+            print(f"orderwatchd: {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from daemon import commands
+
+    if args.command == "run":
+        _log_to_stderr(args.log_level)
+        return asyncio.run(commands.run(args.config))
+    if args.command == "demo":
+        from daemon.demo import demo
+
+        return asyncio.run(demo(args))
+    if args.command == "simulate":
+        _log_to_stderr("info")
+        from daemon.simulator.command import simulate
+
+        return asyncio.run(simulate(args))
+    if args.command == "status":
+        return asyncio.run(commands.status(args.db, args.config, as_json=args.json))
+    if args.command == "parse":
+        return commands.parse(args.kind, args.file)
+    if args.command == "rules" and args.rules_command == "check":
+        return commands.rules_check(args.file)
+    raise AssertionError(args.command)
+
+
+def _log_to_stderr(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), stream=sys.stderr,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The bodies of ``orderwatchd run``, ``status``, ``parse`` and ``rules check``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from daemon.config import Config, load_config
+from daemon.errors import UsageError
+from daemon.reload import RULES_ERROR, RULES_RESULT, RULES_VERSION, try_load
+from daemon.runner import Daemon, load_rules_or_fail
+from sync.clock import Clock, SystemClock
+from sync.errors import ConfigError
+from sync.store import Store
+
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+async def run(config_path: Path, clock: Clock | None = None) -> int:
+    config = load_config(config_path)
+    await run_daemon(config, clock or SystemClock())
+    return 0
+
+
+async def run_daemon(
+    config: Config,
+    clock: Clock,
+    stop_after: float | None = None,
+    started: asyncio.Future[Daemon] | None = None,
+) -> None:
+    """Run a daemon for ``config`` until a signal, ``stop_after`` seconds, or its stop().
+
+    ``started`` receives the daemon once its database is open.
+    """
+    rules = load_rules_or_fail(config.rules)
+    config.database.parent.mkdir(parents=True, exist_ok=True)
+    store = await Store.open(config.database)
+    try:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
+            daemon = Daemon(config, store, clock, client, rules)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, daemon.request_stop)
+            if stop_after is not None:
+                loop.call_later(stop_after, daemon.request_stop)
+            try:
+                runner = asyncio.create_task(daemon.run())
+                if started is not None:
+                    started.set_result(daemon)
+                await runner
+            finally:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(sig)
+    finally:
+        await store.close()
+
+
+async def status(db: Path | None, config_path: Path, *, as_json: bool) -> int:
+    if db is None:
+        if not config_path.exists():
+            raise UsageError(f"{config_path}: no config file; pass --db PATH or --config PATH")
+        db = load_config(config_path).database
+    if not db.exists():
+        raise UsageError(f"{db}: no database here yet (has the daemon run?)")
+    store = await Store.open(db)
+    try:
+        report = {
+            "database": str(db),
+            "orders": await store.order_count(),
+            "escalations": await store.escalation_counts(),
+            "rules": {
+                "version": await store.get_state(RULES_VERSION),
+                "last_reload": await store.get_state(RULES_RESULT),
+                "error": await store.get_state(RULES_ERROR),
+            },
+            "sources": [_plain(s) for s in await store.sources()],
+        }
+    finally:
+        await store.close()
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(_status_text(report))
+    return 0
+
+
+def _status_text(report: dict[str, Any]) -> str:
+    rules = report["rules"]
+    lines = [
+        f"database     {report['database']}",
+        f"orders       {report['orders']}",
+        "escalations  " + (", ".join(f"{k} {v}" for k, v in sorted(report["escalations"].items()))
+                           or "none"),
+        f"rules        version {rules['version'] or '-'}, last reload {rules['last_reload'] or '-'}",
+    ]
+    if rules["error"]:
+        lines += [f"  ! {line}" for line in rules["error"].splitlines()]
+    for source in report["sources"]:
+        health = f"error: {source['last_error']}" if source["last_error"] else "ok"
+        lines.append(
+            f"source       {source['name']} ({source['kind']}): last sync "
+            f"{source['last_success_at'] or 'never'}, {source['rows_synced']} rows, {health}"
+        )
+    return "\n".join(lines)
+
+
+def parse(kind: str, file: Path) -> int:
+    from sync.connectors.payloads import PARSERS
+
+    if kind not in PARSERS:
+        raise UsageError(f"unknown payload kind {kind!r} (known: {', '.join(sorted(PARSERS))})")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{file}: {exc.strerror}") from exc
+    records = PARSERS[kind](text)
+    json.dump([_plain(r) for r in records], sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return 0
+
+
+def rules_check(file: Path) -> int:
+    rules, problems = try_load(file)
+    if rules is None:
+        raise ConfigError(problems)
+    print(f"{file}: ok, {len(rules.rules)} rules, version {rules.version}")
+    return 0
+
+
+def _plain(value: Any) -> Any:
+    """A dataclass tree as JSON-ready values."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value

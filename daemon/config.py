@@ -1,0 +1,124 @@
+"""The daemon's configuration file (TOML), parsed strictly into one immutable object.
+
+Every problem is collected before reporting; unknown keys are errors. Credentials are never
+written in the file: a setting named ``<key>_env`` names the environment variable that holds
+``<key>`` (``token_env = "SHOPIFY_TOKEN"``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from daemon.rules.durations import parse_duration
+from sync.errors import ConfigError
+
+_TOP_KEYS = {"database", "rules", "sources", "trackers"}
+_FEED_KEYS = {"name", "kind", "interval"}
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One order source or tracking provider: its kind, how often to ask, and its settings."""
+
+    name: str
+    kind: str
+    interval: timedelta
+    settings: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    database: Path
+    rules: Path
+    sources: tuple[Feed, ...] = ()
+    trackers: tuple[Feed, ...] = ()
+    path: Path | None = None
+
+
+def default_config(database: Path, rules: Path) -> Config:
+    return Config(database=database, rules=rules)
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    problems: list[str] = []
+    for key in sorted(set(data) - _TOP_KEYS):
+        problems.append(f"{path}: {key}: unknown key (known: {', '.join(sorted(_TOP_KEYS))})")
+    base = path.parent
+    database = base / str(data.get("database", "data/orderwatch.db"))
+    rules = base / str(data.get("rules", "rules.toml"))
+    sources = _feeds(path, "sources", data.get("sources", []), env, problems, timedelta(minutes=1))
+    trackers = _feeds(
+        path, "trackers", data.get("trackers", []), env, problems, timedelta(minutes=5)
+    )
+    if problems:
+        raise ConfigError(problems)
+    return Config(database=database, rules=rules, sources=sources, trackers=trackers, path=path)
+
+
+def _feeds(
+    path: Path,
+    table: str,
+    items: Any,
+    env: Mapping[str, str],
+    problems: list[str],
+    default_interval: timedelta,
+) -> tuple[Feed, ...]:
+    if not isinstance(items, list):
+        problems.append(f"{path}: {table}: must be an array of tables ([[{table}]])")
+        return ()
+    feeds: list[Feed] = []
+    for index, item in enumerate(items):
+        where = f"{path}: {table}[{index}]"
+        if not isinstance(item, dict):
+            problems.append(f"{where}: must be a table")
+            continue
+        name, kind = item.get("name"), item.get("kind")
+        if not isinstance(name, str) or not name:
+            problems.append(f"{where}.name: required, a text")
+        if not isinstance(kind, str) or not kind:
+            problems.append(f"{where}.kind: required, a text")
+        interval = default_interval
+        if "interval" in item:
+            try:
+                interval = parse_duration(str(item["interval"]))
+            except ValueError as exc:
+                problems.append(f"{where}.interval: {exc}")
+        settings = _settings(where, item, env, problems)
+        if isinstance(name, str) and isinstance(kind, str):
+            feeds.append(Feed(name=name, kind=kind, interval=interval, settings=settings))
+    return tuple(feeds)
+
+
+def _settings(
+    where: str, item: dict[str, Any], env: Mapping[str, str], problems: list[str]
+) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    for key, value in item.items():
+        if key in _FEED_KEYS:
+            continue
+        if isinstance(value, dict | list):
+            problems.append(f"{where}.{key}: must be a text or a number")
+            continue
+        if key.endswith("_env"):
+            if str(value) not in env:
+                problems.append(f"{where}.{key}: environment variable {value} is not set")
+                continue
+            settings[key.removesuffix("_env")] = env[str(value)]
+        else:
+            settings[key] = str(value)
+    return settings
