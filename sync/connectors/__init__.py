@@ -1,2 +1,17 @@
 """Source connectors, one module per vendor, found by kind through :data:`ORDER_SOURCES` and
 :data:`TRACKING_PROVIDERS`."""
+
+from __future__ import annotations
+
+from sync.connectors.base import OrderSource, TrackingProvider
+from sync.connectors.shopify_graphql import ShopifyGraphQLSource
+from sync.connectors.track17 import Track17Provider
+
+ORDER_SOURCES: dict[str, type[OrderSource]] = {
+    ShopifyGraphQLSource.kind: ShopifyGraphQLSource,
+}
+TRACKING_PROVIDERS: dict[str, type[TrackingProvider]] = {
+    Track17Provider.kind: Track17Provider,
+}
+
+__all__ = ["ORDER_SOURCES", "TRACKING_PROVIDERS", "OrderSource", "TrackingProvider"]
