@@ -21,23 +21,20 @@ from daemon.commands import run_daemon
 from daemon.config import Config, Feed
 from daemon.errors import UsageError
 from daemon.runner import Daemon
-from daemon.simulator.app import create_app
+from daemon.simulator.app import DEFAULT_TOKEN, create_app
 from daemon.simulator.server import serve
 from daemon.simulator.shop import Shop
 from sync.clock import SystemClock
 
 log = logging.getLogger("orderwatch.demo")
 
-DEMO_TOKEN = "demo-token"  # the simulator's own credential; it guards nothing real
-
-
 def demo_config(db: Path, rules: Path, base_url: str) -> Config:
-    settings = {"url": base_url, "token": DEMO_TOKEN}
+    settings = {"url": base_url, "token": DEFAULT_TOKEN}
     return Config(
         database=db,
         rules=rules,
         sources=(Feed("shop", "shopify", timedelta(seconds=5), settings),),
-        trackers=(Feed("17track", "17track", timedelta(seconds=15), settings),),
+        trackers=(Feed("17track", "17track", timedelta(seconds=5), settings),),
     )
 
 
@@ -99,3 +96,4 @@ def _start_logging(log_file: Path | None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the rest

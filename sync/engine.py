@@ -57,4 +57,5 @@ async def follow_parcels(
         changed += await store.save_tracks(
             provider.name, tracks, [s.id for s in batch], clock.now()
         )
+    await store.record_source_success(provider.name, provider.kind, len(changed), clock.now())
     return changed

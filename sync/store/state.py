@@ -19,6 +19,20 @@ class StateStore(StoreBase):
         row = await self.db.fetchone("SELECT * FROM sources WHERE name = ?", (name,))
         return None if row is None else source_row(row)
 
+    async def record_source_success(
+        self, name: str, kind: str, rows: int, now: datetime
+    ) -> None:
+        """A source answered (for sources without a cursor, like tracking providers)."""
+        async with self.db.write() as tx:
+            await tx.execute(
+                "INSERT INTO sources (name, kind, last_attempt_at, last_success_at, rows_synced) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "last_attempt_at = excluded.last_attempt_at, "
+                "last_success_at = excluded.last_success_at, last_error = '', "
+                "rows_synced = rows_synced + excluded.rows_synced",
+                (name, kind, to_db(now), to_db(now), rows),
+            )
+
     async def record_source_error(self, name: str, kind: str, error: str, now: datetime) -> None:
         async with self.db.write() as tx:
             await tx.execute(
