@@ -1,0 +1,53 @@
+"""Waiting for the console to finish what it started, and reading what it shows."""
+
+from __future__ import annotations
+
+from textual.notifications import Notify
+from textual.pilot import Pilot
+from textual.widgets import Static
+from textual.worker import WorkerState
+
+from tui.app import OrderwatchApp
+from tui.screens.base import LiveScreen
+from tui.widgets.order_list import OrderList
+
+_BUSY = (WorkerState.PENDING, WorkerState.RUNNING)
+
+
+async def settle(pilot: Pilot[None], pause: float | None = None) -> None:
+    """Wait until the app is open and no worker is left (a page load may start another)."""
+    app = pilot.app
+    assert isinstance(app, OrderwatchApp)
+    if pause:
+        await pilot.pause(pause)
+    for _ in range(100):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        busy = any(worker.state in _BUSY for worker in app.workers)
+        if app.desk is not None and isinstance(app.screen, LiveScreen) and not busy:
+            return
+    raise AssertionError("the console did not settle")
+
+
+def line_text(order_list: OrderList, y: int) -> str:
+    """What the order list shows on its ``y``-th visible line."""
+    return "".join(segment.text for segment in order_list.render_line(y))
+
+
+def visible_lines(order_list: OrderList) -> list[str]:
+    height = order_list.scrollable_content_region.height
+    return [line_text(order_list, y) for y in range(height)]
+
+
+def static_text(app: OrderwatchApp, selector: str) -> str:
+    widget = app.screen.query_one(selector, Static)
+    return str(widget.render())
+
+
+def toasts(messages: list[object]) -> list[str]:
+    """The texts of the notifications among messages collected by a ``message_hook``."""
+    return [
+        f"{m.notification.title}: {m.notification.message}"
+        for m in messages
+        if isinstance(m, Notify)
+    ]

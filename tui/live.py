@@ -1,0 +1,96 @@
+"""Live refresh: noticing other processes' commits and telling the screens what moved.
+
+:class:`Watcher` polls ``PRAGMA data_version`` on a connection of its own (it moves only when
+another connection commits, our own agent actions included since they go through the main
+connection) and then asks which orders' ``change_seq`` moved. Changes go into a :class:`ChangeLog`;
+the screens on display are told at once, and a screen that was hidden catches up when it comes
+back, so hidden views cost nothing while the daemon writes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.message import Message
+
+from sync.store import Store
+
+CHANGE_BATCH = 5000
+"""More changed orders than this in one poll and the screens simply reload everything."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    order_ids: frozenset[int] = frozenset()
+    everything: bool = False
+    """Too much moved to list (or the agent asked for a reload): re-read all that is shown."""
+
+    def __bool__(self) -> bool:
+        return self.everything or bool(self.order_ids)
+
+    def __or__(self, other: Change) -> Change:
+        if self.everything or other.everything:
+            return Change(everything=True)
+        return Change(self.order_ids | other.order_ids)
+
+
+class ChangeLog:
+    """The recent changes, numbered, so each screen can ask for what it has not seen."""
+
+    def __init__(self, keep: int = 256) -> None:
+        self.serial = 0
+        self._entries: deque[tuple[int, Change]] = deque(maxlen=keep)
+
+    def add(self, change: Change) -> None:
+        self.serial += 1
+        self._entries.append((self.serial, change))
+
+    def since(self, serial: int) -> Change:
+        """Everything that changed after ``serial`` (all of it when that is too far back)."""
+        if serial >= self.serial:
+            return Change()
+        if not self._entries or self._entries[0][0] > serial + 1:
+            return Change(everything=True)
+        merged = Change()
+        for number, change in self._entries:
+            if number > serial:
+                merged = merged | change
+        return merged
+
+
+class Watcher:
+    """Turns "another connection committed" into "these orders changed"."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._version = -1
+        self._seq = 0
+
+    async def start(self) -> None:
+        self._version = await self._store.data_version()
+        self._seq = await self._store.change_seq()
+
+    async def check(self) -> Change:
+        version = await self._store.data_version()
+        if version == self._version:
+            return Change()
+        self._version = version
+        ids, self._seq = await self._store.changed_order_ids(self._seq, limit=CHANGE_BATCH)
+        if len(ids) >= CHANGE_BATCH - 1:
+            self._seq = await self._store.change_seq()
+            return Change(everything=True)
+        return Change(frozenset(ids))
+
+
+class StoreChanged(Message):
+    """Posted to the screens on display when the change log grew."""
+
+
+class MinutePassed(Message):
+    """Posted to the screens on display when the clock enters a new minute."""
+
+    def __init__(self, now: datetime) -> None:
+        super().__init__()
+        self.now = now

@@ -1,0 +1,119 @@
+"""Everything the detail screen shows about one order, read in one go, and its merged timeline.
+
+The timeline merges the order's events (status changes, parcels, escalations, agents' actions)
+with its parcels' courier checkpoints, in time order. A checkpoint whose provider gave no zone has
+no instant: it is listed after the others with the time as the provider wrote it, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sync.domain import CheckpointRow, EscalationRow, EventRow, LineItem, OrderRow, ShipmentRow
+from sync.store import Store
+from tui.words import fulfillment_words, payment_words, shipment_words, words
+
+
+@dataclass(frozen=True, slots=True)
+class Parcel:
+    shipment: ShipmentRow
+    checkpoints: tuple[CheckpointRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFile:
+    order: OrderRow
+    items: tuple[LineItem, ...]
+    parcels: tuple[Parcel, ...]
+    events: tuple[EventRow, ...]
+    escalations: tuple[EscalationRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One line of the timeline."""
+
+    at: datetime | None
+    at_raw: str
+    """The provider's own text, shown when ``at`` is unknown."""
+    who: str
+    text: str
+    kind: str
+    """``event`` or ``checkpoint``; the screen styles them apart."""
+
+
+async def read_order_file(store: Store, order_id: int) -> OrderFile | None:
+    order = await store.order(order_id)
+    if order is None:
+        return None
+    parcels = []
+    for shipment in await store.shipments(order_id):
+        parcels.append(Parcel(shipment, tuple(await store.checkpoints(shipment.id))))
+    return OrderFile(
+        order=order,
+        items=tuple(await store.line_items(order_id)),
+        parcels=tuple(parcels),
+        events=tuple(await store.events(order_id)),
+        escalations=tuple(await store.escalations_for_order(order_id)),
+    )
+
+
+def timeline(file: OrderFile) -> list[Entry]:
+    entries = [Entry(e.at, "", e.actor, describe(e), "event") for e in file.events]
+    for parcel in file.parcels:
+        label = parcel.shipment.carrier.upper() or parcel.shipment.tracking_number
+        for checkpoint in parcel.checkpoints:
+            place = f"{checkpoint.location} · " if checkpoint.location else ""
+            entries.append(
+                Entry(
+                    checkpoint.at,
+                    checkpoint.at_raw,
+                    label,
+                    f"{place}{checkpoint.description}",
+                    "checkpoint",
+                )
+            )
+    known = sorted((e for e in entries if e.at is not None), key=_instant)
+    return known + [e for e in entries if e.at is None]
+
+
+def _instant(entry: Entry) -> datetime:
+    assert entry.at is not None
+    return entry.at
+
+
+_FIELDS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "payment_status": ("payment", payment_words),
+    "fulfillment_status": ("fulfilment", fulfillment_words),
+    "lifecycle": ("order", words),
+    "shipment_status": ("parcel", shipment_words),
+}
+
+
+def describe(event: EventRow) -> str:
+    """An event of the timeline as a sentence fragment."""
+    if event.kind == "created":
+        return event.detail or "order created"
+    if event.kind == "status":
+        return _status_change(event)
+    if event.kind == "shipped":
+        return f"shipped {event.to_value}" + (f", {event.detail}" if event.detail else "")
+    if event.kind == "tracking":
+        return f"tracking number {event.from_value} → {event.to_value}"
+    if event.kind == "acknowledged":
+        return f"acknowledged escalation {event.field}"
+    if event.kind == "escalation":
+        change = f"{event.from_value} → {event.to_value}" if event.from_value else "opened"
+        tail = f": {event.detail}" if event.detail else ""
+        return f"escalation {event.field} {change}{tail}"
+    parts = [words(event.kind), event.field, event.to_value, event.detail]
+    return " ".join(part for part in parts if part)
+
+
+def _status_change(event: EventRow) -> str:
+    name, say = _FIELDS.get(event.field, (words(event.field), words))
+    if not event.from_value:
+        return f"{name} {say(event.to_value)}"
+    return f"{name} {say(event.from_value)} → {say(event.to_value)}"

@@ -1,0 +1,1 @@
+"""The console's screens: one per view, plus order detail, find and help."""

@@ -1,0 +1,37 @@
+"""The global find prompt (``ctrl+f``): any order by number, phone, name, email or tracking."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class FindScreen(ModalScreen[str]):
+    """Asks what to look for; dismisses with the text, or '' when the agent backs out."""
+
+    CSS_PATH = "find.tcss"
+    AUTO_FOCUS = "#find-text"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss('')", "Cancel", id="find.cancel"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="find-box"):
+            yield Static("Find an order", id="find-title")
+            box = Input(placeholder="#1001, 王芳, 5678, +86 138…, SF123…, email", id="find-text")
+            box.cursor_blink = False
+            yield box
+            yield Static(
+                "Enter finds across every order · one match opens it · Esc cancels",
+                id="find-hint",
+            )
+
+    @on(Input.Submitted, "#find-text")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
