@@ -26,38 +26,57 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = commands.add_parser(
-        "run", help="run the daemon", description="Run the daemon until SIGTERM or ctrl+c: "
+        "run",
+        help="run the daemon",
+        description="Run the daemon until SIGTERM or ctrl+c: "
         "sync every source, follow parcels, evaluate rules.toml (reloaded on save).",
     )
-    run.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
-                     help="config file (default: ./orderwatchd.toml)")
+    run.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help="config file (default: ./orderwatchd.toml)",
+    )
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
 
     demo = commands.add_parser(
-        "demo", help="a living shop on this machine: simulator + daemon + console",
+        "demo",
+        help="a living shop on this machine: simulator + daemon + console",
         description="Start the simulator, the daemon and the console against data/demo.db "
         "with the shipped rules.toml. Quitting the console stops everything.",
     )
     demo.add_argument("--orders", type=int, default=2000, help="orders in the shop's history")
     demo.add_argument("--no-console", action="store_true", help="run headless (logs to stderr)")
-    demo.add_argument("--for", dest="duration", type=float, default=None, metavar="SECONDS",
-                      help="stop after this many seconds")
+    demo.add_argument(
+        "--for",
+        dest="duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many seconds",
+    )
     demo.add_argument("--db", type=Path, default=Path("data/demo.db"), help="database file")
     demo.add_argument("--rules", type=Path, default=Path("rules.toml"), help="rules file")
     demo.add_argument("--seed", type=int, default=7, help="seed of the simulated shop")
 
     simulate = commands.add_parser(
-        "simulate", help="serve the simulated shop and courier APIs alone",
+        "simulate",
+        help="serve the simulated shop and courier APIs alone",
         description="Serve a simulated Shopify shop and 17TRACK account on 127.0.0.1.",
     )
     simulate.add_argument("--port", type=int, default=8765)
     simulate.add_argument("--orders", type=int, default=2000)
     simulate.add_argument("--seed", type=int, default=7)
-    simulate.add_argument("--faults", default="", metavar="SPEC",
-                          help="e.g. 429:0.05,500:0.02,stall:0.01,garbage:0.01")
+    simulate.add_argument(
+        "--faults",
+        default="",
+        metavar="SPEC",
+        help="e.g. 429:0.05,500:0.02,stall:0.01,garbage:0.01",
+    )
 
     status = commands.add_parser(
-        "status", help="sources, rules and counts",
+        "status",
+        help="sources, rules and counts",
         description="Show each source's last sync and error, the rules version and the last "
         "reload result, and order and escalation counts.",
     )
@@ -66,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
     parse = commands.add_parser(
-        "parse", help="normalize one raw vendor payload and print the records as JSON",
+        "parse",
+        help="normalize one raw vendor payload and print the records as JSON",
         description="Read one payload saved from a vendor API and print what orderwatch makes "
         "of it. KIND: shopify-graphql or 17track.",
     )
@@ -76,10 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     rules = commands.add_parser(
         "rules", help="rules tooling", description="Check rules files before they go live."
     )
-    rules_commands = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND",
-                                          required=True)
+    rules_commands = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", required=True)
     check = rules_commands.add_parser(
-        "check", help="check a rules file", description="Parse and check a rules file the way "
+        "check",
+        help="check a rules file",
+        description="Parse and check a rules file the way "
         "the daemon does on reload; print every problem with its file, line and key.",
     )
     check.add_argument("file", type=Path, nargs="?", default=Path("rules.toml"))
@@ -125,7 +146,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _log_to_stderr(level: str) -> None:
     logging.basicConfig(
-        level=level.upper(), stream=sys.stderr,
+        level=level.upper(),
+        stream=sys.stderr,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
 

@@ -98,9 +98,10 @@ def _status_text(report: dict[str, Any]) -> str:
     lines = [
         f"database     {report['database']}",
         f"orders       {report['orders']}",
-        "escalations  " + (", ".join(f"{k} {v}" for k, v in sorted(report["escalations"].items()))
-                           or "none"),
-        f"rules        version {rules['version'] or '-'}, last reload {rules['last_reload'] or '-'}",
+        "escalations  "
+        + (", ".join(f"{k} {v}" for k, v in sorted(report["escalations"].items())) or "none"),
+        f"rules        version {rules['version'] or '-'}, "
+        f"last reload {rules['last_reload'] or '-'}",
     ]
     if rules["error"]:
         lines += [f"  ! {line}" for line in rules["error"].splitlines()]

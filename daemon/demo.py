@@ -28,6 +28,7 @@ from sync.clock import SystemClock
 
 log = logging.getLogger("orderwatch.demo")
 
+
 def demo_config(db: Path, rules: Path, base_url: str) -> Config:
     settings = {"url": base_url, "token": DEFAULT_TOKEN}
     return Config(

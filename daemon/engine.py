@@ -123,9 +123,7 @@ class RulesEngine:
         )
 
 
-def _unchanged(
-    timer: TimerRow, planned: Plan, state: TimerState, next_at: datetime | None
-) -> bool:
+def _unchanged(timer: TimerRow, planned: Plan, state: TimerState, next_at: datetime | None) -> bool:
     same_state = timer.state == state or (
         timer.state == TimerState.ACKNOWLEDGED and state == TimerState.FIRING
     )

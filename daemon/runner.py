@@ -37,7 +37,11 @@ MAX_SLEEP = 30.0
 
 class Daemon:
     def __init__(
-        self, config: Config, store: Store, clock: Clock, client: httpx.AsyncClient,
+        self,
+        config: Config,
+        store: Store,
+        clock: Clock,
+        client: httpx.AsyncClient,
         rules: RuleSet,
     ) -> None:
         self.config = config
@@ -51,8 +55,9 @@ class Daemon:
         self.trackers = [_build(TRACKING_PROVIDERS, f, client) for f in config.trackers]
 
     async def run(self) -> None:
-        await self.store.set_state(reload_state(self.engine.rules, [], self.clock.now()),
-                                   self.clock.now())
+        await self.store.set_state(
+            reload_state(self.engine.rules, [], self.clock.now()), self.clock.now()
+        )
         await self.engine.replan_all()
         async with asyncio.TaskGroup() as group:
             for feed, source in zip(self.config.sources, self.sources, strict=True):
@@ -114,8 +119,9 @@ class Daemon:
                 failures += 1
                 delay = _backoff(feed.interval, failures, isinstance(exc, SourceAuthError))
                 log.error("%s: %s (retry in %.0fs)", feed.name, exc, delay)
-                await self.store.record_source_error(feed.name, feed.kind, str(exc),
-                                                     self.clock.now())
+                await self.store.record_source_error(
+                    feed.name, feed.kind, str(exc), self.clock.now()
+                )
             await self._sleep(delay)
 
     async def _rules_loop(self) -> None:
@@ -145,9 +151,7 @@ def _backoff(interval: timedelta, failures: int, auth: bool) -> float:
     return float(min(base * 2 ** min(failures, 8), MAX_BACKOFF.total_seconds()))
 
 
-def _build(
-    registry: dict[str, type[T]], feed: Feed, client: httpx.AsyncClient
-) -> T:
+def _build(registry: dict[str, type[T]], feed: Feed, client: httpx.AsyncClient) -> T:
     try:
         kind = registry[feed.kind]
     except KeyError:

@@ -68,8 +68,12 @@ def make_order() -> OrderFactory:
         }
         if shipped:
             fields["shipments"] = (
-                ShipmentRecord(external_id=f"f{n}", tracking_number=shipped, carrier="sf",
-                               shipped_at=created + timedelta(hours=2)),
+                ShipmentRecord(
+                    external_id=f"f{n}",
+                    tracking_number=shipped,
+                    carrier="sf",
+                    shipped_at=created + timedelta(hours=2),
+                ),
             )
             fields["fulfillment_status"] = FulfillmentStatus.FULFILLED
         fields.update(overrides)

@@ -163,6 +163,13 @@ class Database:
             row = await cursor.fetchone()
         return row
 
+    async def column(self, sql: str, params: Params = ()) -> list[Any]:
+        """The first column of every row: plain tuples, no Row objects (id lists are long)."""
+        async with self._lock, self.conn.execute(sql, params) as cursor:
+            cursor.row_factory = None
+            rows = await cursor.fetchall()
+        return [row[0] for row in rows]
+
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]

@@ -56,7 +56,8 @@ class EscalationStore(StoreBase):
     async def due_order_ids(self, now: datetime, limit: int = 5000) -> list[int]:
         rows = await self.db.fetchall(
             "SELECT DISTINCT order_id FROM timers WHERE next_at IS NOT NULL AND next_at <= ? "
-            "LIMIT ?", (to_db(now), limit),
+            "LIMIT ?",
+            (to_db(now), limit),
         )
         return [int(row["order_id"]) for row in rows]
 
@@ -88,8 +89,14 @@ class EscalationStore(StoreBase):
         if row is None and d.state == TimerState.RESOLVED:
             return 0
         escalation_id = row["escalation_id"] if row else None
-        values = (to_db(d.started_at), to_db(d.deadline_at), to_db(d.warn_at), to_db(d.next_at),
-                  str(d.state), d.rules_version)
+        values = (
+            to_db(d.started_at),
+            to_db(d.deadline_at),
+            to_db(d.warn_at),
+            to_db(d.next_at),
+            str(d.state),
+            d.rules_version,
+        )
         if row is None:
             cursor = await tx.execute(
                 "INSERT INTO timers (rule_id, subject_kind, subject_id, order_id, started_at, "
@@ -119,18 +126,36 @@ class EscalationStore(StoreBase):
             "INSERT INTO escalations (timer_id, rule_id, subject_kind, subject_id, order_id, "
             "severity, summary, state, rules_version, opened_at, deadline_at, change_seq) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (timer_id, d.rule_id, d.subject_kind, d.subject_id, d.order_id, d.severity,
-             d.summary, EscalationState.FIRING, d.rules_version, to_db(now),
-             to_db(d.deadline_at), tx.seq),
+            (
+                timer_id,
+                d.rule_id,
+                d.subject_kind,
+                d.subject_id,
+                d.order_id,
+                d.severity,
+                d.summary,
+                EscalationState.FIRING,
+                d.rules_version,
+                to_db(now),
+                to_db(d.deadline_at),
+                tx.seq,
+            ),
         )
         await tx.execute(
             "UPDATE timers SET escalation_id = ? WHERE id = ?", (cursor.lastrowid, timer_id)
         )
         await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, d.order_id))
         await append_event(
-            tx, at=now, actor="daemon", order_id=d.order_id, subject_kind="escalation",
-            subject_id=cursor.lastrowid, kind="escalation", field=d.rule_id,
-            to_value=EscalationState.FIRING, detail=d.summary,
+            tx,
+            at=now,
+            actor="daemon",
+            order_id=d.order_id,
+            subject_kind="escalation",
+            subject_id=cursor.lastrowid,
+            kind="escalation",
+            field=d.rule_id,
+            to_value=EscalationState.FIRING,
+            detail=d.summary,
         )
 
     async def _close(
@@ -148,9 +173,17 @@ class EscalationStore(StoreBase):
         )
         await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, d.order_id))
         await append_event(
-            tx, at=now, actor="daemon", order_id=d.order_id, subject_kind="escalation",
-            subject_id=escalation_id, kind="escalation", field=d.rule_id,
-            from_value=row["state"], to_value=EscalationState.RESOLVED, detail=d.reason,
+            tx,
+            at=now,
+            actor="daemon",
+            order_id=d.order_id,
+            subject_kind="escalation",
+            subject_id=escalation_id,
+            kind="escalation",
+            field=d.rule_id,
+            from_value=row["state"],
+            to_value=EscalationState.RESOLVED,
+            detail=d.reason,
         )
         return 1
 
@@ -170,14 +203,16 @@ class EscalationStore(StoreBase):
     async def escalations_for_order(self, order_id: int) -> list[EscalationRow]:
         rows = await self.db.fetchall(
             f"SELECT {ESCALATION_COLUMNS} FROM escalations e JOIN orders o ON o.id = e.order_id "
-            "WHERE e.order_id = ? ORDER BY e.opened_at, e.id", (order_id,),
+            "WHERE e.order_id = ? ORDER BY e.opened_at, e.id",
+            (order_id,),
         )
         return [escalation_row(row) for row in rows]
 
     async def escalation(self, escalation_id: int) -> EscalationRow | None:
         row = await self.db.fetchone(
             f"SELECT {ESCALATION_COLUMNS} FROM escalations e JOIN orders o ON o.id = e.order_id "
-            "WHERE e.id = ?", (escalation_id,),
+            "WHERE e.id = ?",
+            (escalation_id,),
         )
         return None if row is None else escalation_row(row)
 
@@ -200,8 +235,17 @@ class EscalationStore(StoreBase):
                 "assignee = CASE assignee WHEN '' THEN ? ELSE assignee END, "
                 "version = version + 1, change_seq = ? "
                 "WHERE id = ? AND version = ? AND state IN (?, ?)",
-                (EscalationState.ACKNOWLEDGED, to_db(now), agent, agent, tx.seq, escalation_id,
-                 version, EscalationState.FIRING, EscalationState.WARNING),
+                (
+                    EscalationState.ACKNOWLEDGED,
+                    to_db(now),
+                    agent,
+                    agent,
+                    tx.seq,
+                    escalation_id,
+                    version,
+                    EscalationState.FIRING,
+                    EscalationState.WARNING,
+                ),
             )
             if cursor.rowcount != 1:
                 await self._explain_conflict(tx, escalation_id, version)
@@ -210,12 +254,20 @@ class EscalationStore(StoreBase):
                 (escalation_id,),
             )
             assert row is not None
-            await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?",
-                             (tx.seq, row["order_id"]))
+            await tx.execute(
+                "UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, row["order_id"])
+            )
             await append_event(
-                tx, at=now, actor=agent, order_id=row["order_id"], subject_kind="escalation",
-                subject_id=escalation_id, kind="acknowledged", field=row["rule_id"],
-                from_value=EscalationState.FIRING, to_value=EscalationState.ACKNOWLEDGED,
+                tx,
+                at=now,
+                actor=agent,
+                order_id=row["order_id"],
+                subject_kind="escalation",
+                subject_id=escalation_id,
+                kind="acknowledged",
+                field=row["rule_id"],
+                from_value=EscalationState.FIRING,
+                to_value=EscalationState.ACKNOWLEDGED,
             )
         found = await self.escalation(escalation_id)
         assert found is not None
@@ -229,16 +281,19 @@ class EscalationStore(StoreBase):
             raise StoreError(f"escalation {escalation_id} does not exist")
         last = await tx.fetchone(
             "SELECT actor, kind, at FROM events WHERE subject_kind = 'escalation' "
-            "AND subject_id = ? ORDER BY id DESC LIMIT 1", (escalation_id,),
+            "AND subject_id = ? ORDER BY id DESC LIMIT 1",
+            (escalation_id,),
         )
         who = last["actor"] if last else "someone"
         what = last["kind"] if last else row["state"]
         if row["version"] == version:
             raise ConflictError(
-                f"escalation {escalation_id} is already {row['state']}", changed_by=who,
+                f"escalation {escalation_id} is already {row['state']}",
+                changed_by=who,
                 change=what,
             )
         raise ConflictError(
-            f"escalation {escalation_id} was changed by {who} ({what}) first", changed_by=who,
+            f"escalation {escalation_id} was changed by {who} ({what}) first",
+            changed_by=who,
             change=what,
         )

@@ -38,8 +38,18 @@ async def append_event(
     await tx.execute(
         "INSERT INTO events (at, actor, order_id, subject_kind, subject_id, kind, field, "
         "from_value, to_value, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (at_text(at), actor, order_id, subject_kind, subject_id, kind, field, from_value,
-         to_value, detail),
+        (
+            at_text(at),
+            actor,
+            order_id,
+            subject_kind,
+            subject_id,
+            kind,
+            field,
+            from_value,
+            to_value,
+            detail,
+        ),
     )
 
 
@@ -79,7 +89,9 @@ class OrderStore(StoreBase):
             )
         return changed
 
-    async def _upsert_order(self, tx: Transaction, record: OrderRecord, now: datetime) -> int | None:
+    async def _upsert_order(
+        self, tx: Transaction, record: OrderRecord, now: datetime
+    ) -> int | None:
         existing = await tx.fetchone(
             "SELECT id, updated_at, raw_hash, payment_status, fulfillment_status, lifecycle "
             "FROM orders WHERE source = ? AND external_id = ?",
@@ -96,15 +108,26 @@ class OrderStore(StoreBase):
             order_id = cursor.lastrowid
             assert order_id is not None
             await append_event(
-                tx, at=record.created_at, actor=record.source, order_id=order_id,
-                subject_kind="order", subject_id=order_id, kind="created",
+                tx,
+                at=record.created_at,
+                actor=record.source,
+                order_id=order_id,
+                subject_kind="order",
+                subject_id=order_id,
+                kind="created",
                 detail=f"order {record.number} created",
             )
             if record.paid_at is not None:
                 await append_event(
-                    tx, at=record.paid_at, actor=record.source, order_id=order_id,
-                    subject_kind="order", subject_id=order_id, kind="status",
-                    field="payment_status", to_value=record.payment_status,
+                    tx,
+                    at=record.paid_at,
+                    actor=record.source,
+                    order_id=order_id,
+                    subject_kind="order",
+                    subject_id=order_id,
+                    kind="status",
+                    field="payment_status",
+                    to_value=record.payment_status,
                 )
         else:
             order_id = int(existing["id"])
@@ -120,9 +143,16 @@ class OrderStore(StoreBase):
                 before, after = existing[axis], str(getattr(record, axis))
                 if before != after:
                     await append_event(
-                        tx, at=record.updated_at, actor=record.source, order_id=order_id,
-                        subject_kind="order", subject_id=order_id, kind="status", field=axis,
-                        from_value=before, to_value=after,
+                        tx,
+                        at=record.updated_at,
+                        actor=record.source,
+                        order_id=order_id,
+                        subject_kind="order",
+                        subject_id=order_id,
+                        kind="status",
+                        field=axis,
+                        from_value=before,
+                        to_value=after,
                     )
         await self._replace_line_items(tx, order_id, record.line_items)
         tracking = await self._upsert_shipments(tx, order_id, record, now)
@@ -130,8 +160,12 @@ class OrderStore(StoreBase):
         await tx.execute(
             "INSERT INTO order_search (rowid, number, name, phone, email, tracking) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (order_id, *index_values(record.number, record.customer_name, record.phone,
-                                     record.email, tracking)),
+            (
+                order_id,
+                *index_values(
+                    record.number, record.customer_name, record.phone, record.email, tracking
+                ),
+            ),
         )
         return order_id
 
@@ -159,47 +193,80 @@ class OrderStore(StoreBase):
             if existing is None:
                 await self._insert_shipment(tx, order_id, record.source, shipment, now)
             elif (existing["tracking_number"], existing["carrier"]) != (
-                shipment.tracking_number, shipment.carrier
+                shipment.tracking_number,
+                shipment.carrier,
             ):
                 await tx.execute(
                     "UPDATE shipments SET tracking_number = ?, carrier = ?, carrier_raw = ?, "
                     "tracking_url = ?, registered_at = NULL, version = version + 1, "
                     "change_seq = ? WHERE id = ?",
-                    (shipment.tracking_number, shipment.carrier, shipment.carrier_raw,
-                     shipment.tracking_url, tx.seq, existing["id"]),
+                    (
+                        shipment.tracking_number,
+                        shipment.carrier,
+                        shipment.carrier_raw,
+                        shipment.tracking_url,
+                        tx.seq,
+                        existing["id"],
+                    ),
                 )
                 await append_event(
-                    tx, at=now, actor=record.source, order_id=order_id,
-                    subject_kind="shipment", subject_id=existing["id"], kind="tracking",
-                    field="tracking_number", from_value=existing["tracking_number"],
+                    tx,
+                    at=now,
+                    actor=record.source,
+                    order_id=order_id,
+                    subject_kind="shipment",
+                    subject_id=existing["id"],
+                    kind="tracking",
+                    field="tracking_number",
+                    from_value=existing["tracking_number"],
                     to_value=shipment.tracking_number,
                 )
         return numbers
 
     async def _insert_shipment(
-        self, tx: Transaction, order_id: int, source: str, shipment: ShipmentRecord,
+        self,
+        tx: Transaction,
+        order_id: int,
+        source: str,
+        shipment: ShipmentRecord,
         now: datetime,
     ) -> None:
         cursor = await tx.execute(
             "INSERT INTO shipments (order_id, source, external_id, carrier, carrier_raw, "
             "tracking_number, tracking_url, status, shipped_at, change_seq) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (order_id, source, shipment.external_id, shipment.carrier, shipment.carrier_raw,
-             shipment.tracking_number, shipment.tracking_url, ShipmentStatus.PENDING,
-             to_db(shipment.shipped_at), tx.seq),
+            (
+                order_id,
+                source,
+                shipment.external_id,
+                shipment.carrier,
+                shipment.carrier_raw,
+                shipment.tracking_number,
+                shipment.tracking_url,
+                ShipmentStatus.PENDING,
+                to_db(shipment.shipped_at),
+                tx.seq,
+            ),
         )
         carrier = shipment.carrier or shipment.carrier_raw or "unknown carrier"
         await append_event(
-            tx, at=shipment.shipped_at or now, actor=source, order_id=order_id,
-            subject_kind="shipment", subject_id=cursor.lastrowid, kind="shipped",
-            to_value=shipment.tracking_number, detail=f"handed to {carrier}",
+            tx,
+            at=shipment.shipped_at or now,
+            actor=source,
+            order_id=order_id,
+            subject_kind="shipment",
+            subject_id=cursor.lastrowid,
+            kind="shipped",
+            to_value=shipment.tracking_number,
+            detail=f"handed to {carrier}",
         )
 
     # ----- reads -----
 
     async def order(self, order_id: int) -> OrderRow | None:
-        row = await self.db.fetchone(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?",
-                                     (order_id,))
+        row = await self.db.fetchone(
+            f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,)
+        )
         return None if row is None else order_row(row)
 
     async def orders_by_id(self, order_ids: Sequence[int]) -> list[OrderRow]:
@@ -207,8 +274,7 @@ class OrderStore(StoreBase):
         if not order_ids:
             return []
         rows = await self.db.fetchall(
-            f"SELECT {ORDER_COLUMNS} FROM orders WHERE id IN "
-            f"(SELECT value FROM json_each(?))",
+            f"SELECT {ORDER_COLUMNS} FROM orders WHERE id IN (SELECT value FROM json_each(?))",
             (json.dumps(list(order_ids)),),
         )
         by_id = {row["id"]: order_row(row) for row in rows}
@@ -225,10 +291,19 @@ class OrderStore(StoreBase):
     async def line_items(self, order_id: int) -> list[LineItem]:
         rows = await self.db.fetchall(
             "SELECT external_id, sku, title, quantity, price FROM line_items "
-            "WHERE order_id = ? ORDER BY id", (order_id,),
+            "WHERE order_id = ? ORDER BY id",
+            (order_id,),
         )
-        return [LineItem(external_id=r["external_id"], sku=r["sku"], title=r["title"],
-                         quantity=r["quantity"], price=r["price"]) for r in rows]
+        return [
+            LineItem(
+                external_id=r["external_id"],
+                sku=r["sku"],
+                title=r["title"],
+                quantity=r["quantity"],
+                price=r["price"],
+            )
+            for r in rows
+        ]
 
     async def events(self, order_id: int) -> list[EventRow]:
         rows = await self.db.fetchall(

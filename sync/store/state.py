@@ -19,9 +19,7 @@ class StateStore(StoreBase):
         row = await self.db.fetchone("SELECT * FROM sources WHERE name = ?", (name,))
         return None if row is None else source_row(row)
 
-    async def record_source_success(
-        self, name: str, kind: str, rows: int, now: datetime
-    ) -> None:
+    async def record_source_success(self, name: str, kind: str, rows: int, now: datetime) -> None:
         """A source answered (for sources without a cursor, like tracking providers)."""
         async with self.db.write() as tx:
             await tx.execute(
@@ -67,8 +65,8 @@ class StateStore(StoreBase):
         ``limit`` came back).
         """
         rows = await self.db.fetchall(
-            "SELECT id, change_seq FROM orders WHERE change_seq > ? "
-            "ORDER BY change_seq LIMIT ?", (since, limit),
+            "SELECT id, change_seq FROM orders WHERE change_seq > ? ORDER BY change_seq LIMIT ?",
+            (since, limit),
         )
         if not rows:
             return [], since

@@ -41,7 +41,8 @@ class TrackingStore(StoreBase):
     async def shipments_of_orders(self, order_ids: Sequence[int]) -> dict[int, list[ShipmentRow]]:
         rows = await self.db.fetchall(
             f"SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE order_id IN "
-            "(SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(list(order_ids)),),
+            "(SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(list(order_ids)),),
         )
         found: dict[int, list[ShipmentRow]] = {}
         for row in rows:
@@ -50,8 +51,8 @@ class TrackingStore(StoreBase):
 
     async def checkpoints(self, shipment_id: int) -> list[CheckpointRow]:
         rows = await self.db.fetchall(
-            "SELECT * FROM checkpoints WHERE shipment_id = ? "
-            "ORDER BY at IS NULL, at, id", (shipment_id,),
+            "SELECT * FROM checkpoints WHERE shipment_id = ? ORDER BY at IS NULL, at, id",
+            (shipment_id,),
         )
         return [checkpoint_row(row) for row in rows]
 
@@ -71,7 +72,8 @@ class TrackingStore(StoreBase):
     async def unregistered(self, shipment_ids: Sequence[int]) -> list[int]:
         rows = await self.db.fetchall(
             "SELECT id FROM shipments WHERE registered_at IS NULL AND id IN "
-            "(SELECT value FROM json_each(?))", (json.dumps(list(shipment_ids)),),
+            "(SELECT value FROM json_each(?))",
+            (json.dumps(list(shipment_ids)),),
         )
         return [int(row["id"]) for row in rows]
 
@@ -102,7 +104,8 @@ class TrackingStore(StoreBase):
             for track in tracks:
                 rows = await tx.fetchall(
                     "SELECT id, order_id, status, last_checkpoint_at FROM shipments "
-                    "WHERE tracking_number = ?", (track.tracking_number,),
+                    "WHERE tracking_number = ?",
+                    (track.tracking_number,),
                 )
                 for row in rows:
                     if await self._apply_track(tx, provider, row, track, now):
@@ -119,9 +122,17 @@ class TrackingStore(StoreBase):
                 "INSERT OR IGNORE INTO checkpoints (shipment_id, at, at_raw, zoneless, "
                 "description, location, status, status_raw, dedup_key) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (shipment_id, to_db(checkpoint.at), checkpoint.at_raw, int(checkpoint.zoneless),
-                 checkpoint.description, checkpoint.location, str(checkpoint.status),
-                 checkpoint.status_raw, checkpoint_key(checkpoint)),
+                (
+                    shipment_id,
+                    to_db(checkpoint.at),
+                    checkpoint.at_raw,
+                    int(checkpoint.zoneless),
+                    checkpoint.description,
+                    checkpoint.location,
+                    str(checkpoint.status),
+                    checkpoint.status_raw,
+                    checkpoint_key(checkpoint),
+                ),
             )
             added += cursor.rowcount
         old_status = row["status"]
@@ -136,17 +147,32 @@ class TrackingStore(StoreBase):
             "UPDATE shipments SET status = ?, status_raw = ?, substatus_raw = ?, "
             "last_checkpoint_at = ?, delivered_at = coalesce(delivered_at, ?), tracked_by = ?, "
             "raw = ?, version = version + 1, change_seq = ? WHERE id = ?",
-            (status, track.status_raw, track.substatus_raw, latest["at"] if latest else None,
-             delivered, provider, json.dumps(track.raw, ensure_ascii=False, default=str),
-             tx.seq, shipment_id),
+            (
+                status,
+                track.status_raw,
+                track.substatus_raw,
+                latest["at"] if latest else None,
+                delivered,
+                provider,
+                json.dumps(track.raw, ensure_ascii=False, default=str),
+                tx.seq,
+                shipment_id,
+            ),
         )
         # The order's row moves too, so readers that follow orders see the parcel's news.
         await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, order_id))
         if status != old_status:
             await append_event(
-                tx, at=now, actor=provider, order_id=order_id, subject_kind="shipment",
-                subject_id=shipment_id, kind="status", field="shipment_status",
-                from_value=old_status, to_value=status,
+                tx,
+                at=now,
+                actor=provider,
+                order_id=order_id,
+                subject_kind="shipment",
+                subject_id=shipment_id,
+                kind="status",
+                field="shipment_status",
+                from_value=old_status,
+                to_value=status,
                 detail=track.substatus_raw or track.status_raw,
             )
         return True

@@ -51,9 +51,7 @@ class ViewStore(StoreBase):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        async with self.db._lock, self.db.conn.execute(sql, params) as cursor:
-            rows = await cursor.fetchall()
-        return [row[0] for row in rows]
+        return await self.db.column(sql, params)
 
     async def find_orders(self, text: str, limit: int = 20) -> list[int]:
         """A global look-up across every order, for "where is my order?"."""

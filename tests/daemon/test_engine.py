@@ -19,7 +19,10 @@ timezone = "UTC"
 id = "paid_not_shipped"
 subject = "order"
 starts_at = "order.paid_at"
-active_while = "order.payment_status == 'paid' and order.fulfillment_status == 'unfulfilled' and order.lifecycle == 'open'"
+active_while = """
+  order.payment_status == 'paid' and order.fulfillment_status == 'unfulfilled'
+  and order.lifecycle == 'open'
+"""
 timeout = "4h"
 severity = "warning"
 summary = "Order {order.number} paid {elapsed} ago, not shipped"
@@ -82,9 +85,7 @@ async def test_cancelled_order_resolves_with_its_reason(
     assert closed.resolution == "cancelled"
 
 
-async def test_replanning_twice_writes_nothing_new(
-    store: Store, make_order: OrderFactory
-) -> None:
+async def test_replanning_twice_writes_nothing_new(store: Store, make_order: OrderFactory) -> None:
     clock = VirtualClock(T0 + timedelta(hours=5))
     await store.save_order_page("shop", "shopify", [make_order(1, paid_at=T0)], "", T0)
     engine = await _engine(store, clock)
@@ -105,7 +106,9 @@ async def test_removing_a_rule_resolves_its_escalations(
     await engine.replan_changed()
     engine.swap(parse_rules(RULES.replace('id = "paid_not_shipped"', 'id = "renamed"')))
     await engine.replan_all()
-    states = {e.rule_id: (e.state, e.resolution) for e in await store.escalations_for_order(order_id)}
+    states = {
+        e.rule_id: (e.state, e.resolution) for e in await store.escalations_for_order(order_id)
+    }
     assert states["paid_not_shipped"] == (EscalationState.RESOLVED, "rule removed")
     assert states["renamed"][0] == EscalationState.FIRING
 
@@ -114,8 +117,11 @@ async def test_vip_override_fires_sooner(store: Store, make_order: OrderFactory)
     text = RULES + 'overrides = [{ name = "vip", when = "order.vip", timeout = "1h" }]\n'
     clock = VirtualClock(T0 + timedelta(hours=1))
     await store.save_order_page(
-        "shop", "shopify",
-        [make_order(1, paid_at=T0, tags=("VIP",)), make_order(2, paid_at=T0)], "", T0,
+        "shop",
+        "shopify",
+        [make_order(1, paid_at=T0, tags=("VIP",)), make_order(2, paid_at=T0)],
+        "",
+        T0,
     )
     engine = await _engine(store, clock, text)
     await engine.replan_changed()

@@ -119,14 +119,33 @@ async def test_daemon_raises_escalations_and_survives_a_bad_rules_edit(
 def test_headless_demo_fills_a_database(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     result = subprocess.run(
-        [sys.executable, "-m", "daemon", "demo", "--no-console", "--for", "6", "--orders", "300",
-         "--db", str(db), "--rules", str(ROOT / "rules.toml")],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "daemon",
+            "demo",
+            "--no-console",
+            "--for",
+            "6",
+            "--orders",
+            "300",
+            "--db",
+            str(db),
+            "--rules",
+            str(ROOT / "rules.toml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     status = subprocess.run(
         [sys.executable, "-m", "daemon", "status", "--db", str(db), "--json"],
-        capture_output=True, text=True, timeout=30, check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     assert '"orders": 3' in status.stdout
     assert '"firing":' in status.stdout

@@ -68,7 +68,9 @@ async def test_status_change_is_on_the_timeline(store: Store, make_order: OrderF
     assert order.version == 2
 
 
-async def test_an_older_copy_never_overwrites_a_newer(store: Store, make_order: OrderFactory) -> None:
+async def test_an_older_copy_never_overwrites_a_newer(
+    store: Store, make_order: OrderFactory
+) -> None:
     newer = make_order(1, tracking="SF1", updated_at=T0 + timedelta(hours=3), rev=1)
     (order_id,) = await store.save_order_page("shop", "shopify", [newer], "", T0)
     await store.save_order_page("shop", "shopify", [make_order(1)], "", T0)
@@ -99,14 +101,15 @@ async def test_search_input_cannot_break_the_query(store: Store, make_order: Ord
     assert await store.find_orders('") OR * NEAR(') == []
 
 
-async def test_queue_lists_open_orders_newest_first(
-    store: Store, make_order: OrderFactory
-) -> None:
+async def test_queue_lists_open_orders_newest_first(store: Store, make_order: OrderFactory) -> None:
     from sync.domain import Lifecycle
 
     await store.save_order_page(
-        "shop", "shopify",
-        [make_order(1), make_order(2), make_order(3, lifecycle=Lifecycle.CANCELLED)], "", T0,
+        "shop",
+        "shopify",
+        [make_order(1), make_order(2), make_order(3, lifecycle=Lifecycle.CANCELLED)],
+        "",
+        T0,
     )
     ids = await store.order_ids(OrderQuery(view=View.QUEUE))
     numbers = [o.number for o in await store.orders_by_id(ids)]
@@ -123,9 +126,14 @@ async def test_tracks_dedupe_checkpoints_and_move_status(
         Checkpoint(at=T0 + timedelta(hours=5), at_raw="b", description="Arrived at hub"),
         Checkpoint(at=T0 + timedelta(hours=3), at_raw="a", description="Picked up"),
     )
-    track = TrackRecord(provider="17track", tracking_number="SF1", carrier="sf",
-                        status=ShipmentStatus.IN_TRANSIT, status_raw="InTransit",
-                        checkpoints=scans)
+    track = TrackRecord(
+        provider="17track",
+        tracking_number="SF1",
+        carrier="sf",
+        status=ShipmentStatus.IN_TRANSIT,
+        status_raw="InTransit",
+        checkpoints=scans,
+    )
     (shipment,) = await store.shipments(order_id)
     assert await store.save_tracks("17track", [track], [shipment.id], T0) == [order_id]
     assert await store.save_tracks("17track", [track], [shipment.id], T0) == []
@@ -138,9 +146,18 @@ async def test_tracks_dedupe_checkpoints_and_move_status(
 
 def _firing(order_id: int, state: TimerState = TimerState.FIRING) -> TimerDecision:
     return TimerDecision(
-        rule_id="paid_not_shipped", subject_kind="order", subject_id=order_id,
-        order_id=order_id, state=state, started_at=T0, deadline_at=T0 + timedelta(hours=4),
-        warn_at=None, next_at=None, rules_version="v1", summary="late", reason="shipped",
+        rule_id="paid_not_shipped",
+        subject_kind="order",
+        subject_id=order_id,
+        order_id=order_id,
+        state=state,
+        started_at=T0,
+        deadline_at=T0 + timedelta(hours=4),
+        warn_at=None,
+        next_at=None,
+        rules_version="v1",
+        summary="late",
+        reason="shipped",
     )
 
 

@@ -1,0 +1,214 @@
+"""``make bench``: each benchmark prints one line ``BENCH {json}``.
+
+Every figure is measured in this run against a raw-SQLite baseline on the same rows, so ratios
+stay meaningful on any machine. ``BENCH_ORDERS`` sets the console database size (default 200000;
+the design target is 1000000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from daemon.engine import RulesEngine
+from daemon.rules.loader import load_rules
+from sync.clock import VirtualClock
+from sync.domain import FulfillmentStatus, Lifecycle, LineItem, OrderRecord, PaymentStatus
+from sync.store import OrderQuery, Store, View
+from tests.tui.seed import T0, build_big
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def report(name: str, **figures: Any) -> None:
+    print("BENCH " + json.dumps({"name": name, **figures}, sort_keys=True), flush=True)
+
+
+async def timed(action: Callable[[], Awaitable[object]]) -> float:
+    start = time.perf_counter()
+    await action()
+    return time.perf_counter() - start
+
+
+def raw_timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+async def console_open(path: Path, orders: int) -> None:
+    """The queue's first paint: the ordered id list, then one screen of rows."""
+    store = await Store.open(path)
+    ids: list[int] = []
+
+    async def open_queue() -> None:
+        nonlocal ids
+        ids = await store.order_ids(OrderQuery(view=View.QUEUE))
+        await store.orders_by_id(ids[:50])
+
+    ours = await timed(open_queue)
+    tracemalloc.start()  # a second pass for memory: tracing slows every allocation
+    await open_queue()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    await store.close()
+    raw = sqlite3.connect(path)
+
+    def baseline() -> None:
+        got = [
+            r[0]
+            for r in raw.execute(
+                "SELECT id FROM orders WHERE lifecycle = 'open' ORDER BY created_at DESC, id DESC"
+            )
+        ]
+        marks = ",".join("?" * 50)
+        raw.execute(f"SELECT * FROM orders WHERE id IN ({marks})", got[:50]).fetchall()
+
+    base = raw_timed(baseline)
+    raw.close()
+    report(
+        "console_open",
+        orders=orders,
+        listed=len(ids),
+        seconds=round(ours, 4),
+        baseline_seconds=round(base, 4),
+        ratio=round(ours / base, 2),
+        peak_mib=round(peak / 2**20, 1),
+    )
+
+
+async def lookup(path: Path, orders: int) -> None:
+    """A global look-up by the last four digits of a phone."""
+    store = await Store.open(path)
+    ours = await timed(lambda: store.find_orders("4321"))
+    await store.close()
+    raw = sqlite3.connect(path)
+    base = raw_timed(
+        lambda: raw.execute(
+            "SELECT rowid FROM order_search WHERE order_search MATCH '\"4321\"*' LIMIT 20"
+        ).fetchall()
+    )
+    raw.close()
+    report(
+        "lookup_phone_last4",
+        orders=orders,
+        seconds=round(ours, 5),
+        baseline_seconds=round(base, 5),
+        ratio=round(ours / max(base, 1e-6), 2),
+    )
+
+
+def _record(n: int) -> OrderRecord:
+    created = T0 - timedelta(minutes=n)
+    return OrderRecord(
+        source="shop",
+        external_id=f"o{n}",
+        number=f"#{n}",
+        updated_at=created,
+        created_at=created,
+        payment_status=PaymentStatus.PAID,
+        fulfillment_status=FulfillmentStatus.UNFULFILLED,
+        lifecycle=Lifecycle.OPEN,
+        customer_name="李娜",
+        phone=f"+86 139 {n:08d}",
+        email=f"c{n}@example.com",
+        paid_at=created,
+        line_items=(LineItem(external_id=f"li{n}", title="Tea", quantity=1),),
+        raw={"n": n},
+    )
+
+
+async def sync_upsert(folder: Path, count: int = 5000, page: int = 100) -> None:
+    """Pages of orders through the store's upserts, against a bare executemany of the rows."""
+    records = [_record(n) for n in range(count)]
+    store = await Store.open(folder / "sync.db")
+
+    async def pages() -> None:
+        for start in range(0, count, page):
+            await store.save_order_page("shop", "shopify", records[start : start + page], "c", T0)
+
+    ours = await timed(pages)
+    await store.close()
+    raw = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    raw.execute("PRAGMA journal_mode = WAL")
+    raw.execute("PRAGMA synchronous = NORMAL")
+    raw.execute(
+        "CREATE TABLE o (source, external_id, number, name, phone, email, created, raw, "
+        "UNIQUE (source, external_id))"
+    )
+
+    def baseline() -> None:
+        for start in range(0, count, page):
+            raw.execute("BEGIN IMMEDIATE")
+            raw.executemany(
+                "INSERT OR REPLACE INTO o VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r.source,
+                        r.external_id,
+                        r.number,
+                        r.customer_name,
+                        r.phone,
+                        r.email,
+                        r.created_at.isoformat(),
+                        json.dumps(r.raw),
+                    )
+                    for r in records[start : start + page]
+                ],
+            )
+            raw.execute("COMMIT")
+
+    base = raw_timed(baseline)
+    raw.close()
+    report(
+        "sync_upsert",
+        orders=count,
+        page=page,
+        orders_per_second=round(count / ours),
+        seconds=round(ours, 3),
+        baseline_seconds=round(base, 3),
+        ratio=round(ours / base, 2),
+    )
+
+
+async def rules_replan(folder: Path, count: int = 5000) -> None:
+    """A full re-plan (what a rules reload costs) of ``count`` open orders."""
+    store = await Store.open(folder / "sync.db")
+    engine = RulesEngine(
+        store, VirtualClock(T0 + timedelta(hours=1)), load_rules(ROOT / "rules.toml")
+    )
+    first = await timed(engine.replan_all)
+    again = await timed(engine.replan_all)
+    await store.close()
+    report(
+        "rules_replan",
+        orders=count,
+        first_seconds=round(first, 3),
+        orders_per_second=round(count / first),
+        unchanged_seconds=round(again, 3),
+    )
+
+
+async def main() -> None:
+    orders = int(os.environ.get("BENCH_ORDERS", "200000"))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        await sync_upsert(folder)
+        await rules_replan(folder)
+        big = folder / "big.db"
+        await asyncio.to_thread(build_big, big, orders)
+        await console_open(big, orders)
+        await lookup(big, orders)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
