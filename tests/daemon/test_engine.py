@@ -19,10 +19,10 @@ timezone = "UTC"
 id = "paid_not_shipped"
 subject = "order"
 starts_at = "order.paid_at"
-active_while = """
+active_while = '''
   order.payment_status == 'paid' and order.fulfillment_status == 'unfulfilled'
   and order.lifecycle == 'open'
-"""
+'''
 timeout = "4h"
 severity = "warning"
 summary = "Order {order.number} paid {elapsed} ago, not shipped"
