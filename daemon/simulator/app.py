@@ -1,13 +1,10 @@
 """The simulator's HTTP face: a Starlette app serving one shop in two vendors' wire formats.
 
-=======================================  ===============================================
-``POST /admin/api/{version}/graphql.json``  Shopify Admin GraphQL ``orders`` (header
-                                            ``X-Shopify-Access-Token``)
-``POST /track/v2.2/register``               17TRACK: start following numbers (header
-                                            ``17token``)
-``POST /track/v2.2/gettrackinfo``           17TRACK: current tracks
-``GET /_sim/health``                        the simulator's own status (never faulted)
-=======================================  ===============================================
+- ``POST /admin/api/{version}/graphql.json``: Shopify Admin GraphQL ``orders`` (header
+  ``X-Shopify-Access-Token``)
+- ``POST /track/v2.2/register`` and ``POST /track/v2.2/gettrackinfo``: 17TRACK (header
+  ``17token``)
+- ``GET /_sim/health``: the simulator's own status; never faulted
 
 Faults (see :mod:`daemon.simulator.faults`) apply to the vendor routes only.
 """
