@@ -24,6 +24,7 @@ from daemon.runner import Daemon
 from daemon.simulator.app import DEFAULT_TOKEN, create_app
 from daemon.simulator.server import serve
 from daemon.simulator.shop import Shop
+from daemon.simulator.shopify_api import Bucket
 from sync.clock import SystemClock
 
 log = logging.getLogger("orderwatch.demo")
@@ -50,7 +51,10 @@ async def demo(args: argparse.Namespace) -> int:
 
     clock = SystemClock()
     shop = Shop(seed=args.seed, orders=args.orders, now=clock.now())
-    server = await serve(create_app(shop, clock=clock))
+    # A Shopify Plus-sized query budget, so ten days of history arrive in seconds.
+    server = await serve(
+        create_app(shop, clock=clock, bucket=Bucket(maximum=20000, restore_rate=1000))
+    )
     log.info("simulator on http://127.0.0.1:%d with %d orders", server.port, args.orders)
     config = demo_config(db, args.rules, f"http://127.0.0.1:{server.port}")
     started: asyncio.Future[Daemon] = asyncio.get_running_loop().create_future()
