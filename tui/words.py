@@ -124,5 +124,5 @@ def zone_label(zone: tzinfo, at: datetime) -> str:
     """The zone's name with its offset at ``at``: ``Asia/Shanghai (UTC+08:00)``."""
     name = str(getattr(zone, "key", "") or zone.tzname(at) or "local")
     offset = at.astimezone(zone).strftime("%z")
-    pretty = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    pretty = f"UTC{offset[:3]}:{offset[3:]}" if offset.strip("+-0") else "UTC"
     return name if name == pretty else f"{name} ({pretty})"

@@ -24,7 +24,8 @@ async def settle(pilot: Pilot[None], pause: float | None = None) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         busy = any(worker.state in _BUSY for worker in app.workers)
-        if app.desk is not None and isinstance(app.screen, LiveScreen) and not busy:
+        opened = any(isinstance(screen, LiveScreen) for screen in app.screen_stack)
+        if app.desk is not None and opened and not busy:
             return
     raise AssertionError("the console did not settle")
 
@@ -42,6 +43,11 @@ def visible_lines(order_list: OrderList) -> list[str]:
 def static_text(app: OrderwatchApp, selector: str) -> str:
     widget = app.screen.query_one(selector, Static)
     return str(widget.render())
+
+
+def flat(text: str) -> str:
+    """``text`` with every run of spaces and line breaks made one space (undoes wrapping)."""
+    return " ".join(text.split())
 
 
 def toasts(messages: list[object]) -> list[str]:

@@ -124,8 +124,14 @@ def timeline_text(file: OrderFile, zone: tzinfo, now: datetime, width: int) -> C
     heading = f"Timeline · times in {words.zone_label(zone, now)}"
     lines: list[Content] = []
     for entry in timeline(file):
-        when = words.local_time(entry.at, zone) if entry.at else fit(entry.at_raw + "?", 16)
         style = "$secondary" if entry.kind == "checkpoint" else ""
-        head = Content.assemble((f" {when}  ", _LABEL), (fit(entry.who, 8) + " ", style))
-        lines += hang(head, Content(entry.text), width)
+        who = (fit(entry.who, 8) + " ", style)
+        if entry.at is None:
+            # The provider gave no zone: show its own words for the time, never a guess.
+            head = Content.assemble((f" {fit(entry.at_raw, 16)}  ", "$warning"), who)
+            body = Content.assemble(entry.text, (" (as given, no zone)", "$warning"))
+        else:
+            head = Content.assemble((f" {words.local_time(entry.at, zone)}  ", _LABEL), who)
+            body = Content(entry.text)
+        lines += hang(head, body, width)
     return _block(heading, lines, "nothing yet")

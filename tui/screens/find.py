@@ -28,7 +28,7 @@ class FindScreen(ModalScreen[str]):
             box.cursor_blink = False
             yield box
             yield Static(
-                "Enter finds across every order · one match opens it · Esc cancels",
+                "Enter finds in all orders · Esc cancels",
                 id="find-hint",
             )
 

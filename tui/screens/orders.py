@@ -114,6 +114,8 @@ class OrdersScreen(LiveScreen):
         if self.found is not None:
             return f"Find “{self.found}” · {count} found · Esc returns"
         title, noun = _TITLES[self.view]
+        if lst is not None and lst.loaded and lst.row_count == 1:
+            noun = noun.removesuffix("s")
         text = f"{title} · {count} {noun}"
         return f"{text} · filter “{self.filter_text}”" if self.filter_text else text
 
@@ -142,14 +144,14 @@ class OrdersScreen(LiveScreen):
         self._show_title()
         self.reload(keep_cursor=True)
 
-    @on(Input.Changed, "#filter")
+    @on(Input.Changed, "#filter Input")
     def _filter_changed(self, event: Input.Changed) -> None:
         text = event.value.strip()
         if text != self.filter_text:
             self.filter_text = text
             self.reload(keep_cursor=False, pause=FILTER_PAUSE)
 
-    @on(Input.Submitted, "#filter")
+    @on(Input.Submitted, "#filter Input")
     def _filter_done(self) -> None:
         if not self.filter_text:
             self.filter_bar.close()

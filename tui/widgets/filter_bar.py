@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Static
 
 from tui.css import beside
 
 
-class FilterBar(Input):
+class FilterBar(Horizontal):
     DEFAULT_CSS = beside(__file__)
 
-    def __init__(self, id: str | None = None) -> None:
-        super().__init__(
-            placeholder="filter: order number, name, phone or its last 4, email, tracking",
-            id=id,
-        )
+    def compose(self) -> ComposeResult:
+        yield Static("/", id="filter-prompt")
+        box = Input(placeholder="order number, name, phone or its last 4, email, tracking")
         # A blinking cursor re-sends its line twice a second over SSH; a steady one is enough.
-        self.cursor_blink = False
+        box.cursor_blink = False
+        yield box
+
+    @property
+    def input(self) -> Input:
+        return self.query_one(Input)
+
+    @property
+    def value(self) -> str:
+        return self.input.value
+
+    @value.setter
+    def value(self, text: str) -> None:
+        self.input.value = text
 
     def open(self) -> None:
         self.display = True
-        self.focus()
+        self.input.focus()
 
     def close(self) -> None:
-        self.value = ""
+        self.input.value = ""
         self.display = False
