@@ -16,7 +16,7 @@ from sync.domain import EscalationRow, EscalationState, TimerRow, TimerState
 from sync.errors import ConflictError, StoreError
 from sync.store.base import StoreBase
 from sync.store.db import Transaction, from_db, to_db
-from sync.store.orders import append_event
+from sync.store.events import append_event
 from sync.store.rows import ESCALATION_COLUMNS, escalation_row, timer_row
 
 _OPEN = (EscalationState.WARNING, EscalationState.FIRING, EscalationState.ACKNOWLEDGED)

@@ -18,7 +18,7 @@ from sync.domain import (
 )
 from sync.store.base import StoreBase
 from sync.store.db import Transaction, to_db
-from sync.store.orders import append_event
+from sync.store.events import append_event
 from sync.store.rows import SHIPMENT_COLUMNS, checkpoint_row, shipment_row
 
 _TERMINAL = tuple(str(s) for s in TERMINAL_SHIPMENT_STATUSES)

@@ -1,0 +1,269 @@
+"""Writing one page of a source's orders set-wise: a handful of statements per page.
+
+Per order, the writer decides (in Python) whether it is new, changed, stale or the same; then each
+table gets one ``executemany``. Timeline events for creations, payment, status changes, parcels
+handed over and tracking-number changes are appended in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from sync.domain import OrderRecord, ShipmentRecord, ShipmentStatus
+from sync.store.db import Transaction, to_db
+from sync.store.events import EVENT_INSERT, event_values
+from sync.store.search import index_values
+
+STATUS_AXES = ("payment_status", "fulfillment_status", "lifecycle")
+ORDER_FIELDS = (
+    "source", "external_id", "number", "channel", "payment_status", "payment_raw",
+    "fulfillment_status", "fulfillment_raw", "lifecycle", "lifecycle_raw", "currency", "total",
+    "customer_name", "phone", "email", "address", "city", "province", "country", "tags",
+    "created_at", "updated_at", "paid_at", "closed_at", "cancelled_at", "promised_at", "raw",
+    "raw_hash",
+)  # fmt: skip
+_UPDATED_AT = ORDER_FIELDS.index("updated_at")
+_INSERT_ORDER = (
+    f"INSERT INTO orders ({', '.join(ORDER_FIELDS)}, change_seq) "
+    f"VALUES ({', '.join('?' * len(ORDER_FIELDS))}, ?)"
+)
+_UPDATE_ORDER = (
+    f"UPDATE orders SET {', '.join(f'{k} = ?' for k in ORDER_FIELDS)}, "
+    "version = version + 1, change_seq = ? WHERE id = ?"
+)
+
+
+def _ids(values: Sequence[object]) -> str:
+    return json.dumps(list(values))
+
+
+def order_values(record: OrderRecord) -> tuple[object, ...]:
+    raw = json.dumps(record.raw, ensure_ascii=False, default=str)
+    digest = hashlib.sha1((raw if record.raw else repr(record)).encode()).hexdigest()
+    return (
+        record.source, record.external_id, record.number, record.channel,
+        str(record.payment_status), record.payment_raw, str(record.fulfillment_status),
+        record.fulfillment_raw, str(record.lifecycle), record.lifecycle_raw, record.currency,
+        record.total, record.customer_name, record.phone, record.email, record.address,
+        record.city, record.province, record.country,
+        json.dumps(list(record.tags), ensure_ascii=False), to_db(record.created_at),
+        to_db(record.updated_at), to_db(record.paid_at), to_db(record.closed_at),
+        to_db(record.cancelled_at), to_db(record.promised_at), raw, digest,
+    )  # fmt: skip
+
+
+class PageWriter:
+    def __init__(self, tx: Transaction, source: str, now: datetime) -> None:
+        self.tx = tx
+        self.source = source
+        self.now = now
+        self.events: list[tuple[object, ...]] = []
+
+    async def write(self, records: Sequence[OrderRecord]) -> list[int]:
+        """Upsert ``records`` (one per order); returns the ids of the orders that changed."""
+        if not records:
+            return []
+        existing = await self._existing([r.external_id for r in records])
+        inserts: list[tuple[OrderRecord, tuple[object, ...]]] = []
+        updates: list[tuple[OrderRecord, tuple[object, ...], sqlite3.Row]] = []
+        for record in records:
+            values = order_values(record)
+            row = existing.get(record.external_id)
+            if row is None:
+                inserts.append((record, values))
+            elif values[_UPDATED_AT] >= row["updated_at"] and values[-1] != row["raw_hash"]:
+                updates.append((record, values, row))
+        await self.tx.executemany(_INSERT_ORDER, [(*v, self.tx.seq) for _, v in inserts])
+        await self.tx.executemany(
+            _UPDATE_ORDER, [(*v, self.tx.seq, row["id"]) for _, v, row in updates]
+        )
+        created = await self._existing([r.external_id for r, _ in inserts])
+        touched: list[tuple[int, OrderRecord]] = [
+            (int(created[r.external_id]["id"]), r) for r, _ in inserts
+        ]
+        for order_id, record in touched:
+            self._creation_events(order_id, record)
+        for record, _, row in updates:
+            touched.append((int(row["id"]), record))
+            self._status_events(int(row["id"]), record, row)
+        await self._line_items(touched)
+        await self._shipments(touched)
+        await self._search(touched)
+        await self.tx.executemany(EVENT_INSERT, self.events)
+        return [order_id for order_id, _ in touched]
+
+    async def _existing(self, external_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
+        if not external_ids:
+            return {}
+        rows = await self.tx.fetchall(
+            "SELECT id, external_id, updated_at, raw_hash, payment_status, fulfillment_status, "
+            "lifecycle FROM orders WHERE source = ? AND external_id IN "
+            "(SELECT value FROM json_each(?))",
+            (self.source, _ids(external_ids)),
+        )
+        return {row["external_id"]: row for row in rows}
+
+    def _event(self, **fields: object) -> None:
+        self.events.append(event_values(actor=self.source, **fields))  # type: ignore[arg-type]
+
+    def _creation_events(self, order_id: int, record: OrderRecord) -> None:
+        self._event(
+            at=record.created_at,
+            order_id=order_id,
+            subject_kind="order",
+            subject_id=order_id,
+            kind="created",
+            detail=f"order {record.number} created",
+        )
+        if record.paid_at is not None:
+            self._event(
+                at=record.paid_at,
+                order_id=order_id,
+                subject_kind="order",
+                subject_id=order_id,
+                kind="status",
+                field="payment_status",
+                to_value=str(record.payment_status),
+            )
+
+    def _status_events(self, order_id: int, record: OrderRecord, row: sqlite3.Row) -> None:
+        for axis in STATUS_AXES:
+            before, after = row[axis], str(getattr(record, axis))
+            if before != after:
+                self._event(
+                    at=record.updated_at,
+                    order_id=order_id,
+                    subject_kind="order",
+                    subject_id=order_id,
+                    kind="status",
+                    field=axis,
+                    from_value=before,
+                    to_value=after,
+                )
+
+    async def _line_items(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
+        await self.tx.execute(
+            "DELETE FROM line_items WHERE order_id IN (SELECT value FROM json_each(?))",
+            (_ids([order_id for order_id, _ in touched]),),
+        )
+        await self.tx.executemany(
+            "INSERT INTO line_items (order_id, external_id, sku, title, quantity, price) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (order_id, i.external_id, i.sku, i.title, i.quantity, i.price)
+                for order_id, record in touched
+                for i in record.line_items
+            ],
+        )
+
+    async def _shipments(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
+        wanted = [(order_id, s) for order_id, r in touched for s in r.shipments]
+        if not wanted:
+            return
+        known = await self._known_shipments([s.external_id for _, s in wanted])
+        fresh = [(order_id, s) for order_id, s in wanted if s.external_id not in known]
+        moved = [
+            (order_id, s, known[s.external_id]) for order_id, s in wanted
+            if s.external_id in known
+            and (known[s.external_id]["tracking_number"], known[s.external_id]["carrier"])
+            != (s.tracking_number, s.carrier)
+        ]  # fmt: skip
+        await self.tx.executemany(
+            "INSERT INTO shipments (order_id, source, external_id, carrier, carrier_raw, "
+            "tracking_number, tracking_url, status, shipped_at, change_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    order_id,
+                    self.source,
+                    s.external_id,
+                    s.carrier,
+                    s.carrier_raw,
+                    s.tracking_number,
+                    s.tracking_url,
+                    ShipmentStatus.PENDING,
+                    to_db(s.shipped_at),
+                    self.tx.seq,
+                )
+                for order_id, s in fresh
+            ],
+        )
+        await self.tx.executemany(
+            "UPDATE shipments SET tracking_number = ?, carrier = ?, carrier_raw = ?, "
+            "tracking_url = ?, registered_at = NULL, version = version + 1, change_seq = ? "
+            "WHERE id = ?",
+            [
+                (
+                    s.tracking_number,
+                    s.carrier,
+                    s.carrier_raw,
+                    s.tracking_url,
+                    self.tx.seq,
+                    row["id"],
+                )
+                for _, s, row in moved
+            ],
+        )
+        ids = await self._known_shipments([s.external_id for _, s in fresh])
+        for order_id, shipment in fresh:
+            self._handover_event(order_id, int(ids[shipment.external_id]["id"]), shipment)
+        for order_id, shipment, row in moved:
+            self._event(
+                at=self.now,
+                order_id=order_id,
+                subject_kind="shipment",
+                subject_id=row["id"],
+                kind="tracking",
+                field="tracking_number",
+                from_value=row["tracking_number"],
+                to_value=shipment.tracking_number,
+            )
+
+    async def _known_shipments(self, external_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
+        if not external_ids:
+            return {}
+        rows = await self.tx.fetchall(
+            "SELECT id, external_id, tracking_number, carrier FROM shipments "
+            "WHERE source = ? AND external_id IN (SELECT value FROM json_each(?))",
+            (self.source, _ids(external_ids)),
+        )
+        return {row["external_id"]: row for row in rows}
+
+    def _handover_event(self, order_id: int, shipment_id: int, shipment: ShipmentRecord) -> None:
+        carrier = shipment.carrier or shipment.carrier_raw or "unknown carrier"
+        self._event(
+            at=shipment.shipped_at or self.now,
+            order_id=order_id,
+            subject_kind="shipment",
+            subject_id=shipment_id,
+            kind="shipped",
+            to_value=shipment.tracking_number,
+            detail=f"handed to {carrier}",
+        )
+
+    async def _search(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
+        await self.tx.execute(
+            "DELETE FROM order_search WHERE rowid IN (SELECT value FROM json_each(?))",
+            (_ids([order_id for order_id, _ in touched]),),
+        )
+        await self.tx.executemany(
+            "INSERT INTO order_search (rowid, number, name, phone, email, tracking) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    order_id,
+                    *index_values(
+                        r.number,
+                        r.customer_name,
+                        r.phone,
+                        r.email,
+                        [s.tracking_number for s in r.shipments],
+                    ),
+                )
+                for order_id, r in touched
+            ],
+        )
