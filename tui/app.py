@@ -135,7 +135,10 @@ class OrderwatchApp(App[None]):
 
     def action_find(self) -> None:
         if self.desk is not None and not isinstance(self.screen, FindScreen):
-            self.push_screen(FindScreen(), callback=self._find)
+            self.push_screen(FindScreen(), callback=self._found)
+
+    def _found(self, text: str | None) -> None:
+        self._find(text)
 
     @work(exclusive=True, group="find", exit_on_error=False)
     async def _find(self, text: str | None) -> None:

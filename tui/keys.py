@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 class Scope(StrEnum):
@@ -122,7 +122,7 @@ def in_scope(scope: Scope) -> list[Key]:
     return [key for key in KEYS if key.scope is scope]
 
 
-def bindings(scope: Scope) -> list[Binding]:
+def bindings(scope: Scope) -> list[BindingType]:
     """The Textual bindings of one scope of the registry."""
     return [
         Binding(

@@ -177,8 +177,12 @@ async def seed_small(path: Path) -> dict[str, int]:
     """The small shop; returns order ids by number."""
     store = await Store.open(path)
     try:
-        ids = await store.save_order_page("shop", "shopify", small_orders(), "c1", T0)
-        by_number = {o.number: i for o, i in zip(small_orders(), ids, strict=True)}
+        await store.save_order_page("shop", "shopify", small_orders(), "c1", T0)
+        by_number = {}
+        for record in small_orders():
+            saved = await store.order_by_number(record.number)
+            assert saved is not None
+            by_number[record.number] = saved.id
         shipments = []
         for number in ("#1002", "#1003", "#1004"):
             shipments += [s.id for s in await store.shipments(by_number[number])]

@@ -25,10 +25,12 @@ async def _daemon_writes(shop: Shop) -> int:
             raw={"n": 4, "rev": 1},
         )
         new = order(11, customer_name="New Buyer", created_at=NOW - timedelta(minutes=2))
-        ids = await store.save_order_page("shop", "shopify", [refunded, new], "c2", NOW)
+        await store.save_order_page("shop", "shopify", [refunded, new], "c2", NOW)
+        saved = await store.order_by_number(new.number)
     finally:
         await store.close()
-    return ids[1]
+    assert saved is not None
+    return saved.id
 
 
 async def test_a_write_elsewhere_appears_without_moving_the_cursor(
@@ -89,3 +91,17 @@ async def test_the_clock_moving_redraws_ages(small_shop: Shop, make_app: MakeApp
         app._check_minute()
         await settle(pilot)
         assert visible_lines(orders)[0].split()[1:3] == ["#1001", "3d"]
+
+
+async def test_the_cursor_keeps_its_line_on_screen(small_shop: Shop, make_app: MakeApp) -> None:
+    app = make_app(small_shop)
+    async with app.run_test(size=(80, 8)) as pilot:  # five lines of orders
+        await settle(pilot)
+        orders = app.screen.order_list
+        assert orders.select_id(small_shop.ids["#1008"])
+        screen_row = orders.cursor_index - orders.scroll_offset.y
+        assert orders.scroll_offset.y > 0
+        await _daemon_writes(small_shop)
+        await settle(pilot, pause=0.3)
+        assert orders.cursor_id == small_shop.ids["#1008"]
+        assert orders.cursor_index - orders.scroll_offset.y == screen_row

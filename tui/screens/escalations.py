@@ -109,7 +109,7 @@ class EscalationsScreen(LiveScreen):
     def _show(self, now: datetime) -> None:
         wanted = {key: escalation_cells(row, now) for key, row in self.rows.items()}
         table = self.table
-        existing = [row.key.value for row in table.ordered_rows]
+        existing = [key for row in table.ordered_rows if isinstance(key := row.key.value, str)]
         kept = [key for key in existing if key in wanted]
         with self.app.batch_update():
             if kept != list(wanted)[: len(kept)]:
