@@ -217,4 +217,33 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        2,
+        """
+        -- Courier tracking: the promised delivery day and the signer as the provider reports
+        -- them, the provider's own id for a parcel, the polling schedule (next_poll_at), the
+        -- last push heard, and when the provider was told to stop following a finished parcel.
+        ALTER TABLE shipments ADD COLUMN eta TEXT;
+        ALTER TABLE shipments ADD COLUMN signed_by TEXT NOT NULL DEFAULT '';
+        ALTER TABLE shipments ADD COLUMN provider_ref TEXT NOT NULL DEFAULT '';
+        ALTER TABLE shipments ADD COLUMN next_poll_at TEXT;
+        ALTER TABLE shipments ADD COLUMN pushed_at TEXT;
+        ALTER TABLE shipments ADD COLUMN stopped_at TEXT;
+        CREATE INDEX shipments_follow ON shipments (tracked_by, next_poll_at);
+        -- Parcels whose rule deadline is near are polled sooner.
+        CREATE INDEX timers_subject_deadline ON timers (subject_kind, deadline_at);
+
+        -- Every accepted push, once: a provider repeating a delivery finds its digest here and
+        -- changes nothing. The body is kept as received for later inspection.
+        CREATE TABLE track_pushes (
+            id INTEGER PRIMARY KEY,
+            provider TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            tracking_number TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL,
+            UNIQUE (provider, digest)
+        );
+        """,
+    ),
 )
