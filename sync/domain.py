@@ -191,7 +191,19 @@ class TrackRecord:
     status_raw: str
     substatus_raw: str = ""
     checkpoints: tuple[Checkpoint, ...] = ()
+    """Oldest first, by absolute time."""
     raw: JSON = field(default_factory=dict)
+    eta: datetime | None = None
+    """The delivery the provider expects (its latest estimate), when it gives one."""
+    signed_by: str = ""
+    provider_ref: str = ""
+    """The provider's own id for the parcel (AfterShip's tracking id), when it has one."""
+
+    @property
+    def last_event_at(self) -> datetime | None:
+        """The latest checkpoint instant (zone-less scans without an instant are left out)."""
+        instants = [c.at for c in self.checkpoints if c.at is not None]
+        return max(instants) if instants else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +261,8 @@ class ShipmentRow:
     tracked_by: str
     version: int
     change_seq: int
+    eta: datetime | None = None
+    signed_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
