@@ -246,4 +246,36 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        3,
+        """
+        -- Order sources: the circuit breaker's state as last seen, the progress of the run in
+        -- flight (rows done, total when the source tells, when it started and ended), and when
+        -- the last full reconciliation finished.
+        ALTER TABLE sources ADD COLUMN breaker_state TEXT NOT NULL DEFAULT 'closed';
+        ALTER TABLE sources ADD COLUMN breaker_changed_at TEXT;
+        ALTER TABLE sources ADD COLUMN run_started_at TEXT;
+        ALTER TABLE sources ADD COLUMN run_finished_at TEXT;
+        ALTER TABLE sources ADD COLUMN run_rows INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN run_total INTEGER;
+        ALTER TABLE sources ADD COLUMN run_full INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN reconciled_at TEXT;
+
+        -- Shop webhooks, queued before they are answered and applied afterwards. A delivery
+        -- the shop repeats finds its id here and is not queued twice.
+        CREATE TABLE webhook_inbox (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            topic TEXT NOT NULL DEFAULT '',
+            body BLOB NOT NULL,
+            received_at TEXT NOT NULL,
+            processed_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT NOT NULL DEFAULT '',
+            UNIQUE (source, delivery_id)
+        );
+        CREATE INDEX webhook_inbox_pending ON webhook_inbox (id) WHERE processed_at IS NULL;
+        """,
+    ),
 )
