@@ -278,4 +278,52 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX webhook_inbox_pending ON webhook_inbox (id) WHERE processed_at IS NULL;
         """,
     ),
+    (
+        4,
+        """
+        -- Warehouse stages, as ERP and warehouse exports report them, so rules can time them.
+        ALTER TABLE orders ADD COLUMN reserved_at TEXT;
+        ALTER TABLE orders ADD COLUMN picked_at TEXT;
+        ALTER TABLE orders ADD COLUMN packed_at TEXT;
+        ALTER TABLE orders ADD COLUMN handed_over_at TEXT;
+
+        -- Export files dropped in a watched folder or imported by hand, one row per content
+        -- (so the same file dropped twice is imported once). The row is written in the same
+        -- transaction as each batch of the file's rows: last_line is where an interrupted import
+        -- resumes, and rows_done / rows_total / started_at give its progress.
+        CREATE TABLE import_files (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            rows_total INTEGER NOT NULL,
+            rows_done INTEGER NOT NULL DEFAULT 0,
+            rows_at_start INTEGER NOT NULL DEFAULT 0,
+            last_line INTEGER NOT NULL DEFAULT 0,
+            orders_changed INTEGER NOT NULL DEFAULT 0,
+            quarantined INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            finished_at TEXT,
+            UNIQUE (source, content_hash)
+        );
+
+        -- Rows of an export that could not be read, with the file and line and the reason.
+        CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            file_id INTEGER NOT NULL REFERENCES import_files (id) ON DELETE CASCADE,
+            file_name TEXT NOT NULL,
+            line INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            cells TEXT NOT NULL DEFAULT '{}',
+            at TEXT NOT NULL,
+            UNIQUE (file_id, line)
+        );
+        CREATE INDEX quarantine_source ON quarantine (source, id);
+        """,
+    ),
 )
