@@ -1,10 +1,9 @@
-"""The console app: its views, global keys and theme, and the two timers that keep it live."""
+"""The console app: its views, global keys and theme, and the timers that keep it live."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 
 from textual import work
@@ -16,12 +15,11 @@ from sync.errors import OrderwatchError
 from sync.store import Store, View
 from tui.desk import Desk, agent_login, local_zone
 from tui.keys import Scope, bindings
-from tui.live import Change, ChangeLog, MinutePassed, StoreChanged, Watcher
-from tui.screens.detail import DetailScreen
+from tui.live import Change, ChangeLog, Feed, Watcher
 from tui.screens.escalations import EscalationsScreen
-from tui.screens.find import FindScreen
+from tui.screens.find import FindScreen, show_matches
 from tui.screens.help import HelpScreen
-from tui.screens.orders import FIND_LIMIT, OrdersScreen
+from tui.screens.orders import OrdersScreen
 
 MINUTE_CHECK = 5.0
 """Seconds between looks at the clock; what is drawn changes at most once a minute."""
@@ -50,13 +48,13 @@ class OrderwatchApp(App[None]):
         self.poll_seconds = poll_seconds
         self.theme = theme
         self.desk: Desk | None = None
+        self.feed: Feed | None = None
         self._stores: list[Store] = []
-        self._watcher: Watcher | None = None
-        self._minute: datetime | None = None
 
     async def on_mount(self) -> None:
         try:
             store = await self._open(durable=True)
+            # Its own connection: data_version only moves for commits made elsewhere.
             watcher = Watcher(await self._open(durable=False))
             await watcher.start()
         except OrderwatchError as error:
@@ -69,14 +67,14 @@ class OrderwatchApp(App[None]):
             zone=self._zone or local_zone(self.clock),
             changes=ChangeLog(),
         )
-        self.desk, self._watcher = desk, watcher
+        self.desk = desk
+        self.feed = Feed(watcher, desk.changes, self.clock, self._tell)
         self.add_mode("queue", lambda: OrdersScreen(desk, View.QUEUE))
         self.add_mode("escalations", lambda: EscalationsScreen(desk))
         self.add_mode("all", lambda: OrdersScreen(desk, View.ALL))
         await self.switch_mode("queue")
-        self._minute = self._minute_of(self.clock.now())
-        self.set_interval(self.poll_seconds, self._poll, name="data-version")
-        self.set_interval(MINUTE_CHECK, self._check_minute, name="minute")
+        self.set_interval(self.poll_seconds, self.feed.poll, name="data-version")
+        self.set_interval(MINUTE_CHECK, self.feed.check_minute, name="minute")
 
     async def _open(self, *, durable: bool) -> Store:
         store = await Store.open(self.db_path, durable=durable)
@@ -87,31 +85,6 @@ class OrderwatchApp(App[None]):
         for store in self._stores:
             await store.close()
         self._stores.clear()
-
-    # ----- staying live -----
-
-    async def _poll(self) -> None:
-        if self._watcher is None or self.desk is None:
-            return
-        try:
-            change = await self._watcher.check()
-        except (OrderwatchError, sqlite3.Error) as error:
-            self.log.warning(f"data_version poll failed: {error}")
-            return
-        if change:
-            self.desk.changes.add(change)
-            self._tell(StoreChanged)
-
-    def _check_minute(self) -> None:
-        now = self.clock.now()
-        minute = self._minute_of(now)
-        if minute != self._minute:
-            self._minute = minute
-            self._tell(lambda: MinutePassed(now))
-
-    @staticmethod
-    def _minute_of(now: datetime) -> datetime:
-        return now.replace(second=0, microsecond=0)
 
     def _tell(self, message: Callable[[], Message]) -> None:
         """Post a fresh message to every screen on display (hidden ones catch up later)."""
@@ -125,9 +98,8 @@ class OrderwatchApp(App[None]):
             self.switch_mode(mode)
 
     def action_reload(self) -> None:
-        if self.desk is not None:
-            self.desk.changes.add(Change(everything=True))
-            self._tell(StoreChanged)
+        if self.feed is not None:
+            self.feed.publish(Change(everything=True))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -138,24 +110,10 @@ class OrderwatchApp(App[None]):
             self.push_screen(FindScreen(), callback=self._found)
 
     def _found(self, text: str | None) -> None:
-        self._find(text)
+        if text:
+            self._find(text)
 
     @work(exclusive=True, group="find", exit_on_error=False)
-    async def _find(self, text: str | None) -> None:
-        desk = self.desk
-        if not text or desk is None:
-            return
-        try:
-            ids = await desk.store.find_orders(text, limit=FIND_LIMIT)
-        except OrderwatchError as error:
-            self.notify(str(error), title="Find failed", severity="error")
-            return
-        if not ids:
-            self.notify(f"No order matches “{text}”", severity="warning")
-        elif len(ids) == 1:
-            await self.push_screen(DetailScreen(desk, ids[0]))
-        else:
-            await self.switch_mode("all")
-            while not isinstance(self.screen, OrdersScreen):
-                await self.pop_screen()
-            self.screen.show_found(text)
+    async def _find(self, text: str) -> None:
+        if self.desk is not None:
+            await show_matches(self, self.desk, text)

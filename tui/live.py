@@ -9,13 +9,20 @@ back, so hidden views cost nothing while the daemon writes.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from textual.message import Message
 
+from sync.clock import Clock
+from sync.errors import OrderwatchError
 from sync.store import Store
+
+log = logging.getLogger(__name__)
 
 CHANGE_BATCH = 5000
 """More changed orders than this in one poll and the screens simply reload everything."""
@@ -94,3 +101,43 @@ class MinutePassed(Message):
     def __init__(self, now: datetime) -> None:
         super().__init__()
         self.now = now
+
+
+Tell = Callable[[Callable[[], Message]], None]
+"""Posts a fresh message (made by the callable) to every screen on display."""
+
+
+class Feed:
+    """What the app's two timers call: the data_version poll and the minute check."""
+
+    def __init__(self, watcher: Watcher, changes: ChangeLog, clock: Clock, tell: Tell) -> None:
+        self._watcher = watcher
+        self._changes = changes
+        self._clock = clock
+        self._tell = tell
+        self._minute = _minute_of(clock.now())
+
+    async def poll(self) -> None:
+        try:
+            change = await self._watcher.check()
+        except (OrderwatchError, sqlite3.Error) as error:
+            # A busy or briefly unreadable file is retried at the next tick.
+            log.warning("data_version poll failed: %s", error)
+            return
+        if change:
+            self.publish(change)
+
+    def publish(self, change: Change) -> None:
+        self._changes.add(change)
+        self._tell(StoreChanged)
+
+    def check_minute(self) -> None:
+        now = self._clock.now()
+        minute = _minute_of(now)
+        if minute != self._minute:
+            self._minute = minute
+            self._tell(lambda: MinutePassed(now))
+
+
+def _minute_of(now: datetime) -> datetime:
+    return now.replace(second=0, microsecond=0)

@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+from sync.errors import OrderwatchError
+from tui.desk import Desk
+from tui.screens.detail import DetailScreen
+from tui.screens.orders import FIND_LIMIT, OrdersScreen
 
 
 class FindScreen(ModalScreen[str]):
@@ -35,3 +40,21 @@ class FindScreen(ModalScreen[str]):
     @on(Input.Submitted, "#find-text")
     def _submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip())
+
+
+async def show_matches(app: App[None], desk: Desk, text: str) -> None:
+    """Find ``text`` in every order: open the one match, or list several in "all orders"."""
+    try:
+        ids = await desk.store.find_orders(text, limit=FIND_LIMIT)
+    except OrderwatchError as error:
+        app.notify(str(error), title="Find failed", severity="error")
+        return
+    if not ids:
+        app.notify(f"No order matches “{text}”", severity="warning")
+    elif len(ids) == 1:
+        await app.push_screen(DetailScreen(desk, ids[0]))
+    else:
+        await app.switch_mode("all")
+        while not isinstance(app.screen, OrdersScreen):
+            await app.pop_screen()
+        app.screen.show_found(text)

@@ -105,9 +105,11 @@ class OrderList(ScrollView, can_focus=True):
         """Show these orders; the cursor stays on its order when that order is still listed.
 
         When it stays, the cursor also keeps its line on screen: orders arriving above it push
-        the list, not the agent's selection.
+        the list, not the agent's selection. At the very top of the list, the top stays in view
+        instead, so new arrivals are seen (the cursor line moves down with its order).
         """
         keep_id = self.cursor_id if keep_cursor else None
+        at_top = self.scroll_offset.y == 0
         screen_row = self._cursor - self.scroll_offset.y
         self._ids = ids if isinstance(ids, array) else array("q", ids)
         self._loaded = True
@@ -120,6 +122,9 @@ class OrderList(ScrollView, can_focus=True):
         self._cursor = max(0, min(cursor, len(self._ids) - 1))
         self.virtual_size = Size(LINE_WIDTH, len(self._ids))
         top = self._cursor - screen_row if keep_cursor else 0
+        height = max(1, self.scrollable_content_region.height)
+        if at_top and self._cursor < height:
+            top = 0
         self.scroll_to(y=max(0, top), animate=False, immediate=True)
         self.refresh()
 
