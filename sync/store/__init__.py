@@ -12,14 +12,17 @@ from sync.store.console import ConsoleStore, QueueLine
 from sync.store.db import Database
 from sync.store.escalations import EscalationStore, TimerDecision
 from sync.store.orders import OrderStore
+from sync.store.parcels import DueQuery, ParcelStore
 from sync.store.state import StateStore
 from sync.store.tracking import TrackingStore
 from sync.store.views import OrderQuery, View, ViewStore
 
-__all__ = ["OrderQuery", "QueueLine", "Store", "TimerDecision", "View"]
+__all__ = ["DueQuery", "OrderQuery", "QueueLine", "Store", "TimerDecision", "View"]
 
 
-class Store(OrderStore, TrackingStore, EscalationStore, ViewStore, StateStore, ConsoleStore):
+class Store(
+    OrderStore, TrackingStore, ParcelStore, EscalationStore, ViewStore, StateStore, ConsoleStore
+):
     @classmethod
     async def open(cls, path: Path | str, *, durable: bool = False) -> Store:
         """Open (creating and migrating as needed) the database at ``path``.
