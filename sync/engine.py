@@ -6,6 +6,7 @@ sync repeats at most one page and a repeated page changes nothing.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from sync.clock import Clock
@@ -14,14 +15,22 @@ from sync.store import Store
 
 TRACK_BATCH = 40
 
+FAULT_SWITCH = "ORDERWATCH_FAULT"
+"""Fault injection for crash tests: ``cursor-before-data`` commits each page's cursor in its own
+transaction before the page's rows, the classic bug the crash test must catch. Never set it in
+production."""
+
 
 async def sync_orders(store: Store, source: OrderSource, clock: Clock) -> list[int]:
     """Fetch everything new from ``source``; returns the ids of the orders that changed."""
     saved = await store.source(source.name)
     cursor = saved.cursor if saved else ""
     changed: list[int] = []
+    cursor_first = os.environ.get(FAULT_SWITCH) == "cursor-before-data"
     while True:
         page = await source.fetch_page(cursor)
+        if cursor_first:
+            await store.save_cursor(source.name, source.kind, page.cursor, clock.now())
         changed += await store.save_order_page(
             source.name, source.kind, page.orders, page.cursor, clock.now()
         )

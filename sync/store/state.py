@@ -19,6 +19,17 @@ class StateStore(StoreBase):
         row = await self.db.fetchone("SELECT * FROM sources WHERE name = ?", (name,))
         return None if row is None else source_row(row)
 
+    async def save_cursor(self, name: str, kind: str, cursor: str, now: datetime) -> None:
+        """Move a source's cursor on its own. Sync code saves cursors with their page instead
+        (:meth:`~sync.store.orders.OrderStore.save_order_page`); this exists for fault
+        injection and for an operator resetting a source."""
+        async with self.db.write() as tx:
+            await tx.execute(
+                "INSERT INTO sources (name, kind, cursor, last_attempt_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor",
+                (name, kind, cursor, to_db(now)),
+            )
+
     async def record_source_success(self, name: str, kind: str, rows: int, now: datetime) -> None:
         """A source answered (for sources without a cursor, like tracking providers)."""
         async with self.db.write() as tx:
