@@ -326,4 +326,42 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX quarantine_source ON quarantine (source, id);
         """,
     ),
+    (
+        5,
+        """
+        -- Rule timers carry what decided them: the timeout after overrides and modifiers, the
+        -- clock it counts on, the override and modifiers that applied, and the time spent
+        -- paused (on the rule's clock) with the start of the pause in progress. muted_by names
+        -- the rule that inhibits it; last_true_at is when a condition rule last held.
+        ALTER TABLE timers ADD COLUMN timeout_seconds INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE timers ADD COLUMN clock TEXT NOT NULL DEFAULT 'wall';
+        ALTER TABLE timers ADD COLUMN override TEXT NOT NULL DEFAULT '';
+        ALTER TABLE timers ADD COLUMN modifiers TEXT NOT NULL DEFAULT '';
+        ALTER TABLE timers ADD COLUMN paused_seconds INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE timers ADD COLUMN paused_since TEXT;
+        ALTER TABLE timers ADD COLUMN muted_by TEXT NOT NULL DEFAULT '';
+        ALTER TABLE timers ADD COLUMN last_true_at TEXT;
+        ALTER TABLE timers ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+        CREATE INDEX timers_rule ON timers (rule_id, state);
+
+        -- Condition rules about a source (a stale courier feed) have no order to hang on: their
+        -- instances live here, one per (rule, source).
+        CREATE TABLE source_timers (
+            id INTEGER PRIMARY KEY,
+            rule_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            state TEXT NOT NULL,
+            since TEXT NOT NULL,
+            fired_at TEXT,
+            last_true_at TEXT,
+            next_at TEXT,
+            labels TEXT NOT NULL DEFAULT '{}',
+            summary TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            rules_version TEXT NOT NULL,
+            change_seq INTEGER NOT NULL,
+            UNIQUE (rule_id, source)
+        );
+        """,
+    ),
 )
