@@ -237,6 +237,11 @@ class OrderRow:
     payment_raw: str = ""
     fulfillment_raw: str = ""
     lifecycle_raw: str = ""
+    reserved_at: datetime | None = None
+    """Warehouse stages, from ERP/warehouse exports: stock reserved, picked, packed, handed over."""
+    picked_at: datetime | None = None
+    packed_at: datetime | None = None
+    handed_over_at: datetime | None = None
 
     @property
     def vip(self) -> bool:

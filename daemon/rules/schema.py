@@ -128,6 +128,20 @@ _ORDER_FIELDS = [
     Field("order.paid_at", TIME, lambda s: s.order.paid_at, "when payment was captured"),
     Field("order.promised_at", TIME, lambda s: s.order.promised_at, "promised delivery time"),
     Field(
+        "order.reserved_at",
+        TIME,
+        lambda s: s.order.reserved_at,
+        "stock reserved in the warehouse (from a warehouse export)",
+    ),
+    Field("order.picked_at", TIME, lambda s: s.order.picked_at, "picked in the warehouse"),
+    Field("order.packed_at", TIME, lambda s: s.order.packed_at, "packed in the warehouse"),
+    Field(
+        "order.handed_over_at",
+        TIME,
+        lambda s: s.order.handed_over_at,
+        "handed from the warehouse to the courier",
+    ),
+    Field(
         "order.parcels",
         NUMBER,
         lambda s: Decimal(len(s.shipments)),

@@ -20,7 +20,7 @@ ORDER_COLUMNS = (
     "id, source, external_id, number, channel, payment_status, fulfillment_status, lifecycle, "
     "total, currency, customer_name, phone, email, address, city, province, country, tags, "
     "created_at, updated_at, paid_at, promised_at, version, change_seq, payment_raw, "
-    "fulfillment_raw, lifecycle_raw"
+    "fulfillment_raw, lifecycle_raw, reserved_at, picked_at, packed_at, handed_over_at"
 )
 
 
@@ -53,6 +53,10 @@ def order_row(row: sqlite3.Row) -> OrderRow:
         payment_raw=row["payment_raw"],
         fulfillment_raw=row["fulfillment_raw"],
         lifecycle_raw=row["lifecycle_raw"],
+        reserved_at=from_db(row["reserved_at"]),
+        picked_at=from_db(row["picked_at"]),
+        packed_at=from_db(row["packed_at"]),
+        handed_over_at=from_db(row["handed_over_at"]),
     )
 
 
