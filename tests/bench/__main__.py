@@ -198,10 +198,91 @@ async def rules_replan(folder: Path, count: int = 5000) -> None:
     )
 
 
+async def ingest_orders(folder: Path, count: int = 100_000) -> None:
+    """Orders from the simulator (its own process) over loopback HTTP into the mirror, timeline
+    and timers included; against a raw executemany upsert of the same rows in this run."""
+    import resource
+    import subprocess
+    import sys
+
+    import httpx
+
+    from daemon.simulator.app import DEFAULT_TOKEN
+    from sync.connectors import ORDER_SOURCES
+    from sync.engine import sync_orders
+    from sync.store.page import ORDER_FIELDS, order_values
+
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.simshop", str(count)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert sim.stdout is not None
+        url = sim.stdout.readline().strip()
+        clock = VirtualClock(T0)
+        store = await Store.open(folder / "ingest.db")
+        engine = RulesEngine(store, clock, load_rules(ROOT / "rules.toml"))
+        settings = {"url": url, "token": DEFAULT_TOKEN, "page_size": "250"}
+        async with httpx.AsyncClient(timeout=60) as client:
+            source = ORDER_SOURCES["shopify"]("shop", client, settings)
+            start = time.perf_counter()
+            await sync_orders(store, source, clock)
+            synced = time.perf_counter() - start
+            await engine.replan_changed()
+            ours = time.perf_counter() - start
+            peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            rows = [order_values(r) for r in await _all_records(source)]
+        await store.close()
+    finally:
+        sim.kill()
+        sim.wait()
+    raw = sqlite3.connect(folder / "raw-ingest.db", isolation_level=None)
+    raw.execute("PRAGMA journal_mode = WAL")
+    raw.execute("PRAGMA synchronous = NORMAL")
+    raw.execute(f"CREATE TABLE orders ({', '.join(ORDER_FIELDS)}, UNIQUE (source, external_id))")
+    marks = ", ".join("?" * len(ORDER_FIELDS))
+    updates = ", ".join(f"{f} = excluded.{f}" for f in ORDER_FIELDS[2:])
+
+    def baseline() -> None:
+        for first in range(0, len(rows), 250):
+            raw.execute("BEGIN IMMEDIATE")
+            raw.executemany(
+                f"INSERT INTO orders VALUES ({marks}) ON CONFLICT (source, external_id) "
+                f"DO UPDATE SET {updates}",
+                rows[first : first + 250],
+            )
+            raw.execute("COMMIT")
+
+    base = raw_timed(baseline)
+    raw.close()
+    ours_rate, raw_rate = count / ours, len(rows) / base
+    report(
+        "ingest_orders",
+        orders=count,
+        orders_per_s=round(ours_rate),
+        raw_sqlite_rows_per_s=round(raw_rate),
+        ratio=round(ours_rate / raw_rate, 3),
+        peak_rss_mb=round(peak_rss_mb, 1),
+        sync_seconds=round(synced, 1),
+        timers_seconds=round(ours - synced, 1),
+    )
+
+
+async def _all_records(source: Any) -> list[Any]:
+    records: list[Any] = []
+    cursor = ""
+    while True:
+        page = await source.fetch_page(cursor)
+        records.extend(page.orders)
+        cursor = page.cursor
+        if not page.more:
+            return records
+
+
 async def main() -> None:
     orders = int(os.environ.get("BENCH_ORDERS", "200000"))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        await ingest_orders(folder)
         await sync_upsert(folder)
         await rules_replan(folder)
         big = folder / "big.db"
