@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         "parse",
         help="normalize one raw vendor payload and print the records as JSON",
         description="Read one payload saved from a vendor API and print what orderwatch makes "
-        "of it. KIND: shopify-graphql or 17track.",
+        "of it: a list page, a single order or a webhook body. "
+        "KIND: shopify-graphql, shopify-rest, woocommerce or 17track.",
     )
     parse.add_argument("kind", metavar="KIND")
     parse.add_argument("file", type=Path, metavar="FILE")

@@ -123,8 +123,7 @@ def parse(kind: str, file: Path) -> int:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{file}: {exc.strerror}") from exc
-    records = PARSERS[kind](text)
-    json.dump([_plain(r) for r in records], sys.stdout, indent=2, ensure_ascii=False)
+    json.dump(_plain(PARSERS[kind](text)), sys.stdout, indent=2, ensure_ascii=False)
     print()
     return 0
 

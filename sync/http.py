@@ -5,11 +5,14 @@
 - an overall deadline on top of httpx's connect/read timeouts, so a server trickling bytes cannot
   hang a source;
 - retries with exponential backoff and full jitter on connection errors, timeouts, 5xx and 429,
-  honouring ``Retry-After`` (seconds or an HTTP date, clamped);
+  honouring ``Retry-After`` (seconds or an HTTP date, clamped to ``max_retry_after``); a wait
+  that would run past the deadline is not slept but reported at once, so the caller can come
+  back later instead of holding the source;
 - 401 and 403 fail at once with :class:`~sync.errors.SourceAuthError`;
 - a :class:`Breaker` per source: after ``threshold`` consecutive failed requests it opens and
   refuses calls for ``cooldown`` seconds, then lets one probe through (half-open); the probe's
-  result closes or re-opens it.
+  result closes or re-opens it. Answers that prove the server is up (any status but 429 and
+  5xx, including 401) count as successes: retrying will not fix credentials or a bad request.
 """
 
 from __future__ import annotations
@@ -45,6 +48,14 @@ class SourceUnavailable(SourceError):
         self.retry_in = retry_in
 
 
+class CredentialsRefused(SourceAuthError):
+    """HTTP 401 or 403: the vendor is up and says no to our credentials."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class Breaker:
     def __init__(
         self,
@@ -69,6 +80,11 @@ class Breaker:
         if self._probing or self._monotonic() - self._opened_at >= self.cooldown:
             return BreakerState.HALF_OPEN
         return BreakerState.OPEN
+
+    @property
+    def failures(self) -> int:
+        """Failed requests in a row."""
+        return self._failures
 
     def before_call(self) -> None:
         """Raise :class:`SourceUnavailable` unless a call may go out now."""
@@ -97,6 +113,10 @@ class Breaker:
         if self._opened_at is not None or self._failures >= self.threshold:
             self._opened_at = self._monotonic()
 
+    def abandoned(self) -> None:
+        """The call was cancelled before it could tell anything: let the next one probe."""
+        self._probing = False
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -108,8 +128,20 @@ class RetryPolicy:
     max_retry_after: float = 300.0
 
 
+def _http_date(value: str) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
 def retry_after(response: httpx.Response, now: datetime | None = None) -> float | None:
-    """Seconds the server asked us to wait, from ``Retry-After`` (seconds or an HTTP date)."""
+    """Seconds the server asked us to wait, from ``Retry-After`` (seconds or an HTTP date).
+
+    An HTTP date is read against the response's own ``Date`` header when it has one, so a
+    server whose clock differs from ours still gets the pause it asked for.
+    """
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -117,13 +149,11 @@ def retry_after(response: httpx.Response, now: datetime | None = None) -> float 
         return max(0.0, float(value))
     except ValueError:
         pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = _http_date(value)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    base = _http_date(response.headers.get("Date", "")) or now or datetime.now(UTC)
+    return max(0.0, (when - base).total_seconds())
 
 
 def _backoff(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:
@@ -156,7 +186,7 @@ async def send(
     except TimeoutError:
         if breaker is not None:
             breaker.failed()
-        raise SourceError(f"{name}: no complete answer within {policy.deadline:.0f}s") from None
+        raise SourceError(f"{name}: no complete answer within {policy.deadline:g}s") from None
     except SourceAuthError:
         if breaker is not None:
             breaker.succeeded()  # the server is up; retrying will not fix credentials
@@ -164,6 +194,10 @@ async def send(
     except SourceError:
         if breaker is not None:
             breaker.failed()
+        raise
+    except BaseException:
+        if breaker is not None:
+            breaker.abandoned()
         raise
     if breaker is not None:
         breaker.succeeded()
@@ -180,32 +214,47 @@ async def _with_retries(
     rng: random.Random,
     kwargs: dict[str, Any],
 ) -> httpx.Response:
+    loop = asyncio.get_running_loop()
+    give_up_at = loop.time() + policy.deadline
     for attempt in range(policy.attempts):
         last = attempt == policy.attempts - 1
         try:
             response = await client.request(method, url, **kwargs)
         except httpx.TransportError as exc:
             if last:
-                raise SourceError(f"{name}: {type(exc).__name__} talking to {url}") from None
+                raise SourceError(f"{name}: {_transport_words(exc)} talking to {url}") from None
             await sleep(_backoff(policy, attempt, rng))
             continue
-        if response.status_code in (401, 403):
-            raise SourceAuthError(
-                f"{name}: credentials refused (HTTP {response.status_code}); check the token"
+        status = response.status_code
+        if status in (401, 403):
+            raise CredentialsRefused(
+                f"{name}: credentials refused (HTTP {status}); check them", status=status
             )
-        if response.status_code == 429 or response.status_code >= 500:
-            wait = retry_after(response)
-            if last:
-                if response.status_code == 429:
-                    raise SourceRateLimited(
-                        f"{name}: rate limited",
-                        retry_after=min(wait or 60.0, policy.max_retry_after),
-                    )
-                raise SourceError(f"{name}: server error HTTP {response.status_code}")
-            delay = _backoff(policy, attempt, rng)
-            if wait is not None:
-                delay = max(delay, min(wait, policy.max_retry_after))
-            await sleep(delay)
-            continue
-        return response
+        if status != 429 and status < 500:
+            return response
+        asked = retry_after(response)
+        wait = min(asked, policy.max_retry_after) if asked is not None else None
+        delay = _backoff(policy, attempt, rng)
+        if wait is not None:
+            delay = max(delay, wait)
+        if last or loop.time() + delay > give_up_at:
+            raise _gave_up(name, status, wait)
+        await sleep(delay)
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _gave_up(name: str, status: int, wait: float | None) -> SourceError:
+    if status == 429:
+        pause = wait if wait is not None else 60.0
+        return SourceRateLimited(f"{name}: rate limited, next try in {pause:g}s", retry_after=pause)
+    if wait is not None:
+        return SourceError(f"{name}: server error HTTP {status}, asked to wait {wait:g}s")
+    return SourceError(f"{name}: server error HTTP {status}")
+
+
+def _transport_words(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "cannot connect"
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer in time"
+    return type(exc).__name__

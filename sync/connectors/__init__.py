@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from sync.connectors.base import OrderSource, TrackingProvider
 from sync.connectors.shopify_graphql import ShopifyGraphQLSource
+from sync.connectors.shopify_rest import ShopifyRestSource
 from sync.connectors.track17 import Track17Provider
+from sync.connectors.woocommerce import WooCommerceSource
 
 ORDER_SOURCES: dict[str, type[OrderSource]] = {
     ShopifyGraphQLSource.kind: ShopifyGraphQLSource,
+    "shopify-graphql": ShopifyGraphQLSource,
+    ShopifyRestSource.kind: ShopifyRestSource,
+    WooCommerceSource.kind: WooCommerceSource,
 }
 TRACKING_PROVIDERS: dict[str, type[TrackingProvider]] = {
     Track17Provider.kind: Track17Provider,

@@ -8,19 +8,33 @@ repeats at most one page, and upserts keyed by (source, external id) make the re
 A :class:`TrackingProvider` follows parcels at a courier-tracking service.
 
 Connectors get one shared ``httpx.AsyncClient`` (injected, never created here) and their settings
-as plain strings (credentials already read from the environment by the daemon's config).
+as plain strings (credentials already read from the environment by the daemon's config). Every
+request goes through :func:`sync.http.send` with the connector's own :class:`~sync.http.Breaker`
+and :class:`~sync.http.RetryPolicy`, built from these settings (all optional):
+
+``timeout_seconds``
+    httpx's connect and read timeout per attempt (default 30).
+``deadline_seconds``
+    the whole request, retries and waits included (default 90).
+``retries``
+    attempts per request, the first included (default 4).
+``breaker_failures`` / ``breaker_cooldown_seconds``
+    failed requests in a row that pause the source (default 5), and for how long (default 60).
 """
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 
 from sync.domain import OrderRecord, TrackRecord
+from sync.errors import ConfigError, PayloadError
+from sync.http import Breaker, RetryPolicy, Sleep, send
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +44,8 @@ class OrderPage:
     """Where the next call resumes; saved with this page's rows."""
     more: bool
     """True when the source has more pages right now; False when caught up."""
+    total: int | None = None
+    """How many orders the run this page belongs to will bring, when the source says."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,26 +55,106 @@ class Parcel:
     """orderwatch's carrier code (``sf``, ``zto``, ``dhl`` …), empty when unknown."""
 
 
-class OrderSource(ABC):
-    kind: ClassVar[str]
+def setting_number(
+    settings: Mapping[str, str], key: str, default: float, where: str, *, minimum: float = 0.0
+) -> float:
+    """A numeric setting, or ``default`` when absent; ConfigError when not a number."""
+    text = settings.get(key, "")
+    if text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{where}: {key} = {text!r} is not a number") from None
+    if value < minimum:
+        raise ConfigError(f"{where}: {key} must be at least {minimum:g}")
+    return value
 
-    def __init__(self, name: str, client: httpx.AsyncClient, settings: Mapping[str, str]) -> None:
+
+def required(settings: Mapping[str, str], keys: Sequence[str], where: str) -> None:
+    missing = [key for key in keys if not settings.get(key)]
+    if missing:
+        raise ConfigError(f"{where}: missing setting {missing[0]!r}")
+
+
+class Connector:
+    """What every source shares: its name, the HTTP client, settings, breaker and retries."""
+
+    role: ClassVar[str] = "source"
+
+    def __init__(
+        self,
+        name: str,
+        client: httpx.AsyncClient,
+        settings: Mapping[str, str],
+        *,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self.name = name
         self.client = client
         self.settings = settings
+        self.where = f"{self.role} {name}"
+        self.timeout = setting_number(settings, "timeout_seconds", 30, self.where)
+        self.policy = RetryPolicy(
+            attempts=int(setting_number(settings, "retries", 4, self.where, minimum=1)),
+            deadline=setting_number(settings, "deadline_seconds", 90, self.where, minimum=0.1),
+        )
+        self.breaker = Breaker(
+            name,
+            threshold=int(setting_number(settings, "breaker_failures", 5, self.where, minimum=1)),
+            cooldown=setting_number(settings, "breaker_cooldown_seconds", 60, self.where),
+        )
+        self._sleep = sleep
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request with this source's retries, deadline and breaker."""
+        kwargs.setdefault("timeout", self.timeout)
+        return await send(
+            self.client,
+            method,
+            url,
+            name=self.name,
+            breaker=self.breaker,
+            policy=self.policy,
+            sleep=self._sleep,
+            **kwargs,
+        )
+
+    def json_body(self, response: httpx.Response) -> Any:
+        """The response as JSON; a body that is not JSON is a :class:`PayloadError`."""
+        try:
+            return response.json()
+        except (ValueError, UnicodeDecodeError):
+            size = len(response.content)
+            raise PayloadError(f"{self.name}: response is not JSON ({size} bytes)") from None
+
+
+class OrderSource(Connector, ABC):
+    kind: ClassVar[str]
 
     @abstractmethod
     async def fetch_page(self, cursor: str) -> OrderPage:
         """The page after ``cursor`` (``""`` for a first sync)."""
 
+    def full_pass(self, cursor: str) -> str | None:
+        """A cursor that starts a full reconciliation from ``cursor``.
 
-class TrackingProvider(ABC):
+        None while a run is in the middle of its pages (the reconciliation waits for the run to
+        end) and for sources that cannot (the default).
+        """
+        return None
+
+    def parse_push(self, topic: str, body: bytes) -> list[OrderRecord]:
+        """The orders in one webhook delivery (empty for a topic that carries none).
+
+        Raises :class:`PayloadError` when the body is not what the vendor sends.
+        """
+        raise PayloadError(f"{self.name}: {self.kind} sources take no webhooks")
+
+
+class TrackingProvider(Connector, ABC):
     kind: ClassVar[str]
-
-    def __init__(self, name: str, client: httpx.AsyncClient, settings: Mapping[str, str]) -> None:
-        self.name = name
-        self.client = client
-        self.settings = settings
+    role: ClassVar[str] = "tracker"
 
     @abstractmethod
     async def register(self, parcels: Sequence[Parcel]) -> None:

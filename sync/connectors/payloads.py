@@ -1,45 +1,121 @@
 """Saved vendor payloads → records, for ``orderwatchd parse KIND FILE``.
 
-Each parser takes the text of one response or push body exactly as the vendor sent it.
+Each parser takes the text of one response or push body exactly as the vendor sent it. Order
+kinds print ``{"orders": [...]}``, every order in the shape of :func:`order_document`, so an
+agent or an owner can see why an order looks the way it does; they accept list pages,
+single-order responses and webhook bodies alike.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sync.connectors.shopify_graphql import parse_orders
+from sync.connectors.fields import load_json
+from sync.connectors.shopify_graphql import parse_graphql_payload
+from sync.connectors.shopify_rest import parse_rest_payload
 from sync.connectors.track17 import parse_push, parse_tracks
+from sync.connectors.woocommerce import parse_woocommerce_payload
+from sync.domain import OrderRecord
 from sync.errors import PayloadError
 
 SOURCE = "parse"
 
 
-def _json(text: str) -> dict[str, Any]:
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+def _object(text: str) -> dict[str, Any]:
+    body = load_json(text)
     if not isinstance(body, dict):
         raise PayloadError("expected a JSON object at the top level")
     return body
 
 
-def _shopify(text: str) -> list[object]:
-    orders, _more, _cursor = parse_orders(_json(text), SOURCE)
-    return list(orders)
+def instant_text(instant: datetime | None) -> str | None:
+    """UTC ISO-8601 with ``Z``, or None."""
+    return None if instant is None else instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _track17(text: str) -> list[object]:
-    body = _json(text)
+def raw_status(record: OrderRecord) -> str:
+    """The vendor's own status words, each once, in axis order (payment, fulfillment, life)."""
+    seen: list[str] = []
+    for value in (record.payment_raw, record.fulfillment_raw, record.lifecycle_raw):
+        if value and value not in seen:
+            seen.append(value)
+    return " / ".join(seen)
+
+
+def order_document(record: OrderRecord) -> dict[str, Any]:
+    """One order as ``orderwatchd parse`` prints it (the same fields for every order kind)."""
+    return {
+        "source": record.source,
+        "external_id": record.external_id,
+        "number": record.number,
+        "payment_status": str(record.payment_status),
+        "fulfillment_status": str(record.fulfillment_status),
+        "lifecycle": str(record.lifecycle),
+        "raw_status": raw_status(record),
+        "total": record.total,
+        "currency": record.currency,
+        "created_at": instant_text(record.created_at),
+        "updated_at": instant_text(record.updated_at),
+        "paid_at": instant_text(record.paid_at),
+        "customer": {
+            "name": record.customer_name,
+            "email": record.email,
+            "phone": record.phone,
+        },
+        "line_items": {
+            "count": len(record.line_items),
+            "list": [
+                {
+                    "title": item.title,
+                    "sku": item.sku,
+                    "quantity": item.quantity,
+                    "price": item.price,
+                }
+                for item in record.line_items
+            ],
+        },
+        "shipments": [
+            {
+                "carrier": shipment.carrier or shipment.carrier_raw,
+                "tracking_number": shipment.tracking_number,
+                "tracking_url": shipment.tracking_url,
+            }
+            for shipment in record.shipments
+        ],
+    }
+
+
+def orders_document(records: Sequence[OrderRecord]) -> dict[str, Any]:
+    return {"orders": [order_document(record) for record in records]}
+
+
+def _shopify_graphql(text: str) -> object:
+    return orders_document(parse_graphql_payload(_object(text), SOURCE))
+
+
+def _shopify_rest(text: str) -> object:
+    return orders_document(parse_rest_payload(_object(text), SOURCE))
+
+
+def _woocommerce(text: str) -> object:
+    return orders_document(parse_woocommerce_payload(load_json(text), SOURCE))
+
+
+def _track17(text: str) -> object:
+    body = _object(text)
     if "event" in body:  # a push, not a gettrackinfo response
         track = parse_push(body, "17track")
         return [] if track is None else [track]
     return list(parse_tracks(body, "17track"))
 
 
-PARSERS: dict[str, Callable[[str], list[object]]] = {
-    "shopify-graphql": _shopify,
+PARSERS: dict[str, Callable[[str], object]] = {
+    "shopify-graphql": _shopify_graphql,
+    "shopify-rest": _shopify_rest,
+    "woocommerce": _woocommerce,
     "17track": _track17,
 }
+"""Kind → parser. Each returns a JSON-ready document (dataclasses are turned into objects by the
+caller)."""

@@ -1,31 +1,38 @@
-"""Shopify Admin GraphQL API: a shop's orders, paged by last update (kind ``shopify``).
+"""Shopify Admin GraphQL API: a shop's orders, paged by last update (kind ``shopify``, also
+registered as ``shopify-graphql``).
 
 Settings: ``url`` (the shop's base URL, e.g. ``https://example.myshopify.com``), ``token`` (an
 Admin API access token), ``page_size`` (default 100, at most 250), ``api_version`` (default
-``2025-01``), ``overlap_seconds`` (default 60), ``timeout_seconds`` (default 30) and
-``max_pause_seconds`` (default 10, the longest this connector sleeps to respect the cost bucket).
+``2025-01``), ``lookback_seconds`` (default 60; ``overlap_seconds`` is its older name) and
+``max_pause_seconds`` (default 10, the longest this connector sleeps to respect the cost bucket),
+plus the HTTP settings of :mod:`sync.connectors.base`.
 
-The cursor is JSON ``{"since": iso|null, "after": endCursor|null, "high": iso|null}``: ask for
-orders with ``updated_at >= since`` sorted by ``UPDATED_AT``, after the GraphQL cursor ``after``;
-``high`` is the latest ``updatedAt`` seen. ``""`` fetches everything. When a run reaches the end,
-the next one starts again from ``high - overlap`` with no ``after``, so an update stamped in the
-same second as the last one seen (or indexed late) is fetched again rather than missed.
+The cursor is a :class:`~sync.connectors.window.Window`: a run asks for orders with
+``updated_at >= since`` sorted by ``UPDATED_AT`` and follows GraphQL's ``endCursor``; when the
+run reaches the end, the next one starts at ``high - lookback``, so an update stamped in the same
+second as the last one seen (or indexed late) is fetched again rather than missed. A cursor
+Shopify no longer accepts restarts the run from the last saved order.
+
+Throttling comes two ways: HTTP 429 (retried by :func:`sync.http.send`, honouring
+``Retry-After``) and a 200 whose ``errors`` say ``THROTTLED``, answered with
+:class:`~sync.errors.SourceRateLimited` carrying the wait the cost bucket needs. Webhooks arrive
+in the REST shape whatever API the app uses, so they are read by :mod:`.shopify_rest`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
 
 from sync.carriers import normalize_carrier
-from sync.connectors.base import OrderPage, OrderSource
+from sync.connectors.base import OrderPage, OrderSource, required, setting_number
+from sync.connectors.shopify_rest import CHANNELS, parse_order_webhook, rest_order_record
+from sync.connectors.window import Window
 from sync.domain import (
     FulfillmentStatus,
     Lifecycle,
@@ -35,6 +42,7 @@ from sync.domain import (
     ShipmentRecord,
 )
 from sync.errors import ConfigError, PayloadError, SourceAuthError, SourceError, SourceRateLimited
+from sync.http import CredentialsRefused
 
 JSON = dict[str, Any]
 MAX_PAGE = 250
@@ -80,7 +88,6 @@ FULFILLMENT = {
     "FULFILLED": FulfillmentStatus.FULFILLED,
     "FULFILLMENT_NOT_REQUIRED": FulfillmentStatus.NOT_REQUIRED,
 }
-CHANNELS = {"web": "online_store", "shopify_draft_order": "draft_order"}
 DEAD_FULFILLMENTS = frozenset({"CANCELLED", "ERROR", "FAILURE"})
 
 
@@ -220,53 +227,6 @@ def _order_record(node: JSON, source: str) -> OrderRecord:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    since: datetime | None = None
-    after: str | None = None
-    high: datetime | None = None
-
-    @classmethod
-    def load(cls, text: str, source: str) -> Cursor:
-        if not text:
-            return cls()
-        try:
-            data = json.loads(text)
-            return cls(
-                since=parse_instant(data.get("since")),
-                after=data.get("after") or None,
-                high=parse_instant(data.get("high")),
-            )
-        except (ValueError, AttributeError, PayloadError) as exc:
-            raise SourceError(f"{source}: saved cursor is unreadable ({exc})") from exc
-
-    def dump(self) -> str:
-        return json.dumps(
-            {"since": _iso(self.since), "after": self.after, "high": _iso(self.high)},
-            separators=(",", ":"),
-        )
-
-    def search(self) -> str | None:
-        return f"updated_at:>='{_iso(self.since)}'" if self.since else None
-
-
-def _iso(instant: datetime | None) -> str | None:
-    return instant.strftime("%Y-%m-%dT%H:%M:%SZ") if instant else None
-
-
-def _setting_number(settings: Mapping[str, str], key: str, default: float, source: str) -> float:
-    text = settings.get(key, "")
-    if text == "":
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"source {source}: {key} = {text!r} is not a number") from None
-    if value < 0:
-        raise ConfigError(f"source {source}: {key} must not be negative")
-    return value
-
-
 def parse_orders(body: JSON, source: str) -> tuple[list[OrderRecord], bool, str | None]:
     """The orders, ``hasNextPage`` and ``endCursor`` of an ``orders`` query response."""
     try:
@@ -276,6 +236,29 @@ def parse_orders(body: JSON, source: str) -> tuple[list[OrderRecord], bool, str 
         return orders, bool(page_info["hasNextPage"]), page_info.get("endCursor")
     except (KeyError, TypeError, AttributeError) as exc:
         raise PayloadError(f"{source}: orders response is missing {exc}") from exc
+
+
+def parse_graphql_payload(body: JSON, source: str) -> list[OrderRecord]:
+    """Orders of an ``orders`` page, an ``order(id:)`` response, a bare ``Order`` node, or an
+    order webhook (which Shopify sends in the REST shape)."""
+    data = body.get("data")
+    if isinstance(data, dict) and "orders" in data:
+        return parse_orders(body, source)[0]
+    if isinstance(data, dict) and "order" in data:
+        if not isinstance(data["order"], dict):
+            raise PayloadError(f"{source}: no such order (data.order is null)")
+        return [order_record(data["order"], source)]
+    if "updatedAt" in body and "id" in body:
+        return [order_record(body, source)]
+    if "updated_at" in body and "id" in body:
+        return [rest_order_record(body, source)]
+    if "errors" in body:
+        raise PayloadError(f"{source}: Shopify answered errors: {_first_message(body['errors'])}")
+    raise PayloadError(f"{source}: neither an orders page, an order nor an order webhook")
+
+
+class CursorRefused(SourceError):
+    """Shopify refused the ``after`` cursor it handed out earlier."""
 
 
 class ShopifyGraphQLSource(OrderSource):
@@ -290,46 +273,47 @@ class ShopifyGraphQLSource(OrderSource):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(name, client, settings)
-        for key in ("url", "token"):
-            if not settings.get(key):
-                raise ConfigError(f"source {name}: missing setting {key!r}")
+        super().__init__(name, client, settings, sleep=sleep)
+        required(settings, ("url", "token"), self.where)
         version = settings.get("api_version") or "2025-01"
         self.endpoint = f"{settings['url'].rstrip('/')}/admin/api/{version}/graphql.json"
-        self.page_size = int(_setting_number(settings, "page_size", 100, name))
+        self.page_size = int(setting_number(settings, "page_size", 100, self.where))
         if not 1 <= self.page_size <= MAX_PAGE:
-            raise ConfigError(f"source {name}: page_size must be between 1 and {MAX_PAGE}")
-        self.overlap = timedelta(seconds=_setting_number(settings, "overlap_seconds", 60, name))
-        self.timeout = _setting_number(settings, "timeout_seconds", 30, name)
-        self.max_pause = _setting_number(settings, "max_pause_seconds", 10, name)
-        self._sleep = sleep
+            raise ConfigError(f"{self.where}: page_size must be between 1 and {MAX_PAGE}")
+        overlap = setting_number(settings, "overlap_seconds", 60, self.where)
+        self.lookback = timedelta(
+            seconds=setting_number(settings, "lookback_seconds", overlap, self.where)
+        )
+        self.max_pause = setting_number(settings, "max_pause_seconds", 10, self.where)
         self._monotonic = monotonic
         self._budget: tuple[float, float, float, float] | None = None
         """(currently available, restore rate, when read, cost of the last call)."""
 
     async def fetch_page(self, cursor: str) -> OrderPage:
-        position = Cursor.load(cursor, self.name)
+        window = Window.load(cursor, self.name)
         await self._pace()
-        variables: JSON = {"first": self.page_size, "after": position.after}
-        search = position.search()
-        if search:
-            variables["query"] = search
-        body = await self._post({"query": ORDERS_QUERY, "variables": variables})
+        variables: JSON = {"first": self.page_size, "after": window.after}
+        if window.since is not None:
+            variables["query"] = f"updated_at:>='{window.since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+        try:
+            body = await self._post({"query": ORDERS_QUERY, "variables": variables})
+        except CursorRefused:
+            if not window.after:
+                raise
+            return OrderPage(orders=(), cursor=window.restart().dump(), more=True)
         orders, more, end = parse_orders(body, self.name)
-        high = max(
-            (instant for instant in (position.high, *(o.updated_at for o in orders)) if instant),
-            default=None,
-        )
-        if more:
-            if not end:
-                raise PayloadError(f"{self.name}: hasNextPage without an endCursor")
-            following = Cursor(since=position.since, after=end, high=high)
-        else:
-            since = high - self.overlap if high else position.since
-            if position.since and since and since < position.since:
-                since = position.since
-            following = Cursor(since=since, after=None, high=high)
-        return OrderPage(orders=tuple(orders), cursor=following.dump(), more=more)
+        if more and not end:
+            raise PayloadError(f"{self.name}: hasNextPage without an endCursor")
+        kept = window.keep(orders)
+        following = window.advance(kept, end if more else None, lookback=self.lookback)
+        return OrderPage(orders=tuple(kept), cursor=following.dump(), more=more)
+
+    def full_pass(self, cursor: str) -> str | None:
+        start = Window.load(cursor, self.name).full_pass()
+        return None if start is None else start.dump()
+
+    def parse_push(self, topic: str, body: bytes) -> list[OrderRecord]:
+        return parse_order_webhook(topic, body, self.name)
 
     async def _pace(self) -> None:
         """Sleep until the cost bucket can pay for another call like the last one (bounded)."""
@@ -361,38 +345,28 @@ class ShopifyGraphQLSource(OrderSource):
     async def _post(self, payload: JSON) -> JSON:
         headers = {"X-Shopify-Access-Token": self.settings["token"]}
         try:
-            response = await self.client.post(
-                self.endpoint, json=payload, headers=headers, timeout=self.timeout
-            )
-        except httpx.TimeoutException:
-            raise SourceError(f"{self.name}: no answer within {self.timeout:g}s") from None
-        except httpx.HTTPError as exc:
-            raise SourceError(f"{self.name}: {type(exc).__name__}: {exc}") from None
-        status = response.status_code
-        if status in (401, 403):
-            raise SourceAuthError(f"{self.name}: access token refused (HTTP {status})")
-        body = self._json(response) if status in (200, 429) else None
-        wait = self._note_cost(body) if body is not None else None
-        if status == 429 or (body is not None and _throttled(body)):
-            retry_after = _retry_after(response.headers.get("Retry-After"), wait)
-            raise SourceRateLimited(
-                f"{self.name}: throttled, retry in {retry_after:g}s", retry_after=retry_after
-            )
-        if body is None:
-            raise SourceError(f"{self.name}: HTTP {status} from {self.endpoint}")
-        errors = body.get("errors")
-        if errors and not body.get("data"):
-            raise SourceError(f"{self.name}: query refused: {_first_message(errors)}")
-        return body
-
-    def _json(self, response: httpx.Response) -> JSON:
-        try:
-            body = response.json()
-        except ValueError:
-            size = len(response.content)
-            raise PayloadError(f"{self.name}: response is not JSON ({size} bytes)") from None
+            response = await self.request("POST", self.endpoint, json=payload, headers=headers)
+        except CredentialsRefused as exc:
+            raise SourceAuthError(
+                f"{self.name}: access token refused by the shop (HTTP {exc.status})"
+            ) from None
+        if response.status_code != 200:
+            raise SourceError(f"{self.name}: HTTP {response.status_code} from {self.endpoint}")
+        body = self.json_body(response)
         if not isinstance(body, dict):
             raise PayloadError(f"{self.name}: response is not a JSON object")
+        wait = self._note_cost(body)
+        if _throttled(body):
+            pause = round(max(wait, 0.1), 3) if wait is not None else 1.0
+            raise SourceRateLimited(
+                f"{self.name}: throttled, retry in {pause:g}s", retry_after=pause
+            )
+        errors = body.get("errors")
+        if errors and not body.get("data"):
+            message = _first_message(errors)
+            if "cursor" in message.lower():
+                raise CursorRefused(f"{self.name}: Shopify refused the page cursor: {message}")
+            raise SourceError(f"{self.name}: query refused: {message}")
         return body
 
 
@@ -410,14 +384,3 @@ def _first_message(errors: object) -> str:
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         return str(errors[0].get("message", errors[0]))
     return str(errors)
-
-
-def _retry_after(header: str | None, computed: float | None) -> float:
-    if header:
-        try:
-            return max(0.0, float(header))
-        except ValueError:
-            pass
-    if computed is not None:
-        return round(max(computed, 0.1), 3)
-    return 1.0

@@ -11,6 +11,7 @@ event with neither a UTC time nor an offset is kept with ``zoneless=True`` and n
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -21,7 +22,8 @@ import httpx
 from sync.carriers import carrier, carrier_by_track17, normalize_carrier
 from sync.connectors.base import Parcel, TrackingProvider
 from sync.domain import Checkpoint, ShipmentStatus, TrackRecord
-from sync.errors import ConfigError, PayloadError, SourceAuthError, SourceError, SourceRateLimited
+from sync.errors import ConfigError, PayloadError, SourceAuthError, SourceError
+from sync.http import CredentialsRefused, Sleep
 
 JSON = dict[str, Any]
 BATCH = 40
@@ -195,18 +197,18 @@ def _request_item(parcel: Parcel) -> JSON:
 class Track17Provider(TrackingProvider):
     kind: ClassVar[str] = "17track"
 
-    def __init__(self, name: str, client: httpx.AsyncClient, settings: Mapping[str, str]) -> None:
-        super().__init__(name, client, settings)
+    def __init__(
+        self,
+        name: str,
+        client: httpx.AsyncClient,
+        settings: Mapping[str, str],
+        *,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        super().__init__(name, client, settings, sleep=sleep)
         if not settings.get("token"):
             raise ConfigError(f"tracker {name}: missing setting 'token'")
         self.base = (settings.get("url") or "https://api.17track.net").rstrip("/")
-        timeout = settings.get("timeout_seconds") or "30"
-        try:
-            self.timeout = float(timeout)
-        except ValueError:
-            raise ConfigError(
-                f"tracker {name}: timeout_seconds = {timeout!r} is not a number"
-            ) from None
 
     async def register(self, parcels: Sequence[Parcel]) -> None:
         for batch in _batches(parcels):
@@ -235,32 +237,18 @@ class Track17Provider(TrackingProvider):
         url = f"{self.base}/track/v2.2/{operation}"
         headers = {"17token": self.settings["token"]}
         try:
-            response = await self.client.post(
-                url, json=items, headers=headers, timeout=self.timeout
-            )
-        except httpx.TimeoutException:
-            raise SourceError(f"{self.name}: no answer within {self.timeout:g}s") from None
-        except httpx.HTTPError as exc:
-            raise SourceError(f"{self.name}: {type(exc).__name__}: {exc}") from None
+            response = await self.request("POST", url, json=items, headers=headers)
+        except CredentialsRefused as exc:
+            raise SourceAuthError(
+                f"{self.name}: 17TRACK refused the key (HTTP {exc.status})"
+            ) from None
         status = response.status_code
-        if status == 401:
-            raise SourceAuthError(f"{self.name}: 17TRACK refused the key (HTTP 401)")
-        if status == 429:
-            retry_after = _seconds(response.headers.get("Retry-After"))
-            raise SourceRateLimited(
-                f"{self.name}: too many requests, retry in {retry_after:g}s",
-                retry_after=retry_after,
-            )
         if status != 200:
             raise SourceError(f"{self.name}: HTTP {status} from {url}")
         return self._data(response)
 
     def _data(self, response: httpx.Response) -> JSON:
-        try:
-            body = response.json()
-        except ValueError:
-            size = len(response.content)
-            raise PayloadError(f"{self.name}: response is not JSON ({size} bytes)") from None
+        body = self.json_body(response)
         if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
             raise PayloadError(f"{self.name}: response is not 17TRACK's envelope")
         code = body.get("code")
@@ -272,10 +260,3 @@ class Track17Provider(TrackingProvider):
             raise SourceError(f"{self.name}: 17TRACK error {code}: {message}".rstrip(": "))
         data: JSON = body["data"]
         return data
-
-
-def _seconds(header: str | None) -> float:
-    try:
-        return max(0.0, float(header)) if header else 1.0
-    except ValueError:
-        return 1.0

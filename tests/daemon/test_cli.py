@@ -43,11 +43,40 @@ def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert done.value.code == 2
 
 
-def test_parse_prints_normalized_orders(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["parse", "shopify-graphql", str(FIXTURES / "shopify_orders_page.json")]) == 0
-    records = json.loads(capsys.readouterr().out)
-    assert records
-    assert {"payment_status", "fulfillment_status", "lifecycle"} <= set(records[0])
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("shopify-graphql", "shopify_orders_page.json"),
+        ("shopify-rest", "shopify_rest_order.json"),
+        ("woocommerce", "woocommerce_orders.json"),
+        ("woocommerce", "woocommerce_webhook_order_updated.json"),
+    ],
+)
+def test_parse_prints_normalized_orders(
+    kind: str, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["parse", kind, str(FIXTURES / name)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert set(document) == {"orders"} and document["orders"]
+    assert {"payment_status", "fulfillment_status", "lifecycle", "raw_status"} <= set(
+        document["orders"][0]
+    )
+
+
+def test_parse_shows_woocommerce_tracking_as_shipments(capsys: pytest.CaptureFixture[str]) -> None:
+    path = FIXTURES / "woocommerce_webhook_order_updated.json"
+    assert main(["parse", "woocommerce", str(path)]) == 0
+    (order,) = json.loads(capsys.readouterr().out)["orders"]
+    assert [s["tracking_number"] for s in order["shipments"]] == [
+        "9400111899223197428490",
+        "SF1402236517810",
+    ]
+    assert order["shipments"][1]["carrier"] == "sf"
+
+
+def test_parse_of_an_unknown_kind_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", "magento", str(FIXTURES / "woocommerce_order.json")]) == 1
+    assert "woocommerce" in capsys.readouterr().err
 
 
 def test_parse_reads_a_17track_push(capsys: pytest.CaptureFixture[str]) -> None:

@@ -64,9 +64,13 @@ async def calls() -> AsyncIterator[tuple[httpx.AsyncClient, list[int]]]:
         yield client, sizes
 
 
+async def no_wait(_seconds: float) -> None:
+    """Retries in these tests do not really wait."""
+
+
 def provider(server: RunningServer | str, client: httpx.AsyncClient) -> Track17Provider:
     url = server if isinstance(server, str) else server.url
-    return Track17Provider("17track", client, {"url": url, "token": TOKEN})
+    return Track17Provider("17track", client, {"url": url, "token": TOKEN}, sleep=no_wait)
 
 
 def parcels_where(shop: Shop, wanted: Callable[[int], bool], count: int = 1) -> list[Parcel]:
