@@ -87,6 +87,7 @@ class EscalationState(StrEnum):
 
 class TimerState(StrEnum):
     PENDING = "pending"
+    PAUSED = "paused"
     WARNING = "warning"
     FIRING = "firing"
     ACKNOWLEDGED = "acknowledged"
@@ -102,6 +103,7 @@ class Severity(StrEnum):
 class SubjectKind(StrEnum):
     ORDER = "order"
     SHIPMENT = "shipment"
+    SOURCE = "source"
 
 
 def utc(instant: datetime) -> datetime:
@@ -350,3 +352,12 @@ class TimerRow:
     state: str
     rules_version: str
     escalation_id: int | None
+    timeout_seconds: int = 0
+    clock: str = "wall"
+    override: str = ""
+    modifiers: str = ""
+    paused_seconds: int = 0
+    paused_since: datetime | None = None
+    muted_by: str = ""
+    last_true_at: datetime | None = None
+    reason: str = ""

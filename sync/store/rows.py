@@ -179,4 +179,13 @@ def timer_row(row: sqlite3.Row) -> TimerRow:
         state=row["state"],
         rules_version=row["rules_version"],
         escalation_id=row["escalation_id"],
+        timeout_seconds=row["timeout_seconds"],
+        clock=row["clock"],
+        override=row["override"],
+        modifiers=row["modifiers"],
+        paused_seconds=row["paused_seconds"],
+        paused_since=from_db(row["paused_since"]),
+        muted_by=row["muted_by"],
+        last_true_at=from_db(row["last_true_at"]),
+        reason=row["reason"],
     )
