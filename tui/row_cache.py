@@ -18,7 +18,10 @@ class RowCache:
         self.capacity = capacity
         self._lines: OrderedDict[int, QueueLine] = OrderedDict()
         self._gone: set[int] = set()
-        self._stale: set[int] = set()
+        self._stale: dict[int, int] = {}
+        """Changed orders, with the epoch at which they were marked."""
+        self.epoch = 0
+        """Moves on at each invalidation; a read remembers the epoch it started at."""
 
     def __len__(self) -> int:
         return len(self._lines)
@@ -33,15 +36,20 @@ class RowCache:
         """True when the order was asked for and no longer exists."""
         return order_id in self._gone
 
-    def put(self, asked: Sequence[int], lines: Iterable[QueueLine]) -> None:
-        """Store the lines read for ``asked``; asked ids that came back empty are gone."""
+    def put(self, asked: Sequence[int], lines: Iterable[QueueLine], started: int) -> None:
+        """Store the lines read for ``asked``; asked ids that came back empty are gone.
+
+        ``started`` is the epoch when the read began: an order marked changed after that stays
+        marked, since the read may predate the change.
+        """
         found: set[int] = set()
         for line in lines:
             found.add(line.id)
             self._lines[line.id] = line
             self._lines.move_to_end(line.id)
         for order_id in asked:
-            self._stale.discard(order_id)
+            if self._stale.get(order_id, -1) <= started:
+                self._stale.pop(order_id, None)
             if order_id not in found:
                 self._lines.pop(order_id, None)
                 self._gone.add(order_id)
@@ -49,7 +57,7 @@ class RowCache:
                 self._gone.discard(order_id)
         while len(self._lines) > self.capacity:
             evicted, _ = self._lines.popitem(last=False)
-            self._stale.discard(evicted)
+            self._stale.pop(evicted, None)
 
     def missing(self, order_ids: Iterable[int]) -> list[int]:
         """Those of ``order_ids`` with nothing to show yet (never read, or evicted)."""
@@ -61,9 +69,10 @@ class RowCache:
 
     def invalidate(self, order_ids: Iterable[int]) -> None:
         """Mark orders as changed: they keep showing their old line until it is read again."""
+        self.epoch += 1
         for order_id in order_ids:
             if order_id in self._lines:
-                self._stale.add(order_id)
+                self._stale[order_id] = self.epoch
             self._gone.discard(order_id)
 
     def clear(self) -> None:

@@ -11,16 +11,29 @@ from tui.screens.detail import DetailScreen
 from tui.screens.orders import OrdersScreen
 
 
-@pytest.mark.parametrize("text", ["9753", LONE_NAME, "#1007", "buyer7@example.com"])
-async def test_one_match_opens_the_order(big_shop: Shop, make_app: MakeApp, text: str) -> None:
-    app = make_app(big_shop)
+async def _find_opens_1007(shop: Shop, make_app: MakeApp, text: str) -> None:
+    app = make_app(shop)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+f", *text, "enter")
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen)
-        assert app.screen.order_id == big_shop.ids["#1007"]
+        assert app.screen.order_id == shop.ids["#1007"]
         assert "Order #1007" in static_text(app, "#view-title")
+
+
+@pytest.mark.parametrize("text", ["9753", LONE_NAME])
+async def test_phone_or_name_among_200k_opens_the_order(
+    big_shop: Shop, make_app: MakeApp, text: str
+) -> None:
+    await _find_opens_1007(big_shop, make_app, text)
+
+
+@pytest.mark.parametrize("text", ["#1007", "1007", "buyer7@example.com", "15024689753"])
+async def test_number_email_or_whole_phone_opens_the_order(
+    small_shop: Shop, make_app: MakeApp, text: str
+) -> None:
+    await _find_opens_1007(small_shop, make_app, text)
 
 
 async def test_several_matches_become_the_list(big_shop: Shop, make_app: MakeApp) -> None:

@@ -35,23 +35,32 @@ def line(order_id: int, name: str = "王芳", seq: int = 1) -> QueueLine:
 
 def test_cache_forgets_the_least_recently_shown() -> None:
     cache = RowCache(capacity=2)
-    cache.put([1, 2], [line(1), line(2)])
+    cache.put([1, 2], [line(1), line(2)], cache.epoch)
     assert cache.get(1) is not None  # 1 is now more recent than 2
-    cache.put([3], [line(3)])
+    cache.put([3], [line(3)], cache.epoch)
     assert cache.missing([1, 2, 3]) == [2]
 
 
 def test_cache_marks_gone_and_stale_orders() -> None:
     cache = RowCache()
-    cache.put([1, 2], [line(1)])
+    cache.put([1, 2], [line(1)], cache.epoch)
     assert cache.is_gone(2)
     assert cache.missing([1, 2]) == []
     cache.invalidate([1, 2])
     assert cache.stale([1, 2]) == [1]
     assert cache.get(1) is not None  # still shown until read again
     assert cache.missing([2]) == [2]
-    cache.put([1], [line(1, seq=2)])
+    cache.put([1], [line(1, seq=2)], cache.epoch)
     assert cache.stale([1]) == []
+
+
+def test_a_read_older_than_a_change_leaves_the_order_marked() -> None:
+    cache = RowCache()
+    cache.put([1], [line(1)], cache.epoch)
+    started = cache.epoch
+    cache.invalidate([1])  # the order changed while a read of it was under way
+    cache.put([1], [line(1)], started)
+    assert cache.stale([1]) == [1]
 
 
 def test_cells_fit_chinese_names_by_terminal_cells() -> None:

@@ -74,8 +74,8 @@ async def test_filter_finds_one_order_by_chinese_name(big_shop: Shop, make_app: 
         assert visible_lines(orders)[0].split()[0] == "#1007"
 
 
-async def test_filter_stays_inside_the_view(big_shop: Shop, make_app: MakeApp) -> None:
-    app = make_app(big_shop)
+async def test_filter_stays_inside_the_view(small_shop: Shop, make_app: MakeApp) -> None:
+    app = make_app(small_shop)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("slash", *"1005")  # a cancelled order: not in the queue

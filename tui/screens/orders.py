@@ -47,6 +47,7 @@ class OrdersScreen(LiveScreen):
         self.filter_text = ""
         self.found: str | None = None
         """What a global find looked for, while its matches are shown."""
+        self._pending = Change()
 
     def compose(self) -> ComposeResult:
         yield ViewBar(self._title(), self.side_text(self.desk.clock.now()), id="view-bar")
@@ -83,14 +84,15 @@ class OrdersScreen(LiveScreen):
         except OrderwatchError as error:
             self.notify(str(error), title="Cannot read orders", severity="error")
             return
-        self.order_list.set_ids(ids, keep_cursor=keep_cursor)
+        pending, self._pending = self._pending, Change()
+        if pending.everything:
+            self.order_list.forget()
+        self.order_list.set_ids(ids, keep_cursor=keep_cursor, changed=pending.order_ids)
         self._show_title()
 
     def apply_change(self, change: Change) -> None:
-        if change.everything:
-            self.order_list.forget()
-        else:
-            self.order_list.invalidate(change.order_ids)
+        # Kept until a reload lands: a newer reload cancels an older one, not its changes.
+        self._pending = self._pending | change
         self.reload(keep_cursor=True)
 
     def minute_passed(self, now: datetime) -> None:

@@ -101,16 +101,20 @@ class OrderList(ScrollView, can_focus=True):
     def pages_loading(self) -> int:
         return len(self._in_flight)
 
-    def set_ids(self, ids: Sequence[int], *, keep_cursor: bool = True) -> None:
+    def set_ids(
+        self, ids: Sequence[int], *, keep_cursor: bool = True, changed: Iterable[int] = ()
+    ) -> None:
         """Show these orders; the cursor stays on its order when that order is still listed.
 
-        When it stays, the cursor also keeps its line on screen: orders arriving above it push
-        the list, not the agent's selection. At the very top of the list, the top stays in view
-        instead, so new arrivals are seen (the cursor line moves down with its order).
+        ``changed`` are orders to read again, marked together with the new ids so that nothing
+        is drawn (or fetched) in between. When the cursor stays, it also keeps its line on
+        screen: orders arriving above it push the list, not the agent's selection. At the very
+        top of the list the top stays in view instead, so new arrivals are seen.
         """
         keep_id = self.cursor_id if keep_cursor else None
         at_top = self.scroll_offset.y == 0
         screen_row = self._cursor - self.scroll_offset.y
+        self._cache.invalidate(changed)
         self._ids = ids if isinstance(ids, array) else array("q", ids)
         self._loaded = True
         self._generation += 1
@@ -209,8 +213,9 @@ class OrderList(ScrollView, can_focus=True):
             wanted = self._cache.missing(chunk) + self._cache.stale(chunk)
             if not wanted:
                 return
+            started = self._cache.epoch
             lines = await self._fetch(wanted)
-            self._cache.put(wanted, lines)
+            self._cache.put(wanted, lines, started)
         except OrderwatchError as error:
             self.notify(str(error), title="Cannot read orders", severity="error")
             return
