@@ -10,18 +10,35 @@ from pathlib import Path
 
 from sync.store.console import ConsoleStore, QueueLine
 from sync.store.db import Database
-from sync.store.escalations import EscalationStore, TimerDecision
+from sync.store.escalations import EscalationStore
 from sync.store.orders import OrderStore
 from sync.store.parcels import DueQuery, ParcelStore
 from sync.store.state import StateStore
+from sync.store.timers import SourceHealth, SourceTimer, TimerDecision, TimerStore
 from sync.store.tracking import TrackingStore
 from sync.store.views import OrderQuery, View, ViewStore
 
-__all__ = ["DueQuery", "OrderQuery", "QueueLine", "Store", "TimerDecision", "View"]
+__all__ = [
+    "DueQuery",
+    "OrderQuery",
+    "QueueLine",
+    "SourceHealth",
+    "SourceTimer",
+    "Store",
+    "TimerDecision",
+    "View",
+]
 
 
 class Store(
-    OrderStore, TrackingStore, ParcelStore, EscalationStore, ViewStore, StateStore, ConsoleStore
+    OrderStore,
+    TrackingStore,
+    ParcelStore,
+    EscalationStore,
+    TimerStore,
+    ViewStore,
+    StateStore,
+    ConsoleStore,
 ):
     @classmethod
     async def open(cls, path: Path | str, *, durable: bool = False) -> Store:

@@ -1,192 +1,112 @@
-"""Timers (one per rule and subject) and the escalations they raise, plus agents' actions on them.
+"""Escalations: what the console shows agents, opened and closed by the rules engine's timers,
+and agents' actions on them (compare-and-swap on the escalation's ``version``).
 
-The engine decides; this module records. :meth:`EscalationStore.save_timers` takes the engine's
-decisions for a batch of subjects and writes timers, escalations and their timeline events in one
-transaction. Agent actions are compare-and-swap on the escalation's ``version``.
+:func:`open_escalation` and :func:`close_escalation` run inside the engine's timer transaction
+(:mod:`sync.store.timers`), so a timer and its escalation never disagree.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
-from sync.domain import EscalationRow, EscalationState, TimerRow, TimerState
+from sync.domain import EscalationRow, EscalationState
 from sync.errors import ConflictError, StoreError
 from sync.store.base import StoreBase
-from sync.store.db import Transaction, from_db, to_db
+from sync.store.db import Transaction, to_db
 from sync.store.events import append_event
-from sync.store.rows import ESCALATION_COLUMNS, escalation_row, timer_row
+from sync.store.rows import ESCALATION_COLUMNS, escalation_row
 
 _OPEN = (EscalationState.WARNING, EscalationState.FIRING, EscalationState.ACKNOWLEDGED)
 
 
-@dataclass(frozen=True, slots=True)
-class TimerDecision:
-    """What the engine decided for one (rule, subject) at ``now``.
+async def open_escalation(
+    tx: Transaction,
+    *,
+    timer_id: int,
+    rule_id: str,
+    subject_kind: str,
+    subject_id: int,
+    order_id: int,
+    severity: str,
+    summary: str,
+    rules_version: str,
+    deadline_at: datetime,
+    now: datetime,
+) -> int:
+    """Open a firing escalation for a timer; returns its id."""
+    cursor = await tx.execute(
+        "INSERT INTO escalations (timer_id, rule_id, subject_kind, subject_id, order_id, "
+        "severity, summary, state, rules_version, opened_at, deadline_at, change_seq) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            timer_id,
+            rule_id,
+            subject_kind,
+            subject_id,
+            order_id,
+            severity,
+            summary,
+            EscalationState.FIRING,
+            rules_version,
+            to_db(now),
+            to_db(deadline_at),
+            tx.seq,
+        ),
+    )
+    escalation_id = cursor.lastrowid
+    assert escalation_id is not None
+    await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, order_id))
+    await append_event(
+        tx,
+        at=now,
+        actor="daemon",
+        order_id=order_id,
+        subject_kind="escalation",
+        subject_id=escalation_id,
+        kind="escalation",
+        field=rule_id,
+        to_value=EscalationState.FIRING,
+        detail=summary,
+    )
+    return escalation_id
 
-    ``state`` RESOLVED closes the timer and its escalation with ``reason``; FIRING opens an
-    escalation when none is open; PENDING and WARNING only (re)plan the timer.
-    """
 
-    rule_id: str
-    subject_kind: str
-    subject_id: int
-    order_id: int
-    state: TimerState
-    started_at: datetime
-    deadline_at: datetime
-    warn_at: datetime | None
-    next_at: datetime | None
-    rules_version: str
-    severity: str = "warning"
-    summary: str = ""
-    reason: str = ""
+async def close_escalation(
+    tx: Transaction,
+    escalation_id: int,
+    *,
+    rule_id: str,
+    order_id: int,
+    reason: str,
+    now: datetime,
+) -> int:
+    """Resolve an open escalation with ``reason``; returns 1 if it was open, else 0."""
+    row = await tx.fetchone("SELECT state FROM escalations WHERE id = ?", (escalation_id,))
+    if row is None or row["state"] == EscalationState.RESOLVED:
+        return 0
+    await tx.execute(
+        "UPDATE escalations SET state = ?, resolved_at = ?, resolved_by = 'daemon', "
+        "resolution = ?, version = version + 1, change_seq = ? WHERE id = ?",
+        (EscalationState.RESOLVED, to_db(now), reason, tx.seq, escalation_id),
+    )
+    await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, order_id))
+    await append_event(
+        tx,
+        at=now,
+        actor="daemon",
+        order_id=order_id,
+        subject_kind="escalation",
+        subject_id=escalation_id,
+        kind="escalation",
+        field=rule_id,
+        from_value=row["state"],
+        to_value=EscalationState.RESOLVED,
+        detail=reason,
+    )
+    return 1
 
 
 class EscalationStore(StoreBase):
-    async def timers_for_orders(self, order_ids: Sequence[int]) -> list[TimerRow]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM timers WHERE order_id IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(order_ids)),),
-        )
-        return [timer_row(row) for row in rows]
-
-    async def due_order_ids(self, now: datetime, limit: int = 5000) -> list[int]:
-        rows = await self.db.fetchall(
-            "SELECT DISTINCT order_id FROM timers WHERE next_at IS NOT NULL AND next_at <= ? "
-            "LIMIT ?",
-            (to_db(now), limit),
-        )
-        return [int(row["order_id"]) for row in rows]
-
-    async def active_order_ids(self) -> list[int]:
-        """Orders a full re-plan must visit: open ones, and any with a timer still running."""
-        rows = await self.db.fetchall(
-            "SELECT id FROM orders WHERE lifecycle = 'open' UNION "
-            "SELECT order_id FROM timers WHERE state != 'resolved'"
-        )
-        return sorted(int(row[0]) for row in rows)
-
-    async def next_timer_at(self) -> datetime | None:
-        return from_db(await self.db.scalar("SELECT min(next_at) FROM timers"))
-
-    async def save_timers(self, decisions: Sequence[TimerDecision], now: datetime) -> int:
-        """Record the engine's decisions; returns how many escalations opened or closed."""
-        moved = 0
-        async with self.db.write() as tx:
-            for decision in decisions:
-                moved += await self._save_timer(tx, decision, now)
-        return moved
-
-    async def _save_timer(self, tx: Transaction, d: TimerDecision, now: datetime) -> int:
-        row = await tx.fetchone(
-            "SELECT id, state, escalation_id FROM timers "
-            "WHERE rule_id = ? AND subject_kind = ? AND subject_id = ?",
-            (d.rule_id, d.subject_kind, d.subject_id),
-        )
-        if row is None and d.state == TimerState.RESOLVED:
-            return 0
-        escalation_id = row["escalation_id"] if row else None
-        values = (
-            to_db(d.started_at),
-            to_db(d.deadline_at),
-            to_db(d.warn_at),
-            to_db(d.next_at),
-            str(d.state),
-            d.rules_version,
-        )
-        if row is None:
-            cursor = await tx.execute(
-                "INSERT INTO timers (rule_id, subject_kind, subject_id, order_id, started_at, "
-                "deadline_at, warn_at, next_at, state, rules_version, change_seq) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (d.rule_id, d.subject_kind, d.subject_id, d.order_id, *values, tx.seq),
-            )
-            timer_id = cursor.lastrowid
-            assert timer_id is not None
-        else:
-            timer_id = row["id"]
-            await tx.execute(
-                "UPDATE timers SET started_at = ?, deadline_at = ?, warn_at = ?, next_at = ?, "
-                "state = ?, rules_version = ?, change_seq = ? WHERE id = ?",
-                (*values, tx.seq, timer_id),
-            )
-        if d.state == TimerState.RESOLVED:
-            await tx.execute("UPDATE timers SET escalation_id = NULL WHERE id = ?", (timer_id,))
-            return await self._close(tx, escalation_id, d, now)
-        if d.state == TimerState.FIRING and escalation_id is None:
-            await self._open(tx, timer_id, d, now)
-            return 1
-        return 0
-
-    async def _open(self, tx: Transaction, timer_id: int, d: TimerDecision, now: datetime) -> None:
-        cursor = await tx.execute(
-            "INSERT INTO escalations (timer_id, rule_id, subject_kind, subject_id, order_id, "
-            "severity, summary, state, rules_version, opened_at, deadline_at, change_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                timer_id,
-                d.rule_id,
-                d.subject_kind,
-                d.subject_id,
-                d.order_id,
-                d.severity,
-                d.summary,
-                EscalationState.FIRING,
-                d.rules_version,
-                to_db(now),
-                to_db(d.deadline_at),
-                tx.seq,
-            ),
-        )
-        await tx.execute(
-            "UPDATE timers SET escalation_id = ? WHERE id = ?", (cursor.lastrowid, timer_id)
-        )
-        await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, d.order_id))
-        await append_event(
-            tx,
-            at=now,
-            actor="daemon",
-            order_id=d.order_id,
-            subject_kind="escalation",
-            subject_id=cursor.lastrowid,
-            kind="escalation",
-            field=d.rule_id,
-            to_value=EscalationState.FIRING,
-            detail=d.summary,
-        )
-
-    async def _close(
-        self, tx: Transaction, escalation_id: int | None, d: TimerDecision, now: datetime
-    ) -> int:
-        if escalation_id is None:
-            return 0
-        row = await tx.fetchone("SELECT state FROM escalations WHERE id = ?", (escalation_id,))
-        if row is None or row["state"] == EscalationState.RESOLVED:
-            return 0
-        await tx.execute(
-            "UPDATE escalations SET state = ?, resolved_at = ?, resolved_by = 'daemon', "
-            "resolution = ?, version = version + 1, change_seq = ? WHERE id = ?",
-            (EscalationState.RESOLVED, to_db(now), d.reason, tx.seq, escalation_id),
-        )
-        await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, d.order_id))
-        await append_event(
-            tx,
-            at=now,
-            actor="daemon",
-            order_id=d.order_id,
-            subject_kind="escalation",
-            subject_id=escalation_id,
-            kind="escalation",
-            field=d.rule_id,
-            from_value=row["state"],
-            to_value=EscalationState.RESOLVED,
-            detail=d.reason,
-        )
-        return 1
-
     # ----- reads -----
 
     async def open_escalations(self, limit: int = 5000) -> list[EscalationRow]:

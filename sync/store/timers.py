@@ -1,0 +1,341 @@
+"""Rule timers: one per (rule, order or parcel), plus one per (rule, source) for feed rules.
+
+The engine decides; this module records. :meth:`TimerStore.save_timers` writes a batch of the
+engine's decisions set-wise (one upsert for the batch), and opens or closes escalations only for
+the few timers that start or stop firing. Reads hand back typed rows, and the look-ups the engine
+runs on every tick (the next due time, the due orders) are index-only queries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sync.domain import TimerRow, TimerState
+from sync.store.base import StoreBase
+from sync.store.db import Transaction, from_db, to_db
+from sync.store.escalations import close_escalation, open_escalation
+from sync.store.events import append_event
+from sync.store.rows import timer_row
+
+_UPSERT = (
+    "INSERT INTO timers (rule_id, subject_kind, subject_id, order_id, started_at, deadline_at, "
+    "warn_at, next_at, state, rules_version, timeout_seconds, clock, override, modifiers, "
+    "paused_seconds, paused_since, muted_by, last_true_at, reason, change_seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?) "
+    "ON CONFLICT (rule_id, subject_kind, subject_id) DO UPDATE SET "
+    "started_at = excluded.started_at, deadline_at = excluded.deadline_at, "
+    "warn_at = excluded.warn_at, next_at = excluded.next_at, state = excluded.state, "
+    "rules_version = excluded.rules_version, timeout_seconds = excluded.timeout_seconds, "
+    "clock = excluded.clock, override = excluded.override, modifiers = excluded.modifiers, "
+    "paused_seconds = excluded.paused_seconds, paused_since = excluded.paused_since, "
+    "muted_by = excluded.muted_by, last_true_at = excluded.last_true_at, reason = '', "
+    "change_seq = excluded.change_seq"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TimerDecision:
+    """What the engine decided for one (rule, subject) at ``now``.
+
+    ``state`` RESOLVED closes the timer and its escalation with ``reason``; FIRING opens an
+    escalation when none is open and the timer is not muted; the other states only (re)plan it.
+    ``announce`` records a ``warning`` event on the order's timeline as the timer starts warning.
+    ``paused_seconds`` is time spent paused on the rule's clock, ``paused_since`` the start of
+    the pause in progress.
+    """
+
+    rule_id: str
+    subject_kind: str
+    subject_id: int
+    order_id: int
+    state: TimerState
+    started_at: datetime
+    deadline_at: datetime
+    warn_at: datetime | None
+    next_at: datetime | None
+    rules_version: str
+    severity: str = "warning"
+    summary: str = ""
+    reason: str = ""
+    timeout_seconds: int = 0
+    clock: str = "wall"
+    override: str = ""
+    modifiers: str = ""
+    paused_seconds: int = 0
+    paused_since: datetime | None = None
+    muted_by: str = ""
+    last_true_at: datetime | None = None
+    announce: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """A source as rules about feeds see it."""
+
+    name: str
+    kind: str
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str
+    last_error_at: datetime | None
+    breaker: str = "closed"
+    breaker_changed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTimer:
+    """One condition rule's instance about one source (state pending, firing or resolved)."""
+
+    rule_id: str
+    source: str
+    state: str
+    since: datetime
+    fired_at: datetime | None
+    last_true_at: datetime | None
+    next_at: datetime | None
+    labels: dict[str, str] = field(default_factory=dict)
+    summary: str = ""
+    reason: str = ""
+    rules_version: str = ""
+
+
+def _timer_values(d: TimerDecision, seq: int) -> tuple[object, ...]:
+    return (
+        d.rule_id,
+        d.subject_kind,
+        d.subject_id,
+        d.order_id,
+        to_db(d.started_at),
+        to_db(d.deadline_at),
+        to_db(d.warn_at),
+        to_db(d.next_at),
+        str(d.state),
+        d.rules_version,
+        d.timeout_seconds,
+        d.clock,
+        d.override,
+        d.modifiers,
+        d.paused_seconds,
+        to_db(d.paused_since),
+        d.muted_by,
+        to_db(d.last_true_at),
+        seq,
+    )
+
+
+class TimerStore(StoreBase):
+    async def timers_for_orders(self, order_ids: Sequence[int]) -> list[TimerRow]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM timers WHERE order_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(order_ids)),),
+        )
+        return [timer_row(row) for row in rows]
+
+    async def due_order_ids(self, now: datetime, limit: int = 5000) -> list[int]:
+        return await self.db.column(
+            "SELECT DISTINCT order_id FROM timers WHERE next_at IS NOT NULL AND next_at <= ? "
+            "LIMIT ?",
+            (to_db(now), limit),
+        )
+
+    async def active_order_ids(self) -> list[int]:
+        """Orders a full re-plan must visit: open ones, and any with a timer still running."""
+        ids = await self.db.column(
+            "SELECT id FROM orders WHERE lifecycle = 'open' UNION "
+            "SELECT order_id FROM timers WHERE state != 'resolved'"
+        )
+        return sorted(int(value) for value in ids)
+
+    async def timer_order_ids(self, rule_ids: Sequence[str]) -> list[int]:
+        """Orders with a running timer of any of ``rule_ids``."""
+        ids = await self.db.column(
+            "SELECT DISTINCT order_id FROM timers WHERE state != 'resolved' "
+            "AND rule_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(rule_ids)),),
+        )
+        return sorted(int(value) for value in ids)
+
+    async def next_timer_at(self) -> datetime | None:
+        """The earliest next action of any timer (order, parcel or source)."""
+        first = await self.db.scalar(
+            "SELECT min(next_at) FROM timers WHERE next_at IS NOT NULL"
+        )
+        feed = await self.db.scalar(
+            "SELECT min(next_at) FROM source_timers WHERE next_at IS NOT NULL"
+        )
+        times = [from_db(value) for value in (first, feed) if value is not None]
+        return min((t for t in times if t is not None), default=None)
+
+    async def save_timers(self, decisions: Sequence[TimerDecision], now: datetime) -> int:
+        """Record the engine's decisions; returns how many escalations opened or closed."""
+        if not decisions:
+            return 0
+        moved = 0
+        async with self.db.write() as tx:
+            live = [d for d in decisions if d.state != TimerState.RESOLVED]
+            await tx.executemany(_UPSERT, [_timer_values(d, tx.seq) for d in live])
+            for d in decisions:
+                if d.state == TimerState.RESOLVED:
+                    moved += await self._resolve(tx, d, now)
+                elif d.state == TimerState.FIRING and not d.muted_by:
+                    moved += await self._fire(tx, d, now)
+                elif d.announce and d.state == TimerState.WARNING:
+                    await _announce(tx, d, now)
+        return moved
+
+    async def _fire(self, tx: Transaction, d: TimerDecision, now: datetime) -> int:
+        row = await tx.fetchone(
+            "SELECT id, escalation_id FROM timers "
+            "WHERE rule_id = ? AND subject_kind = ? AND subject_id = ?",
+            (d.rule_id, d.subject_kind, d.subject_id),
+        )
+        if row is None or row["escalation_id"] is not None:
+            return 0
+        escalation_id = await open_escalation(
+            tx,
+            timer_id=row["id"],
+            rule_id=d.rule_id,
+            subject_kind=d.subject_kind,
+            subject_id=d.subject_id,
+            order_id=d.order_id,
+            severity=d.severity,
+            summary=d.summary,
+            rules_version=d.rules_version,
+            deadline_at=d.deadline_at,
+            now=now,
+        )
+        await tx.execute(
+            "UPDATE timers SET escalation_id = ? WHERE id = ?", (escalation_id, row["id"])
+        )
+        return 1
+
+    async def _resolve(self, tx: Transaction, d: TimerDecision, now: datetime) -> int:
+        row = await tx.fetchone(
+            "SELECT id, escalation_id FROM timers "
+            "WHERE rule_id = ? AND subject_kind = ? AND subject_id = ?",
+            (d.rule_id, d.subject_kind, d.subject_id),
+        )
+        if row is None:
+            return 0
+        await tx.execute(
+            "UPDATE timers SET state = ?, next_at = NULL, paused_since = NULL, reason = ?, "
+            "rules_version = ?, escalation_id = NULL, change_seq = ? WHERE id = ?",
+            (TimerState.RESOLVED, d.reason, d.rules_version, tx.seq, row["id"]),
+        )
+        if row["escalation_id"] is None:
+            return 0
+        return await close_escalation(
+            tx,
+            row["escalation_id"],
+            rule_id=d.rule_id,
+            order_id=d.order_id,
+            reason=d.reason,
+            now=now,
+        )
+
+    # ----- sources -----
+
+    async def source_health(self) -> list[SourceHealth]:
+        rows = await self.db.fetchall(
+            "SELECT name, kind, last_attempt_at, last_success_at, last_error, last_error_at, "
+            "breaker_state, breaker_changed_at FROM sources ORDER BY name"
+        )
+        return [
+            SourceHealth(
+                name=row["name"],
+                kind=row["kind"],
+                last_attempt_at=from_db(row["last_attempt_at"]),
+                last_success_at=from_db(row["last_success_at"]),
+                last_error=row["last_error"],
+                last_error_at=from_db(row["last_error_at"]),
+                breaker=row["breaker_state"],
+                breaker_changed_at=from_db(row["breaker_changed_at"]),
+            )
+            for row in rows
+        ]
+
+    async def set_source_breaker(self, name: str, kind: str, state: str, now: datetime) -> None:
+        """Record a source's circuit breaker state (``closed``, ``open`` or ``half_open``)."""
+        async with self.db.write() as tx:
+            await tx.execute(
+                "INSERT INTO sources (name, kind, breaker_state, breaker_changed_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "breaker_changed_at = CASE WHEN breaker_state = excluded.breaker_state "
+                "THEN breaker_changed_at ELSE excluded.breaker_changed_at END, "
+                "breaker_state = excluded.breaker_state",
+                (name, kind, state, to_db(now)),
+            )
+
+    async def source_timers(self) -> list[SourceTimer]:
+        rows = await self.db.fetchall("SELECT * FROM source_timers ORDER BY rule_id, source")
+        return [_source_timer(row) for row in rows]
+
+    async def save_source_timers(self, timers: Sequence[SourceTimer]) -> None:
+        if not timers:
+            return
+        async with self.db.write() as tx:
+            await tx.executemany(
+                "INSERT INTO source_timers (rule_id, source, state, since, fired_at, "
+                "last_true_at, next_at, labels, summary, reason, rules_version, change_seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (rule_id, source) DO UPDATE SET state = excluded.state, "
+                "since = excluded.since, fired_at = excluded.fired_at, "
+                "last_true_at = excluded.last_true_at, next_at = excluded.next_at, "
+                "labels = excluded.labels, summary = excluded.summary, "
+                "reason = excluded.reason, rules_version = excluded.rules_version, "
+                "change_seq = excluded.change_seq",
+                [
+                    (
+                        t.rule_id,
+                        t.source,
+                        t.state,
+                        to_db(t.since),
+                        to_db(t.fired_at),
+                        to_db(t.last_true_at),
+                        to_db(t.next_at),
+                        json.dumps(t.labels, sort_keys=True, ensure_ascii=False),
+                        t.summary,
+                        t.reason,
+                        t.rules_version,
+                        tx.seq,
+                    )
+                    for t in timers
+                ],
+            )
+
+
+def _source_timer(row: object) -> SourceTimer:
+    get = row.__getitem__  # sqlite3.Row
+    since = from_db(get("since"))
+    assert since is not None
+    return SourceTimer(
+        rule_id=get("rule_id"),
+        source=get("source"),
+        state=get("state"),
+        since=since,
+        fired_at=from_db(get("fired_at")),
+        last_true_at=from_db(get("last_true_at")),
+        next_at=from_db(get("next_at")),
+        labels=json.loads(get("labels")),
+        summary=get("summary"),
+        reason=get("reason"),
+        rules_version=get("rules_version"),
+    )
+
+
+async def _announce(tx: Transaction, d: TimerDecision, now: datetime) -> None:
+    await append_event(
+        tx,
+        at=now,
+        actor="daemon",
+        order_id=d.order_id,
+        subject_kind=d.subject_kind,
+        subject_id=d.subject_id,
+        kind="warning",
+        field=d.rule_id,
+        to_value=str(TimerState.WARNING),
+        detail=d.summary,
+    )
