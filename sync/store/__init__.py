@@ -11,6 +11,7 @@ from pathlib import Path
 from sync.store.console import ConsoleStore, QueueLine
 from sync.store.db import Database
 from sync.store.escalations import EscalationStore
+from sync.store.imports import BatchSaved, ImportFile, ImportStore
 from sync.store.orders import OrderStore
 from sync.store.parcels import DueQuery, ParcelStore
 from sync.store.state import StateStore
@@ -19,7 +20,9 @@ from sync.store.tracking import TrackingStore
 from sync.store.views import OrderQuery, View, ViewStore
 
 __all__ = [
+    "BatchSaved",
     "DueQuery",
+    "ImportFile",
     "OrderQuery",
     "QueueLine",
     "SourceHealth",
@@ -39,6 +42,7 @@ class Store(
     ViewStore,
     StateStore,
     ConsoleStore,
+    ImportStore,
 ):
     @classmethod
     async def open(cls, path: Path | str, *, durable: bool = False) -> Store:
