@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sync.domain import EscalationRow
-from sync.errors import ConflictError, OrderwatchError
-from tui.desk import Desk
+from sync.errors import ConflictError
+from tui.desk import READ_ERRORS, Desk
 
 ACKNOWLEDGEABLE = ("firing", "warning")
 
@@ -47,7 +47,7 @@ async def acknowledge(desk: Desk, escalation: EscalationRow) -> Outcome:
             "warning",
             "Not acknowledged",
         )
-    except OrderwatchError as error:
+    except READ_ERRORS as error:
         return Outcome(str(error), "error", "Not acknowledged")
     return Outcome(f"{what} acknowledged by {desk.agent}", title="Acknowledged", done=True)
 

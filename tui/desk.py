@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 import pwd
+import sqlite3
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sync.clock import Clock
+from sync.errors import OrderwatchError
 from sync.store import Store
 from tui.live import ChangeLog
+
+READ_ERRORS = (OrderwatchError, sqlite3.Error)
+"""What a read of the store can raise that the agent should see as a message, not a crash."""
 
 _ZONEINFO_ROOTS = ("/usr/share/zoneinfo/", "/usr/lib/zoneinfo/", "/usr/share/lib/zoneinfo/")
 

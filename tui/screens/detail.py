@@ -9,10 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
-from sync.errors import OrderwatchError
+from sync.domain import EscalationRow
 from tui import words
 from tui.acknowledge import acknowledge, to_acknowledge
-from tui.desk import Desk
+from tui.desk import READ_ERRORS, Desk
 from tui.keys import Scope, bindings
 from tui.live import Change
 from tui.order_file import OrderFile, read_order_file
@@ -47,7 +47,7 @@ class DetailScreen(LiveScreen):
     async def load(self) -> None:
         try:
             file = await read_order_file(self.desk.store, self.order_id)
-        except OrderwatchError as error:
+        except READ_ERRORS as error:
             self.notify(str(error), title="Cannot read the order", severity="error")
             return
         if file is None:
@@ -96,12 +96,10 @@ class DetailScreen(LiveScreen):
                 "This order has no escalation waiting for acknowledgement", severity="warning"
             )
             return
-        self._acknowledge(escalation.id)
+        self._acknowledge(escalation)
 
     @work(group="acknowledge", exit_on_error=False)
-    async def _acknowledge(self, escalation_id: int) -> None:
-        assert self.file is not None
-        (escalation,) = [e for e in self.file.escalations if e.id == escalation_id]
+    async def _acknowledge(self, escalation: EscalationRow) -> None:
         outcome = await acknowledge(self.desk, escalation)
         self.notify(outcome.message, title=outcome.title, severity=outcome.severity)
         self.load()

@@ -17,10 +17,9 @@ from textual.binding import BindingType
 from textual.widgets import DataTable, Footer, Static
 
 from sync.domain import EscalationRow
-from sync.errors import OrderwatchError
 from tui import words
 from tui.acknowledge import acknowledge
-from tui.desk import Desk
+from tui.desk import READ_ERRORS, Desk
 from tui.keys import Scope, bindings
 from tui.live import Change
 from tui.screens.base import LiveScreen
@@ -91,7 +90,7 @@ class EscalationsScreen(LiveScreen):
     async def reload(self) -> None:
         try:
             rows = await self.desk.store.open_escalations()
-        except OrderwatchError as error:
+        except READ_ERRORS as error:
             self.notify(str(error), title="Cannot read escalations", severity="error")
             return
         self.rows = {str(row.id): row for row in rows}

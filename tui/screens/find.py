@@ -11,8 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from sync.errors import OrderwatchError
-from tui.desk import Desk
+from tui.desk import READ_ERRORS, Desk
 from tui.screens.detail import DetailScreen
 from tui.screens.orders import FIND_LIMIT, OrdersScreen
 
@@ -46,7 +45,7 @@ async def show_matches(app: App[None], desk: Desk, text: str) -> None:
     """Find ``text`` in every order: open the one match, or list several in "all orders"."""
     try:
         ids = await desk.store.find_orders(text, limit=FIND_LIMIT)
-    except OrderwatchError as error:
+    except READ_ERRORS as error:
         app.notify(str(error), title="Find failed", severity="error")
         return
     if not ids:

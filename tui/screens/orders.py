@@ -14,10 +14,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Footer, Input
 
-from sync.errors import OrderwatchError
 from sync.store import OrderQuery, View
 from tui.acknowledge import acknowledge_order
-from tui.desk import Desk
+from tui.desk import READ_ERRORS, Desk
 from tui.keys import Scope, bindings
 from tui.live import Change
 from tui.screens.base import LiveScreen
@@ -81,7 +80,7 @@ class OrdersScreen(LiveScreen):
             else:
                 query = OrderQuery(view=self.view, text=self.filter_text)
                 ids = await self.desk.store.order_ids(query)
-        except OrderwatchError as error:
+        except READ_ERRORS as error:
             self.notify(str(error), title="Cannot read orders", severity="error")
             return
         pending, self._pending = self._pending, Change()

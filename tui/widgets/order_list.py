@@ -23,9 +23,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from sync.clock import Clock
-from sync.errors import OrderwatchError
 from sync.store import QueueLine
 from tui.css import beside
+from tui.desk import READ_ERRORS
 from tui.keys import Scope, bindings
 from tui.row_cache import RowCache
 from tui.widgets.order_columns import LINE_WIDTH, Cell, line_cells, placeholder_cells
@@ -96,10 +96,6 @@ class OrderList(ScrollView, can_focus=True):
     def cursor_line(self) -> QueueLine | None:
         order_id = self.cursor_id
         return None if order_id is None else self._cache.get(order_id)
-
-    @property
-    def pages_loading(self) -> int:
-        return len(self._in_flight)
 
     def set_ids(
         self, ids: Sequence[int], *, keep_cursor: bool = True, changed: Iterable[int] = ()
@@ -216,7 +212,7 @@ class OrderList(ScrollView, can_focus=True):
             started = self._cache.epoch
             lines = await self._fetch(wanted)
             self._cache.put(wanted, lines, started)
-        except OrderwatchError as error:
+        except READ_ERRORS as error:
             self.notify(str(error), title="Cannot read orders", severity="error")
             return
         finally:
