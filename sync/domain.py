@@ -361,3 +361,54 @@ class TimerRow:
     muted_by: str = ""
     last_true_at: datetime | None = None
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceProgress:
+    """An order source's circuit breaker and the run it is in (or last finished).
+
+    ``run_total`` is what the source said the run would bring, when it says; ``rate`` and
+    ``seconds_left`` are worked out from the rows done since ``run_started_at``.
+    """
+
+    name: str
+    kind: str
+    breaker_state: str
+    breaker_changed_at: datetime | None
+    run_started_at: datetime | None
+    run_finished_at: datetime | None
+    run_rows: int
+    run_total: int | None
+    run_full: bool
+    reconciled_at: datetime | None
+
+    @property
+    def running(self) -> bool:
+        return self.run_started_at is not None and self.run_finished_at is None
+
+    def rate(self, now: datetime) -> float | None:
+        """Rows a second so far in this run."""
+        if self.run_started_at is None:
+            return None
+        end = self.run_finished_at or now
+        seconds = (end - self.run_started_at).total_seconds()
+        return self.run_rows / seconds if seconds > 0 and self.run_rows else None
+
+    def seconds_left(self, now: datetime) -> float | None:
+        rate = self.rate(now)
+        if not self.running or rate is None or self.run_total is None:
+            return None
+        return max(0.0, (self.run_total - self.run_rows) / rate)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRow:
+    """A webhook delivery waiting in the inbox."""
+
+    id: int
+    source: str
+    delivery_id: str
+    topic: str
+    body: bytes
+    received_at: datetime
+    attempts: int
