@@ -11,7 +11,9 @@ from pathlib import Path
 from sync.store.console import ConsoleStore, QueueLine
 from sync.store.db import Database
 from sync.store.escalations import EscalationStore
+from sync.store.feeds import FeedStore
 from sync.store.imports import BatchSaved, ImportFile, ImportStore
+from sync.store.inbox import InboxStore
 from sync.store.orders import OrderStore
 from sync.store.parcels import DueQuery, ParcelStore
 from sync.store.state import StateStore
@@ -43,6 +45,8 @@ class Store(
     StateStore,
     ConsoleStore,
     ImportStore,
+    FeedStore,
+    InboxStore,
 ):
     @classmethod
     async def open(cls, path: Path | str, *, durable: bool = False) -> Store:

@@ -1,0 +1,84 @@
+"""Order sources' runs and breakers: progress for ``orderwatchd status`` and the console.
+
+A *run* is one pass of a source from where it stood to caught up. Its start, rows, total (when the
+source tells) and end are kept on the ``sources`` row, so status can show rows done, rate and time
+left; a run that ends as a full reconciliation also records ``reconciled_at``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from sync.domain import SourceProgress
+from sync.store.base import StoreBase
+from sync.store.db import from_db, to_db
+
+_COLUMNS = (
+    "name, kind, breaker_state, breaker_changed_at, run_started_at, run_finished_at, run_rows, "
+    "run_total, run_full, reconciled_at"
+)
+
+
+def _progress(row: sqlite3.Row) -> SourceProgress:
+    return SourceProgress(
+        name=row["name"],
+        kind=row["kind"],
+        breaker_state=row["breaker_state"],
+        breaker_changed_at=from_db(row["breaker_changed_at"]),
+        run_started_at=from_db(row["run_started_at"]),
+        run_finished_at=from_db(row["run_finished_at"]),
+        run_rows=row["run_rows"],
+        run_total=row["run_total"],
+        run_full=bool(row["run_full"]),
+        reconciled_at=from_db(row["reconciled_at"]),
+    )
+
+
+class FeedStore(StoreBase):
+    async def source_progress(self, name: str) -> SourceProgress | None:
+        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM sources WHERE name = ?", (name,))
+        return None if row is None else _progress(row)
+
+    async def sources_progress(self) -> list[SourceProgress]:
+        rows = await self.db.fetchall(f"SELECT {_COLUMNS} FROM sources ORDER BY name")
+        return [_progress(row) for row in rows]
+
+    async def start_run(self, name: str, kind: str, now: datetime, *, full: bool) -> None:
+        """A source begins a run (``full``: a reconciliation listing everything)."""
+        async with self.db.write() as tx:
+            await tx.execute(
+                "INSERT INTO sources (name, kind, run_started_at, run_full) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET run_started_at = excluded.run_started_at, "
+                "run_finished_at = NULL, run_rows = 0, run_total = NULL, "
+                "run_full = excluded.run_full",
+                (name, kind, to_db(now), int(full)),
+            )
+
+    async def note_run_page(
+        self, name: str, rows: int, total: int | None, now: datetime, *, finished: bool
+    ) -> None:
+        """A page of ``rows`` orders is saved; ``finished`` when the source is caught up."""
+        async with self.db.write() as tx:
+            await tx.execute(
+                "UPDATE sources SET run_rows = run_rows + ?, run_total = coalesce(?, run_total), "
+                "run_finished_at = CASE WHEN ? THEN ? ELSE run_finished_at END, "
+                "reconciled_at = CASE WHEN ? AND run_full THEN run_started_at "
+                "ELSE reconciled_at END WHERE name = ?",
+                (rows, total, finished, to_db(now), finished, name),
+            )
+
+    async def record_breaker(self, name: str, kind: str, state: str, now: datetime) -> bool:
+        """Remember a source's breaker state; True when it changed."""
+        async with self.db.write() as tx:
+            before = await tx.fetchone("SELECT breaker_state FROM sources WHERE name = ?", (name,))
+            if before is not None and before["breaker_state"] == state:
+                return False
+            await tx.execute(
+                "INSERT INTO sources (name, kind, breaker_state, breaker_changed_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "breaker_state = excluded.breaker_state, "
+                "breaker_changed_at = excluded.breaker_changed_at",
+                (name, kind, state, to_db(now)),
+            )
+        return True
