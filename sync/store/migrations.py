@@ -364,4 +364,12 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        6,
+        """
+        -- Look-up by a whole e-mail address goes through this index, not the full-text one,
+        -- where "example" and "com" would match nearly every order.
+        CREATE INDEX orders_email ON orders (email COLLATE NOCASE);
+        """,
+    ),
 )
