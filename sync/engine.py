@@ -1,7 +1,13 @@
 """The sync engine: drive a connector page by page into the store.
 
 Each page is saved with the cursor that resumes after it, in one transaction, so an interrupted
-sync repeats at most one page and a repeated page changes nothing.
+sync repeats at most one page and a repeated page changes nothing. A page that cannot be read
+raises before anything is written, so the cursor never moves past it.
+
+When ``reconcile`` is given, a run that starts more than that long after the last full pass lists
+everything again (the source's :meth:`~sync.connectors.base.OrderSource.full_pass`), catching
+updates that an incremental cursor can never see. Each run's start, rows, total and end are
+recorded for ``orderwatchd status``.
 """
 
 from __future__ import annotations
@@ -21,10 +27,11 @@ transaction before the page's rows, the classic bug the crash test must catch. N
 production."""
 
 
-async def sync_orders(store: Store, source: OrderSource, clock: Clock) -> list[int]:
+async def sync_orders(
+    store: Store, source: OrderSource, clock: Clock, *, reconcile: timedelta | None = None
+) -> list[int]:
     """Fetch everything new from ``source``; returns the ids of the orders that changed."""
-    saved = await store.source(source.name)
-    cursor = saved.cursor if saved else ""
+    cursor = await _run_start(store, source, clock, reconcile)
     changed: list[int] = []
     cursor_first = os.environ.get(FAULT_SWITCH) == "cursor-before-data"
     while True:
@@ -34,9 +41,33 @@ async def sync_orders(store: Store, source: OrderSource, clock: Clock) -> list[i
         changed += await store.save_order_page(
             source.name, source.kind, page.orders, page.cursor, clock.now()
         )
+        await store.note_run_page(
+            source.name, len(page.orders), page.total, clock.now(), finished=not page.more
+        )
         cursor = page.cursor
         if not page.more:
             return changed
+
+
+async def _run_start(
+    store: Store, source: OrderSource, clock: Clock, reconcile: timedelta | None
+) -> str:
+    """The cursor to go on from; starts (and records) a new run unless one is under way."""
+    saved = await store.source(source.name)
+    cursor = saved.cursor if saved else ""
+    progress = await store.source_progress(source.name)
+    if progress is not None and progress.running:
+        return cursor  # a run cut short by an error or a crash goes on where it stopped
+    now = clock.now()
+    full = cursor == ""  # a first sync lists everything
+    restart: str | None = None
+    if not full and reconcile is not None and progress is not None:
+        last = progress.reconciled_at
+        if last is None or now - last >= reconcile:
+            restart = source.full_pass(cursor)
+            full = restart is not None
+    await store.start_run(source.name, source.kind, now, full=full, cursor=restart)
+    return cursor if restart is None else restart
 
 
 async def follow_parcels(

@@ -2,6 +2,10 @@
 
 - ``POST /admin/api/{version}/graphql.json``: Shopify Admin GraphQL ``orders`` (header
   ``X-Shopify-Access-Token``)
+- ``GET /admin/api/{version}/orders.json``, ``orders/count.json``, ``orders/{id}.json``: Shopify
+  Admin REST, same token
+- ``GET /wp-json/wc/v3/orders`` and ``/wp-json/wc/v3/orders/{id}``: WooCommerce REST v3
+  (consumer key and secret)
 - ``POST /track/v2.2/register`` and ``POST /track/v2.2/gettrackinfo``: 17TRACK (header
   ``17token``)
 - ``GET /_sim/health``: the simulator's own status; never faulted
@@ -23,7 +27,9 @@ from daemon.simulator.faults import GARBAGE, STALL, Faults
 from daemon.simulator.shop import Shop
 from daemon.simulator.shopify_api import Bucket, ShopifyAdmin, throttled_body
 from daemon.simulator.shopify_api import iso as shopify_iso
+from daemon.simulator.shopify_rest_api import CallBucket, ShopifyRest
 from daemon.simulator.track17_api import Track17
+from daemon.simulator.woocommerce_api import DEFAULT_KEY, DEFAULT_SECRET, WooCommerce
 from sync.clock import Clock
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -60,15 +66,21 @@ def create_app(
     token: str = DEFAULT_TOKEN,
     track17_token: str | None = None,
     bucket: Bucket | None = None,
+    calls: CallBucket | None = None,
+    woo_key: str = DEFAULT_KEY,
+    woo_secret: str = DEFAULT_SECRET,
 ) -> Starlette:
     """An app serving ``shop`` as it stands at ``clock.now()``.
 
     ``token`` is the Shopify access token the shop accepts, and the 17TRACK key too unless
     ``track17_token`` is given. ``faults`` is a :class:`Faults` or a spec string (seed 0).
-    ``bucket`` sets the query-cost budget (default: 2000 points, 100 restored per second).
+    ``bucket`` sets the GraphQL query-cost budget (default: 2000 points, 100 restored per
+    second), ``calls`` the REST call bucket (default: 40 calls, 2 leaked per second).
     """
     chaos = faults if isinstance(faults, Faults) else Faults(faults or "")
     admin = ShopifyAdmin(shop, clock, token, bucket or Bucket())
+    rest = ShopifyRest(shop, clock, token, calls or CallBucket())
+    woo = WooCommerce(shop, clock, woo_key, woo_secret)
     tracking = Track17(shop, clock, track17_token or token)
 
     def shopify_too_many() -> Response:
@@ -76,6 +88,9 @@ def create_app(
 
     def track17_too_many() -> Response:
         return PlainTextResponse("Too Many Requests", status_code=429)
+
+    def rest_too_many() -> Response:
+        return JSONResponse({"errors": "Exceeded 2 calls per second for api client."}, 429)
 
     async def health(request: Request) -> Response:
         now = clock.now()
@@ -107,6 +122,23 @@ def create_app(
             _faulty(tracking.gettrackinfo, chaos, track17_too_many),
             methods=["POST"],
         ),
+        Route(
+            "/admin/api/{version}/orders.json",
+            _faulty(rest.orders, chaos, rest_too_many),
+            methods=["GET"],
+        ),
+        Route(
+            "/admin/api/{version}/orders/count.json",
+            _faulty(rest.count, chaos, rest_too_many),
+            methods=["GET"],
+        ),
+        Route(
+            "/admin/api/{version}/orders/{order_id}.json",
+            _faulty(rest.order, chaos, rest_too_many),
+            methods=["GET"],
+        ),
+        Route("/wp-json/wc/v3/orders", _faulty(woo.orders, chaos, track17_too_many)),
+        Route("/wp-json/wc/v3/orders/{order_id:int}", _faulty(woo.order, chaos, track17_too_many)),
         Route("/_sim/health", health, methods=["GET"]),
     ]
     app = Starlette(routes=routes)
@@ -114,4 +146,6 @@ def create_app(
     app.state.faults = chaos
     app.state.track17 = tracking
     app.state.shopify = admin
+    app.state.shopify_rest = rest
+    app.state.woocommerce = woo
     return app

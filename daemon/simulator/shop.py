@@ -11,6 +11,13 @@ orders keep arriving at ``arrivals_per_hour``. To answer "orders updated since X
 without touching every order, the shop keeps one sorted array of (time, index) keys of the
 instants at which an order changed as the shop platform sees it; building it for 100k orders
 takes about a second.
+
+Two quirks of real shop APIs can be switched on. ``tick`` puts every instant on a grid of that
+many seconds, so many orders share one ``updated_at`` and straddle page boundaries. A
+``late_share`` of orders show their changes in order listings only ``late_by`` seconds after
+they happen (the vendor's index lags), still stamped with the time they happened:
+:meth:`Shop.changed` and :meth:`Shop.listed_state` answer as the listing would, while
+:meth:`Shop.order_state` (and webhooks) tell the truth at once.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import heapq
 import random
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from daemon.simulator.parcels import (
@@ -137,6 +144,9 @@ class Shop:
         history: timedelta = timedelta(days=10),
         arrivals_per_hour: float = 120.0,
         currency: str = "CNY",
+        tick: int = 1,
+        late_share: float = 0.0,
+        late_by: int = 600,
     ) -> None:
         if now.tzinfo is None:
             raise ValueError("the shop's reference time must be timezone-aware")
@@ -148,6 +158,11 @@ class Shop:
         self.history = history
         self.arrivals_per_hour = arrivals_per_hour
         self.currency = currency
+        if tick < 1 or not 0.0 <= late_share <= 1.0 or late_by < 0:
+            raise ValueError("tick must be at least 1 s, late_share between 0 and 1")
+        self.tick = tick
+        self.late_share = late_share
+        self.late_by = late_by
         self._start = _seconds(self.now) - int(history.total_seconds())
         self._step = history.total_seconds() / max(orders, 1)
         self._offsets = array("q", [0])
@@ -167,14 +182,23 @@ class Shop:
     def created_epoch(self, index: int) -> int:
         jitter = self._rng(index, 0).random()
         if index < self.orders:
-            return self._start + int((index + 0.05 + 0.9 * jitter) * self._step)
-        interval = 3600.0 / self.arrivals_per_hour if self.arrivals_per_hour > 0 else 1e12
-        return _seconds(self.now) + int((index - self.orders + 0.55 + 0.9 * jitter) * interval)
+            created = self._start + int((index + 0.05 + 0.9 * jitter) * self._step)
+        else:
+            interval = 3600.0 / self.arrivals_per_hour if self.arrivals_per_hour > 0 else 1e12
+            created = _seconds(self.now) + int(
+                (index - self.orders + 0.55 + 0.9 * jitter) * interval
+            )
+        return created - created % self.tick
 
     def timeline(self, index: int) -> Timeline:
         rng = self._rng(index, 1)
         chinese = rng.random() < 0.7
-        return draw_timeline(rng, self.created_epoch(index), chinese=chinese)
+        line = draw_timeline(rng, self.created_epoch(index), chinese=chinese)
+        return line if self.tick == 1 else _on_grid(line, self.tick)
+
+    def is_late(self, index: int) -> bool:
+        """Whether order ``index``'s changes reach order listings late."""
+        return self.late_share > 0 and self._rng(index, 3).random() < self.late_share
 
     def details(self, index: int, line: Timeline | None = None) -> Details:
         line = line or self.timeline(index)
@@ -235,6 +259,14 @@ class Shop:
         position = bisect.bisect_right(times, at)
         return times[position - 1] if position else None
 
+    def listed_epoch(self, index: int, at: int) -> int | None:
+        """The ``updated_at`` an order listing shows for order ``index`` at epoch ``at``."""
+        latest = self._updated_epoch(index, at)
+        if latest is None or not self.is_late(index):
+            return latest
+        first = self._times[self._offsets[index]]
+        return max(first, self._updated_epoch(index, at - self.late_by) or first)
+
     def _keys_from(self, start: int) -> Iterator[int]:
         base = (
             self._keys[k] for k in range(bisect.bisect_left(self._keys, start), len(self._keys))
@@ -260,7 +292,7 @@ class Shop:
             if moment > epoch:
                 break
             index = key & _INDEX_MASK
-            if self._updated_epoch(index, epoch) == moment:
+            if self.listed_epoch(index, epoch) == moment:
                 if found and found[-1] == (index, moment):
                     continue
                 if len(found) == limit:
@@ -297,6 +329,13 @@ class Shop:
             details=details,
             fulfillments=self._fulfillments(index, line, details, epoch),
         )
+
+    def listed_state(self, index: int, at: datetime) -> OrderState | None:
+        """Order ``index`` as an order listing shows it at ``at`` (late for late orders)."""
+        listed = self.listed_epoch(index, _seconds(at)) if index < len(self._offsets) - 1 else None
+        if listed is None or not self.is_late(index):
+            return self.order_state(index, at)
+        return self.order_state(index, datetime.fromtimestamp(listed, UTC))
 
     def _fulfillments(
         self, index: int, line: Timeline, details: Details, epoch: int
@@ -354,3 +393,21 @@ def position_key(updated_epoch: int, index: int) -> int:
 
 def _due(epoch: int | None, now: int) -> bool:
     return epoch is not None and epoch <= now
+
+
+def _on_grid(line: Timeline, tick: int) -> Timeline:
+    """``line`` with every instant moved back onto a grid of ``tick`` seconds."""
+
+    def snap(epoch: int | None) -> int | None:
+        return None if epoch is None else epoch - epoch % tick
+
+    return replace(
+        line,
+        paid=snap(line.paid),
+        packed=snap(line.packed),
+        shipped=snap(line.shipped),
+        scans=tuple((moment - moment % tick, scan) for moment, scan in line.scans),
+        cancelled=snap(line.cancelled),
+        refunded=snap(line.refunded),
+        closed=snap(line.closed),
+    )

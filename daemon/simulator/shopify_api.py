@@ -259,7 +259,7 @@ class ShopifyAdmin:
         found, more = self.shop.changed(at, since=since, after=after, limit=first)
         edges = []
         for index, updated in found:
-            state = self.shop.order_state(index, at)
+            state = self.shop.listed_state(index, at)
             if state is None:  # pragma: no cover - changed() only lists placed orders
                 continue
             edges.append({"cursor": encode_cursor(state.id, updated), "node": order_node(state)})

@@ -171,7 +171,9 @@ def _order_record(node: JSON, source: str, custom: Mapping[str, Axes]) -> OrderR
     paid_at = gmt_instant(node.get("date_paid_gmt"))
     shipments = _shipments(node)
     axes = STATUSES.get(status) or custom.get(status.removeprefix("wc-")) or Axes()
-    payment = axes.payment or (PaymentStatus.PAID if paid_at else PaymentStatus.PENDING)
+    payment = axes.payment or PaymentStatus.PENDING
+    if paid_at and payment == PaymentStatus.PENDING:
+        payment = PaymentStatus.PAID  # a payment date proves a payment, whatever the status
     if payment == PaymentStatus.PAID and array(node.get("refunds"), "refunds"):
         payment = PaymentStatus.PARTIALLY_REFUNDED
     fulfillment = axes.fulfillment or (

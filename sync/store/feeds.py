@@ -44,15 +44,22 @@ class FeedStore(StoreBase):
         rows = await self.db.fetchall(f"SELECT {_COLUMNS} FROM sources ORDER BY name")
         return [_progress(row) for row in rows]
 
-    async def start_run(self, name: str, kind: str, now: datetime, *, full: bool) -> None:
-        """A source begins a run (``full``: a reconciliation listing everything)."""
+    async def start_run(
+        self, name: str, kind: str, now: datetime, *, full: bool, cursor: str | None = None
+    ) -> None:
+        """A source begins a run (``full``: a reconciliation listing everything).
+
+        ``cursor``, when given, is where the run starts (a full pass goes back to the start),
+        saved in the same transaction so the run and its cursor cannot disagree.
+        """
         async with self.db.write() as tx:
             await tx.execute(
-                "INSERT INTO sources (name, kind, run_started_at, run_full) VALUES (?, ?, ?, ?) "
+                "INSERT INTO sources (name, kind, cursor, run_started_at, run_full) "
+                "VALUES (?, ?, coalesce(?, ''), ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET run_started_at = excluded.run_started_at, "
                 "run_finished_at = NULL, run_rows = 0, run_total = NULL, "
-                "run_full = excluded.run_full",
-                (name, kind, to_db(now), int(full)),
+                "run_full = excluded.run_full, cursor = coalesce(?, cursor)",
+                (name, kind, cursor, to_db(now), int(full), cursor),
             )
 
     async def note_run_page(
