@@ -6,6 +6,7 @@ Only ids come back (8 bytes a row); the console fetches the rows it shows a page
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -27,6 +28,8 @@ class OrderQuery:
     """Free text: order number, name, phone (or its last four digits), email, tracking number."""
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
 _VIEW_WHERE: dict[View, str] = {
     View.QUEUE: "o.lifecycle = 'open'",
     View.ALL: "1 = 1",
@@ -40,7 +43,13 @@ class ViewStore(StoreBase):
         """Ids of the orders in ``query``'s view matching its text, newest first."""
         where = [_VIEW_WHERE[query.view]]
         params: list[Any] = []
-        match = match_expression(query.text) if query.text.strip() else ""
+        words = query.text.split()
+        emails = [word for word in words if _EMAIL.fullmatch(word)]
+        for email in emails:
+            where.append("o.email = ? COLLATE NOCASE")
+            params.append(email)
+        rest = " ".join(word for word in words if word not in emails)
+        match = match_expression(rest) if rest else ""
         if match:
             where.append("o.id IN (SELECT rowid FROM order_search WHERE order_search MATCH ?)")
             params.append(match)
