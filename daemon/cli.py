@@ -89,10 +89,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="normalize one raw vendor payload and print the records as JSON",
         description="Read one payload saved from a vendor API and print what orderwatch makes "
         "of it: a list page, a single order or a webhook body. "
-        "KIND: shopify-graphql, shopify-rest, woocommerce or 17track.",
+        "KIND: shopify-graphql, shopify-rest, woocommerce, 17track, or csv for a back-office "
+        "export (CSV or XLSX).",
     )
     parse.add_argument("kind", metavar="KIND")
     parse.add_argument("file", type=Path, metavar="FILE")
+    parse.add_argument(
+        "--profile", default=None, help="csv: the export's column profile (default: auto)"
+    )
+    parse.add_argument(
+        "--config", type=Path, default=None, help="csv: read the shop's own profiles from here"
+    )
+
+    imports = commands.add_parser(
+        "import",
+        help="import one CSV/XLSX export file into the mirror",
+        description="Import one back-office export (CSV in UTF-8 or GBK, or XLSX) the way a "
+        "watched folder does: once per content, bad rows quarantined, nothing deleted. "
+        "Shows a progress bar on stderr and a summary line.",
+    )
+    imports.add_argument("file", type=Path, metavar="FILE")
+    imports.add_argument(
+        "--profile",
+        default=None,
+        help="column profile: taobao, jd, douyin, generic, warehouse, one of the config's, "
+        "or auto (default: the csv source's, else auto)",
+    )
+    imports.add_argument("--source", default="", help="source name (default: from the config)")
+    where = imports.add_mutually_exclusive_group()
+    where.add_argument("--db", type=Path, default=None, help="database file")
+    where.add_argument(
+        "--config", type=Path, default=None, help="config file (default: ./orderwatchd.toml)"
+    )
 
     rules = commands.add_parser(
         "rules", help="rules tooling", description="Check rules files before they go live."
@@ -139,7 +167,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "status":
         return asyncio.run(commands.status(args.db, args.config, as_json=args.json))
     if args.command == "parse":
-        return commands.parse(args.kind, args.file)
+        return commands.parse(args.kind, args.file, profile=args.profile, config=args.config)
+    if args.command == "import":
+        from daemon.importing import import_file
+
+        return asyncio.run(
+            import_file(
+                args.file,
+                db=args.db,
+                config_path=args.config,
+                source=args.source,
+                profile=args.profile,
+            )
+        )
     if args.command == "rules" and args.rules_command == "check":
         return commands.rules_check(args.file)
     raise AssertionError(args.command)

@@ -16,6 +16,7 @@ import httpx
 
 from daemon.config import Config, load_config
 from daemon.errors import UsageError
+from daemon.importing import import_lines, import_report
 from daemon.reload import RULES_ERROR, RULES_RESULT, RULES_VERSION, try_load
 from daemon.runner import Daemon, load_rules_or_fail
 from sync.clock import Clock, SystemClock
@@ -83,6 +84,7 @@ async def status(db: Path | None, config_path: Path, *, as_json: bool) -> int:
                 "error": await store.get_state(RULES_ERROR),
             },
             "sources": [_plain(s) for s in await store.sources()],
+            **await import_report(store),
         }
     finally:
         await store.close()
@@ -111,14 +113,23 @@ def _status_text(report: dict[str, Any]) -> str:
             f"source       {source['name']} ({source['kind']}): last sync "
             f"{source['last_success_at'] or 'never'}, {source['rows_synced']} rows, {health}"
         )
+    lines += import_lines(report)
     return "\n".join(lines)
 
 
-def parse(kind: str, file: Path) -> int:
+def parse(kind: str, file: Path, *, profile: str | None = None, config: Path | None = None) -> int:
     from sync.connectors.payloads import PARSERS
 
+    if kind == "csv":
+        from daemon.importing import dump, parse_export
+
+        dump(parse_export(file, profile, config))
+        return 0
     if kind not in PARSERS:
-        raise UsageError(f"unknown payload kind {kind!r} (known: {', '.join(sorted(PARSERS))})")
+        known = ", ".join(sorted([*PARSERS, "csv"]))
+        raise UsageError(f"unknown payload kind {kind!r} (known: {known})")
+    if profile is not None:
+        raise UsageError("--profile is for csv exports only")
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:

@@ -15,10 +15,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from daemon.drop_config import TABLE_KEYS, drop_sources, read_profiles
 from daemon.rules.durations import parse_duration
+from sync.csvimport.profiles import Profile
 from sync.errors import ConfigError
 
-_TOP_KEYS = {"database", "rules", "sources", "trackers"}
+_TOP_KEYS = {"database", "rules", "sources", "trackers", "profiles"}
 _FEED_KEYS = {"name", "kind", "interval"}
 
 
@@ -39,6 +41,8 @@ class Config:
     sources: tuple[Feed, ...] = ()
     trackers: tuple[Feed, ...] = ()
     path: Path | None = None
+    profiles: tuple[Profile, ...] = ()
+    """The shop's own export profiles (``[[profiles]]`` and csv sources' adjustments)."""
 
 
 def default_config(database: Path, rules: Path) -> Config:
@@ -65,9 +69,18 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     trackers = _feeds(
         path, "trackers", data.get("trackers", []), env, problems, timedelta(minutes=5)
     )
+    profiles = read_profiles(path, data.get("profiles", []), problems)
+    sources, profiles = drop_sources(path, data.get("sources"), sources, profiles, problems)
     if problems:
         raise ConfigError(problems)
-    return Config(database=database, rules=rules, sources=sources, trackers=trackers, path=path)
+    return Config(
+        database=database,
+        rules=rules,
+        sources=sources,
+        trackers=trackers,
+        path=path,
+        profiles=profiles,
+    )
 
 
 def _feeds(
@@ -109,7 +122,7 @@ def _settings(
 ) -> dict[str, str]:
     settings: dict[str, str] = {}
     for key, value in item.items():
-        if key in _FEED_KEYS:
+        if key in _FEED_KEYS or (key in TABLE_KEYS and isinstance(value, dict)):
             continue
         if isinstance(value, dict | list):
             problems.append(f"{where}.{key}: must be a text or a number")

@@ -17,12 +17,15 @@ from typing import TypeVar
 import httpx
 
 from daemon.config import Config, Feed
+from daemon.drops import DropFolder
 from daemon.engine import RulesEngine
 from daemon.reload import reload_state, try_load, watch_rules
 from daemon.rules.model import RuleSet
 from sync.clock import Clock
 from sync.connectors import ORDER_SOURCES, TRACKING_PROVIDERS
 from sync.connectors.base import OrderSource, TrackingProvider
+from sync.connectors.csv_drop import KIND as DROP_KIND
+from sync.connectors.csv_drop import profiles_by_name
 from sync.engine import follow_parcels, sync_orders
 from sync.errors import ConfigError, OrderwatchError, SourceAuthError, SourceRateLimited
 from sync.store import Store
@@ -51,7 +54,14 @@ class Daemon:
         self.engine = RulesEngine(store, clock, rules)
         self.stop = asyncio.Event()
         self._wake = asyncio.Event()
-        self.sources = [_build(ORDER_SOURCES, f, client) for f in config.sources]
+        self.polled = [f for f in config.sources if f.kind != DROP_KIND]
+        self.sources = [_build(ORDER_SOURCES, f, client) for f in self.polled]
+        profiles = profiles_by_name(config.profiles)
+        self.drops = [
+            DropFolder(f, store, clock, profiles, self._wake.set)
+            for f in config.sources
+            if f.kind == DROP_KIND
+        ]
         self.trackers = [_build(TRACKING_PROVIDERS, f, client) for f in config.trackers]
 
     async def run(self) -> None:
@@ -60,8 +70,10 @@ class Daemon:
         )
         await self.engine.replan_all()
         async with asyncio.TaskGroup() as group:
-            for feed, source in zip(self.config.sources, self.sources, strict=True):
+            for feed, source in zip(self.polled, self.sources, strict=True):
                 group.create_task(self._every(feed, self._syncer(source)))
+            for drop in self.drops:
+                group.create_task(drop.run(self.stop))
             for feed, tracker in zip(self.config.trackers, self.trackers, strict=True):
                 group.create_task(self._every(feed, self._follower(tracker, feed.interval)))
             group.create_task(self._rules_loop())

@@ -93,7 +93,10 @@ def open_export(
     profile: str = AUTO,
     profiles: Mapping[str, Profile] | None = None,
 ) -> Export:
-    """Read an export's bytes and match them to ``profile`` (or the best fit for ``auto``)."""
+    """Read an export's bytes and match them to ``profile`` (or the best fit for ``auto``).
+
+    An empty ``source`` names the source after the profile (a one-off import without config).
+    """
     known = profiles if profiles is not None else profiles_by_name()
     try:
         table = read_table(data)
@@ -103,7 +106,7 @@ def open_export(
             chosen = known[profile]
         else:
             raise PayloadError(f"unknown profile {profile!r} (known: {', '.join(sorted(known))})")
-        reader = RowReader(chosen, table.header, source)
+        reader = RowReader(chosen, table.header, source or chosen.name)
     except PayloadError as exc:
         raise PayloadError(f"{name}: {exc}") from None
     return Export(name, hashlib.sha256(data).hexdigest(), len(data), table, reader)
