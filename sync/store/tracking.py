@@ -93,13 +93,6 @@ class TrackingStore(StoreBase):
         every polled or reported shipment is also given its next poll time.
         """
         async with self.db.write() as tx:
-            if polled:
-                await tx.execute(
-                    "UPDATE shipments SET polled_at = ? "
-                    "WHERE id IN (SELECT value FROM json_each(?))",
-                    (to_db(now), json.dumps(list(polled))),
-                )
-            writer = TrackWriter(tx, provider, now, intervals)
+            writer = TrackWriter(tx, provider, now, intervals, polled)
             await writer.apply(tracks)
-            await writer.schedule(polled)
         return sorted(writer.changed_orders)

@@ -24,6 +24,7 @@ from daemon.rules.loader import load_rules
 from sync.clock import VirtualClock
 from sync.domain import FulfillmentStatus, Lifecycle, LineItem, OrderRecord, PaymentStatus
 from sync.store import OrderQuery, Store, View
+from tests.bench.tracking import ingest_checkpoints
 from tests.tui.seed import T0, build_big
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -285,6 +286,7 @@ async def main() -> None:
         await ingest_orders(folder)
         await sync_upsert(folder)
         await rules_replan(folder)
+        await ingest_checkpoints(folder, report)
         big = folder / "big.db"
         await asyncio.to_thread(build_big, big, orders)
         await console_open(big, orders)
