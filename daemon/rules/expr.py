@@ -11,19 +11,23 @@ status with a value outside its vocabulary is an :class:`ExpressionError` with t
 time a missing value (``None``) makes every comparison false, and nothing raises.
 
 Functions: ``max(a, b, …)`` / ``min(a, b, …)`` over numbers, times or durations, ignoring missing
-values; ``coalesce(a, b, …)`` the first value that is set; ``is_set(a)``; ``duration('2h')``; and
-``has_tag('vip')`` (the order carries the tag, in any case).
+values; ``coalesce(a, b, …)`` the first value that is set; ``is_set(a)``; ``duration('2h')``;
+``has_tag('vip')`` (the order carries the tag, in any case); ``before(t, 1d)`` / ``after(t, 1d)``
+(a time moved by a duration); ``day_start(t)`` (local midnight of t's day in the file's zone).
+
+A bare name (``vip``) is a named segment: its condition is compiled in place, for the subject of
+the rule that uses it.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from daemon.rules.functions import FUNCTIONS, Part, constant
+from daemon.rules.functions import FUNCTIONS, Context, Part, constant
 from daemon.rules.schema import BOOL, FieldError, Kind, Type, Value, resolve_field
 from daemon.rules.subject import Subject
 from daemon.rules.syntax import (
@@ -56,12 +60,14 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 
 @dataclass(frozen=True, slots=True)
 class Expr:
-    """A compiled expression. ``fields`` lists the field paths it reads."""
+    """A compiled expression. ``fields`` lists the field paths it reads (through segments too),
+    ``segments`` the named segments it uses."""
 
     source: str
     type: Type
     fields: frozenset[str]
     run: Callable[[Subject], Value]
+    segments: frozenset[str] = frozenset()
 
     def evaluate(self, subject: Subject) -> Value:
         return self.run(subject)
@@ -75,13 +81,26 @@ class Expr:
         return value if isinstance(value, datetime) else None
 
 
-def compile_expr(text: str, subject: SubjectKind, expect: Kind | None = None) -> Expr:
-    """``text`` compiled for rules about ``subject``; ``expect`` is the kind its value must have."""
-    compiler = _Compiler(subject)
+def compile_expr(
+    text: str,
+    subject: SubjectKind,
+    expect: Kind | None = None,
+    *,
+    segments: Mapping[str, str] | None = None,
+    timezone: str = "UTC",
+) -> Expr:
+    """``text`` compiled for rules about ``subject``; ``expect`` is the kind its value must have.
+
+    ``segments`` maps segment names to their expressions: a bare name (``vip``) in ``text`` is
+    the segment's condition. ``timezone`` is the zone ``day_start()`` works in.
+    """
+    compiler = _Compiler(subject, segments or {}, Context(timezone))
     part = compiler.compile(parse(text))
     if expect is not None and part.type.kind is not expect:
         raise ExpressionError(f"expected {_a(expect)}, but this gives {_a(part.type)}", 1)
-    return Expr(text, part.type, frozenset(compiler.fields), part.run)
+    return Expr(
+        text, part.type, frozenset(compiler.fields), part.run, frozenset(compiler.used_segments)
+    )
 
 
 def _a(kind: Kind | Type) -> str:
@@ -95,9 +114,13 @@ def _a(kind: Kind | Type) -> str:
 
 
 class _Compiler:
-    def __init__(self, subject: SubjectKind) -> None:
+    def __init__(self, subject: SubjectKind, segments: Mapping[str, str], context: Context) -> None:
         self.subject = subject
+        self.segments = segments
+        self.context = context
         self.fields: set[str] = set()
+        self.used_segments: set[str] = set()
+        self._expanding: list[str] = []
 
     def compile(self, node: Node) -> Part:
         if isinstance(node, Literal):
@@ -115,12 +138,39 @@ class _Compiler:
         return self._not(node)
 
     def _name(self, node: Name) -> Part:
+        if "." not in node.path and node.path in self.segments:
+            return self._segment(node)
         try:
             field = resolve_field(node.path, self.subject)
         except FieldError as error:
-            raise ExpressionError(str(error), node.column) from None
+            message = str(error)
+            if "." not in node.path:
+                known = ", ".join(sorted(self.segments)) or "none defined"
+                message = f"unknown field or segment {node.path!r} (segments: {known})"
+            raise ExpressionError(message, node.column) from None
         self.fields.add(field.path)
         return Part(field.type, field.get)
+
+    def _segment(self, node: Name) -> Part:
+        """A segment's condition, compiled in place for this rule's subject."""
+        name = node.path
+        if name in self._expanding:
+            chain = " -> ".join([*self._expanding[self._expanding.index(name) :], name])
+            raise ExpressionError(f"segments refer to each other in a loop: {chain}", node.column)
+        self.used_segments.add(name)
+        self._expanding.append(name)
+        try:
+            part = self.compile(parse(self.segments[name]))
+        except ExpressionError as error:
+            raise ExpressionError(f"segment {name!r}: {error.message}", node.column) from None
+        finally:
+            self._expanding.pop()
+        if part.type.kind is not Kind.BOOL:
+            raise ExpressionError(
+                f"segment {name!r} must be a true/false condition, not {_a(part.type)}",
+                node.column,
+            )
+        return part
 
     def _call(self, node: Call) -> Part:
         function = FUNCTIONS.get(node.name)
@@ -128,7 +178,7 @@ class _Compiler:
             known = ", ".join(sorted(FUNCTIONS))
             raise ExpressionError(f"unknown function {node.name!r} (known: {known})", node.column)
         parts = [self.compile(arg) for arg in node.args]
-        part = function(node, parts)
+        part = function(node, parts, self.context)
         self.fields.update(part.reads)
         return part
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from daemon.rules.calendar import local_to_utc
 from daemon.rules.durations import DurationError, parse_duration
-from daemon.rules.schema import BOOL, DURATION, Kind, Scalar, Type, Value
+from daemon.rules.schema import BOOL, DURATION, TIME, Kind, Scalar, Type, Value
 from daemon.rules.subject import Subject
 from daemon.rules.syntax import Call, ExpressionError, column_of
 
@@ -32,7 +35,14 @@ def constant(type_: Type, value: Value) -> Part:
     return Part(type_, lambda _subject: value, constant=True, value=value)
 
 
-Builder = Callable[[Call, list[Part]], Part]
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a function may need to know about the file it is compiled for."""
+
+    timezone: str = "UTC"
+
+
+Builder = Callable[[Call, list[Part], Context], Part]
 
 
 def _arity(node: Call, parts: list[Part], least: int, most: int | None = None) -> None:
@@ -67,7 +77,7 @@ def _same_type(node: Call, parts: list[Part], allowed: frozenset[Kind] | None = 
 
 
 def _extreme(pick: Callable[[list[Scalar]], Scalar]) -> Builder:
-    def build(node: Call, parts: list[Part]) -> Part:
+    def build(node: Call, parts: list[Part], _context: Context) -> Part:
         _arity(node, parts, 1)
         result = _same_type(node, parts, _ORDERED)
         runs = [part.run for part in parts]
@@ -81,7 +91,7 @@ def _extreme(pick: Callable[[list[Scalar]], Scalar]) -> Builder:
     return build
 
 
-def _coalesce(node: Call, parts: list[Part]) -> Part:
+def _coalesce(node: Call, parts: list[Part], _context: Context) -> Part:
     _arity(node, parts, 1)
     result = _same_type(node, parts)
     runs = [part.run for part in parts]
@@ -96,7 +106,7 @@ def _coalesce(node: Call, parts: list[Part]) -> Part:
     return Part(result, run)
 
 
-def _is_set(node: Call, parts: list[Part]) -> Part:
+def _is_set(node: Call, parts: list[Part], _context: Context) -> Part:
     _arity(node, parts, 1, 1)
     read = parts[0].run
     return Part(BOOL, lambda subject: read(subject) is not None)
@@ -113,7 +123,7 @@ def _text_constant(node: Call, parts: list[Part], example: str) -> str:
     return part.value
 
 
-def _duration(node: Call, parts: list[Part]) -> Part:
+def _duration(node: Call, parts: list[Part], _context: Context) -> Part:
     text = _text_constant(node, parts, "2h")
     try:
         value = parse_duration(text)
@@ -122,13 +132,58 @@ def _duration(node: Call, parts: list[Part]) -> Part:
     return constant(DURATION, value)
 
 
-def _has_tag(node: Call, parts: list[Part]) -> Part:
+def _has_tag(node: Call, parts: list[Part], _context: Context) -> Part:
     tag = _text_constant(node, parts, "vip").lower()
 
     def run(subject: Subject) -> Value:
         return any(candidate.lower() == tag for candidate in subject.order.tags)
 
     return Part(BOOL, run, reads=frozenset({"order.tags"}))
+
+
+def _shift(sign: int) -> Builder:
+    def build(node: Call, parts: list[Part], _context: Context) -> Part:
+        _arity(node, parts, 2, 2)
+        when, amount = parts
+        if when.type.kind is not Kind.TIME:
+            raise ExpressionError(
+                f"{node.name}() takes a time first, not {when.type}", column_of(node.args[0])
+            )
+        if amount.type.kind is not Kind.DURATION:
+            raise ExpressionError(
+                f"{node.name}() takes a duration second, e.g. {node.name}(order.paid_at, 1d)",
+                column_of(node.args[1]),
+            )
+        read_when, read_amount = when.run, amount.run
+
+        def run(subject: Subject) -> Value:
+            instant, delta = read_when(subject), read_amount(subject)
+            if not isinstance(instant, datetime) or not isinstance(delta, timedelta):
+                return None
+            return instant + sign * delta
+
+        return Part(TIME, run)
+
+    return build
+
+
+def _day_start(node: Call, parts: list[Part], context: Context) -> Part:
+    _arity(node, parts, 1, 1)
+    if parts[0].type.kind is not Kind.TIME:
+        raise ExpressionError(
+            f"day_start() takes a time, not {parts[0].type}", column_of(node.args[0])
+        )
+    zone = ZoneInfo(context.timezone)
+    read = parts[0].run
+
+    def run(subject: Subject) -> Value:
+        instant = read(subject)
+        if not isinstance(instant, datetime):
+            return None
+        midnight = datetime.combine(instant.astimezone(zone).date(), time())
+        return datetime.fromtimestamp(local_to_utc(midnight, zone, True), UTC)
+
+    return Part(TIME, run)
 
 
 def _max(values: list[Scalar]) -> Scalar:
@@ -146,4 +201,7 @@ FUNCTIONS: dict[str, Builder] = {
     "is_set": _is_set,
     "duration": _duration,
     "has_tag": _has_tag,
+    "before": _shift(-1),
+    "after": _shift(1),
+    "day_start": _day_start,
 }

@@ -1,9 +1,10 @@
 """Loading ``rules.toml`` into a :class:`~daemon.rules.model.RuleSet`, or every reason it can't.
 
 Loading is all-or-nothing: the text is parsed, every table type-checked, every expression
-compiled and every template rendered against a sample order and parcel. Any problem, anywhere,
-raises :class:`~sync.errors.ConfigError` listing them all as ``FILE:LINE: key: message``; the
-caller (the daemon's reload) then keeps running the rules it had.
+compiled, every reference (calendar, period, segment, rule) checked and every template rendered
+against a sample order, parcel and source. Any problem, anywhere, raises
+:class:`~sync.errors.ConfigError` listing them all as ``FILE:LINE: key: message``; the caller (the
+daemon's reload) then keeps running the rules it had.
 """
 
 from __future__ import annotations
@@ -11,48 +12,77 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path as FilePath
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from daemon.rules.business import BusinessClock, RuleClock
+from daemon.rules.calendar import Calendar
+from daemon.rules.calendar_reader import (
+    CALENDAR_KEYS,
+    CLOSURE_KEYS,
+    PERIOD_KEYS,
+    RANGE_KEYS,
+    read_calendars,
+    read_periods,
+    read_timezone,
+)
 from daemon.rules.locate import Path, key_lines
-from daemon.rules.model import Modifier, Period, RuleSet, TimeoutRule
+from daemon.rules.model import Rule, RuleSet, Segment, TimeoutRule
 from daemon.rules.plan import render_labels, render_summary
-from daemon.rules.reader import Problems, Table, describe
-from daemon.rules.rule_reader import OVERRIDE_KEYS, RULE_KEYS, read_rule
+from daemon.rules.policy_reader import (
+    INHIBIT_KEYS,
+    INHIBIT_SOURCE_KEYS,
+    INHIBIT_TARGET_KEYS,
+    MODIFIER_KEYS,
+    bind,
+    positive_interval,
+    read_inhibits,
+    read_modifiers,
+    read_segments,
+)
+from daemon.rules.reader import Problems, Table
+from daemon.rules.rule_reader import OVERRIDE_KEYS, RULE_KEYS, RuleContext, read_rule
 from daemon.rules.subject import sample_subject
 from sync.errors import ConfigError
 
 SCHEMA = 1
 
-TOP_KEYS = frozenset({"schema", "timezone", "rules", "periods", "modifiers"})
-PERIOD_KEYS = frozenset({"dates", "ranges"})
-RANGE_KEYS = frozenset({"from", "to"})
-MODIFIER_KEYS = frozenset({"name", "during", "multiply", "applies_to"})
-
+TOP_KEYS = frozenset(
+    {
+        "schema",
+        "timezone",
+        "eval_interval",
+        "calendars",
+        "periods",
+        "segments",
+        "modifiers",
+        "rules",
+        "inhibit",
+    }
+)
 
 ACCEPTED_KEYS: dict[str, frozenset[str]] = {
     "": TOP_KEYS,
-    "rules[]": RULE_KEYS,
-    "rules[].overrides[]": OVERRIDE_KEYS,
+    "calendars.*": CALENDAR_KEYS,
+    "calendars.*.closures[]": CLOSURE_KEYS,
     "periods.*": PERIOD_KEYS,
     "periods.*.ranges[]": RANGE_KEYS,
     "modifiers[]": MODIFIER_KEYS,
+    "rules[]": RULE_KEYS,
+    "rules[].overrides[]": OVERRIDE_KEYS,
+    "inhibit[]": INHIBIT_KEYS,
+    "inhibit[].source": INHIBIT_SOURCE_KEYS,
+    "inhibit[].target": INHIBIT_TARGET_KEYS,
 }
-"""Every key the loader accepts, by table; the default ``rules.toml`` shows each one."""
+"""Every key the loader accepts, by table; the default ``rules.toml`` shows each one. (Day keys
+under ``hours`` and segment names are the shop's own words, so they are not listed.)"""
 
 PLANNED_TOP_KEYS = {
-    "calendars": "business-hour calendars are planned",
-    "segments": "named segments are planned",
     "escalations": "escalation policies are planned",
     "channels": "notification channels are planned",
-    "inhibit": "inhibition is planned",
-    "eval_interval": "the daemon re-plans on every change; no sweep interval is needed yet",
 }
+
+DEFAULT_EVAL_INTERVAL = timedelta(minutes=1)
 
 _SYNTAX_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
@@ -77,14 +107,21 @@ def parse_rules(text: str, filename: str = "rules.toml") -> RuleSet:
     schema = top.typed("schema", int, "a whole number")
     if schema is not None and schema != SCHEMA:
         top.problem("schema", f"this orderwatch reads schema {SCHEMA}, not {schema}")
-    timezone = _timezone(top)
-    periods = _periods(top)
-    rules = _rules(top, timezone)
-    modifiers = _modifiers(top, periods, {rule.id for rule in rules})
+    timezone = read_timezone(top, "timezone", "UTC")
+    eval_interval = positive_interval(top, "eval_interval", DEFAULT_EVAL_INTERVAL)
+    calendars = read_calendars(top, timezone)
+    clocks: dict[str, RuleClock] = {name: BusinessClock(cal) for name, cal in calendars.items()}
+    periods = read_periods(top, timezone, calendars)
+    segments = read_segments(top, timezone)
+    context = RuleContext(timezone, segments, clocks)
+    rules = _rules(top, context)
+    modifiers = read_modifiers(top, periods, _declared_ids(top), segments)
+    rules = [bind(rule, modifiers, segments, top) for rule in rules]
+    inhibits = read_inhibits(top, rules)
     top.finish()
-    rules = [_with_modifiers(rule, modifiers) for rule in rules]
+    _check_clocks(rules, calendars, top)
     for index, rule in enumerate(rules):
-        _dry_run(rule, (*top.path, "rules", index), problems)
+        _dry_run(rule, _rule_path(top, rule.id, index), problems)
     problems.raise_if_any()
     return RuleSet(
         version=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
@@ -92,7 +129,11 @@ def parse_rules(text: str, filename: str = "rules.toml") -> RuleSet:
         timezone=timezone,
         rules=tuple(rules),
         periods=tuple(periods.values()),
-        modifiers=tuple(modifiers),
+        modifiers=tuple(modifier for modifier, _ in modifiers),
+        calendars=tuple(calendars.values()),
+        segments=tuple(Segment(name, text) for name, text in segments.items()),
+        inhibits=tuple(inhibits),
+        eval_interval=eval_interval,
     )
 
 
@@ -107,24 +148,18 @@ def _syntax_problem(message: str, text: str, filename: str) -> str:
     return f"{filename}:{line}: syntax: {reason}"
 
 
-def _timezone(top: Table) -> str:
-    name = top.text("timezone")
-    if name is None:
-        return "UTC"
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        top.problem("timezone", f"{name!r} is not a time zone (use a name like 'Europe/Berlin')")
-        return "UTC"
-    return name
+def _declared_ids(top: Table) -> set[str]:
+    """Every rule id written in the file, valid rule or not (so references to a rule with a
+    problem of its own are not reported twice)."""
+    return {data["id"] for _, data in top.table_list("rules") if isinstance(data.get("id"), str)}
 
 
-def _rules(top: Table, timezone: str) -> list[TimeoutRule]:
-    rules: list[TimeoutRule] = []
+def _rules(top: Table, context: RuleContext) -> list[Rule]:
+    rules: list[Rule] = []
     first_seen: dict[str, int] = {}
     for index, data in top.table_list("rules"):
         path = (*top.path, "rules", index)
-        rule = read_rule(data, path, top.problems, timezone)
+        rule = read_rule(data, path, top.problems, context)
         rule_id = data.get("id")
         if isinstance(rule_id, str) and rule_id in first_seen:
             top.problems.add(
@@ -138,105 +173,32 @@ def _rules(top: Table, timezone: str) -> list[TimeoutRule]:
     return rules
 
 
-def _periods(top: Table) -> dict[str, Period]:
-    data = top.typed("periods", dict, "tables like [periods.holidays]")
-    periods: dict[str, Period] = {}
-    for name, body in (data or {}).items():
-        path = (*top.path, "periods", name)
-        if not isinstance(body, dict):
-            top.problems.add(path, f"expected a table, got {describe(body)}")
+def _rule_path(top: Table, rule_id: str, fallback: int) -> Path:
+    for index, data in top.table_list("rules"):
+        if data.get("id") == rule_id:
+            return (*top.path, "rules", index)
+    return (*top.path, "rules", fallback)
+
+
+def _check_clocks(rules: list[Rule], calendars: dict[str, Calendar], top: Table) -> None:
+    """A rule cannot count on a calendar that is never open: its deadline would never come."""
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, TimeoutRule):
             continue
-        table = Table(body, path, top.problems, PERIOD_KEYS)
-        dates = _dates(table)
-        ranges = _ranges(table)
-        table.finish()
-        periods[name] = Period(name, frozenset(dates), tuple(ranges))
-    return periods
+        clocks = [("clock", rule.clock)] + [
+            (f"overrides[{i}].clock", o.clock) for i, o in enumerate(rule.overrides) if o.clock
+        ]
+        for key, clock in clocks:
+            calendar = calendars.get(clock.name) if clock is not None else None
+            if calendar is not None and calendar.weekly_minutes == 0:
+                top.problems.add(
+                    (*_rule_path(top, rule.id, index), "clock"),
+                    f"{key}: calendar {calendar.name!r} has no open hours, so this rule "
+                    "would never fire",
+                )
 
 
-def _dates(table: Table) -> list[date]:
-    value = table.typed("dates", list, 'a list of dates, like ["2025-12-25"]')
-    found = []
-    for index, item in enumerate(value or []):
-        day = _date(table, ("dates", index), item)
-        if day is not None:
-            found.append(day)
-    return found
-
-
-def _ranges(table: Table) -> list[tuple[date, date]]:
-    found = []
-    for index, data in table.table_list("ranges"):
-        item = Table(data, (*table.path, "ranges", index), table.problems, RANGE_KEYS)
-        first = _date(item, ("from",), item.raw("from", required=True))
-        last = _date(item, ("to",), item.raw("to", required=True))
-        item.finish()
-        if first is not None and last is not None:
-            if last < first:
-                item.problem("to", f"{last} is before {first}")
-            found.append((first, last))
-    return found
-
-
-def _date(table: Table, key: tuple[str | int, ...], value: object) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    table.problems.add(
-        (*table.path, *key), f"expected a date like 2025-12-25, got {describe(value)}"
-    )
-    return None
-
-
-def _modifiers(top: Table, periods: Mapping[str, Period], rule_ids: set[str]) -> list[Modifier]:
-    modifiers: list[Modifier] = []
-    for index, data in top.table_list("modifiers"):
-        table = Table(data, (*top.path, "modifiers", index), top.problems, MODIFIER_KEYS)
-        name = table.text("name", required=True)
-        factor = _factor(table)
-        during = _known(table, "during", periods, "period")
-        applies_to = _known(table, "applies_to", rule_ids, "rule")
-        if not during and "during" not in data:
-            table.raw("during", required=True)
-        table.finish()
-        if name is not None and factor is not None and during:
-            chosen = tuple(periods[period] for period in during)
-            modifiers.append(Modifier(name, factor, chosen, frozenset(applies_to)))
-    return modifiers
-
-
-def _factor(table: Table) -> Decimal | None:
-    value = table.raw("multiply", required=True)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return Decimal(str(value))
-    if value is not None:
-        table.problem("multiply", f"expected a number above 0, like 1.5, got {describe(value)}")
-    return None
-
-
-def _known(
-    table: Table, key: str, known: Mapping[str, Any] | set[str], what: str
-) -> tuple[str, ...]:
-    """The names listed under ``key`` that are ``known``, in order; the others are problems."""
-    names = table.text_list(key)
-    for index, name in enumerate(names):
-        if name not in known:
-            choices = ", ".join(sorted(known)) or "none defined"
-            table.problems.add((*table.path, key, index), f"unknown {what} {name!r} ({choices})")
-    return tuple(dict.fromkeys(name for name in names if name in known))
-
-
-def _with_modifiers(rule: TimeoutRule, modifiers: list[Modifier]) -> TimeoutRule:
-    return replace(rule, modifiers=tuple(m for m in modifiers if m.applies(rule.id)))
-
-
-def _dry_run(rule: TimeoutRule, path: Path, problems: Problems) -> None:
+def _dry_run(rule: Rule, path: Path, problems: Problems) -> None:
     """Render the rule's templates against a sample subject, as a reload would."""
     subject = sample_subject(rule.subject)
     now = datetime(2025, 3, 27, 12, tzinfo=UTC) + timedelta(hours=1)

@@ -3,18 +3,28 @@
 A reload builds a whole new :class:`RuleSet` and swaps one reference; nothing here is ever
 changed in place. Expressions and templates inside are already compiled, so evaluating a rule
 cannot fail on the shop's text.
+
+Two kinds of rule share the file. A :class:`TimeoutRule` starts a clock at an instant
+(``starts_at``) and fires when ``timeout`` of that clock has passed while ``active_while`` holds.
+A :class:`ConditionRule` fires when ``fires_when`` has held for ``hold_for`` (``for`` in the
+file), and keeps firing ``keep_firing_for`` after it stops holding, so a flapping feed does not
+resolve and re-fire.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from daemon.rules.business import WALL, RuleClock
+from daemon.rules.calendar import DAY, Calendar, Window
 from daemon.rules.durations import format_duration
 from daemon.rules.expr import Expr
+from daemon.rules.subject import Subject
 from daemon.rules.template import Template
 from sync.domain import Severity, SubjectKind
 
@@ -26,13 +36,25 @@ class OverridePolicy(StrEnum):
     """Of all overrides that hold, the one with the shortest timeout."""
 
 
+class Combine(StrEnum):
+    """How a modifier's factor joins those of modifiers before it that also apply."""
+
+    MAX = "max"
+    PRODUCT = "product"
+    FIRST = "first"
+
+
 @dataclass(frozen=True, slots=True)
 class Override:
-    """A different timeout for the subjects ``when`` matches (VIP orders: 1h instead of 4h)."""
+    """A different timeout (and maybe clock, severity, escalation) for the subjects ``when``
+    matches: VIP orders get 1h instead of 4h."""
 
     name: str
     when: Expr
     timeout: timedelta
+    clock: RuleClock | None = None
+    severity: Severity | None = None
+    escalation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,42 +76,94 @@ class WarnBefore:
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """Named days (public holidays, peak season): single ``dates`` and inclusive ``ranges``."""
+    """Named stretches of time (public holidays, peak season, nights).
+
+    Days are picked by single ``dates`` and inclusive ``ranges``; ``weekdays`` (0 = Monday) and
+    ``times`` (local windows, overnight allowed) narrow them. Every kind of condition given must
+    hold; a kind left out does not restrict. Local means ``timezone``.
+    """
 
     name: str
     dates: frozenset[date] = frozenset()
     ranges: tuple[tuple[date, date], ...] = ()
+    weekdays: frozenset[int] = frozenset()
+    times: tuple[Window, ...] = ()
+    timezone: str = "UTC"
 
-    def contains(self, day: date) -> bool:
+    def contains_day(self, day: date) -> bool:
+        if not self.dates and not self.ranges:
+            return True
         return day in self.dates or any(first <= day <= last for first, last in self.ranges)
+
+    def contains(self, instant: datetime) -> bool:
+        local = instant.astimezone(ZoneInfo(self.timezone))
+        minute = local.hour * 60 + local.minute
+        if not self.times:
+            return self._on(local.date())
+        today = local.date()
+        for window in self.times:
+            if window.start <= minute < window.end and self._on(today):
+                return True
+            if window.end > DAY and minute < window.end - DAY and self._on(today - timedelta(1)):
+                return True
+        return False
+
+    def _on(self, day: date) -> bool:
+        if self.weekdays and day.weekday() not in self.weekdays:
+            return False
+        return self.contains_day(day)
 
 
 @dataclass(frozen=True, slots=True)
 class Modifier:
-    """Scales the timeout of the rules it applies to when the clock starts inside a period.
+    """Scales the timeouts of the rules it applies to.
 
-    ``applies_to`` empty means every rule. When several modifiers apply, the largest factor wins
-    (a holiday inside peak season gives x1.5, not x2.25).
+    It is active for a timer when the clock started inside one of the ``during`` periods and the
+    subject is in one of the ``segments`` (``when`` is those segments compiled for the rule's
+    subject); a list left empty does not restrict. ``applies_to`` empty means every timeout rule.
     """
 
     name: str
     multiply: Decimal
-    during: tuple[Period, ...]
+    during: tuple[Period, ...] = ()
     applies_to: frozenset[str] = frozenset()
+    segments: tuple[str, ...] = ()
+    when: Expr | None = None
+    combine: Combine = Combine.MAX
+    floor: timedelta | None = None
+    cap: timedelta | None = None
 
     def applies(self, rule_id: str) -> bool:
         return not self.applies_to or rule_id in self.applies_to
 
-    def active_on(self, day: date) -> bool:
-        return any(period.contains(day) for period in self.during)
+    def active(self, subject: Subject, started_at: datetime) -> bool:
+        if self.during and not any(period.contains(started_at) for period in self.during):
+            return False
+        return self.when is None or self.when.holds(subject)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A named condition (``vip = "order.vip or order.total >= 300"``), usable by name."""
+
+    name: str
+    text: str
+
+
+def rollout_bucket(rule_id: str, order_key: str) -> int:
+    """A stable number in 0..9999 for (rule, order): the same order stays in or out of a trial
+    as its share grows, and each rule picks its own orders."""
+    digest = hashlib.blake2b(f"{rule_id}\x00{order_key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class TimeoutRule:
-    """A rule of the form: raise it when nothing changed ``timeout`` after ``starts_at``.
+    """Raise it when ``timeout`` of its clock passed since ``starts_at`` and nothing changed.
 
     One instance (a timer) exists per subject while ``active_while`` holds and ``starts_at`` has
-    a value; when either stops being true the caller resolves the timer.
+    a value; when either stops being true the caller resolves the timer. While ``pause_while``
+    holds the clock stands still.
     """
 
     id: str
@@ -107,6 +181,9 @@ class TimeoutRule:
     escalation: str = ""
     timezone: str = "UTC"
     modifiers: tuple[Modifier, ...] = ()
+    pause_while: Expr | None = None
+    clock: RuleClock = WALL
+    rollout: Decimal | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -116,7 +193,64 @@ class TimeoutRule:
     def fields(self) -> frozenset[str]:
         """Every field the rule reads: a change to any other field cannot move its timers."""
         exprs = [self.starts_at, self.active_while, *(o.when for o in self.overrides)]
+        exprs += [m.when for m in self.modifiers if m.when is not None]
+        if self.pause_while is not None:
+            exprs.append(self.pause_while)
         return frozenset(path for expr in exprs for path in expr.fields)
+
+    def in_rollout(self, subject: Subject) -> bool:
+        return _in_rollout(self.id, self.rollout, subject)
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionRule:
+    """Raise it when ``fires_when`` has held for ``hold_for``; keep it ``keep_firing_for``."""
+
+    id: str
+    title: str
+    subject: SubjectKind
+    fires_when: Expr
+    summary: Template
+    hold_for: timedelta = timedelta()
+    keep_firing_for: timedelta = timedelta()
+    severity: Severity = Severity.WARNING
+    labels: tuple[tuple[str, Template], ...] = ()
+    escalation: str = ""
+    timezone: str = "UTC"
+    rollout: Decimal | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return self.fires_when.fields
+
+    def in_rollout(self, subject: Subject) -> bool:
+        return _in_rollout(self.id, self.rollout, subject)
+
+
+Rule = TimeoutRule | ConditionRule
+
+
+def _in_rollout(rule_id: str, rollout: Decimal | None, subject: Subject) -> bool:
+    if rollout is None or subject.kind is SubjectKind.SOURCE:
+        return True
+    order = subject.order
+    share = int(rollout * 100)
+    return rollout_bucket(rule_id, f"{order.source}:{order.external_id}") < share
+
+
+@dataclass(frozen=True, slots=True)
+class Inhibit:
+    """While a ``source_rule`` instance is in one of ``states``, ``target_rule`` instances whose
+    labels in ``equal`` match it (present and equal on both sides) are muted."""
+
+    source_rule: str
+    states: frozenset[str]
+    target_rule: str
+    equal: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,16 +260,31 @@ class RuleSet:
     version: str
     source: str
     timezone: str
-    rules: tuple[TimeoutRule, ...]
+    rules: tuple[Rule, ...]
     periods: tuple[Period, ...] = ()
     modifiers: tuple[Modifier, ...] = ()
+    calendars: tuple[Calendar, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    inhibits: tuple[Inhibit, ...] = ()
+    eval_interval: timedelta = timedelta(minutes=1)
 
-    def rule(self, rule_id: str) -> TimeoutRule | None:
+    def rule(self, rule_id: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.id == rule_id), None)
 
-    def for_subject(self, kind: SubjectKind) -> tuple[TimeoutRule, ...]:
+    def for_subject(self, kind: SubjectKind) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules if rule.subject == kind)
+
+    @property
+    def timeout_rules(self) -> tuple[TimeoutRule, ...]:
+        return tuple(rule for rule in self.rules if isinstance(rule, TimeoutRule))
+
+    @property
+    def condition_rules(self) -> tuple[ConditionRule, ...]:
+        return tuple(rule for rule in self.rules if isinstance(rule, ConditionRule))
 
     @property
     def ids(self) -> frozenset[str]:
         return frozenset(rule.id for rule in self.rules)
+
+    def inhibitors_of(self, rule_id: str) -> tuple[Inhibit, ...]:
+        return tuple(inhibit for inhibit in self.inhibits if inhibit.target_rule == rule_id)

@@ -1,12 +1,16 @@
-"""Planning one timer: given a rule, a subject and the time, when does it start, warn and fire?
+"""Planning one timer: given a rule, a subject, the time and what the timer remembers, when does
+it start, warn and fire?
 
-:func:`plan` is pure: the same rule, subject and ``now`` give the same :class:`Plan`, so the
-daemon, ``rules test`` and ``rules explain`` all share it. ``None`` means the rule does not apply
-to the subject now (``active_while`` is false, or ``starts_at`` has no value); the caller then
-resolves any open timer for it.
+:func:`plan` is pure: the same rule, subject, ``now`` and :class:`Memory` give the same
+:class:`Plan`, so the daemon, ``rules test`` and ``rules explain`` all share it. ``None`` means the
+rule does not apply to the subject now (``active_while`` is false, ``starts_at`` has no value, the
+subject is outside the rule's rollout, or a condition stopped holding); the caller then resolves
+any open timer for it.
 
-Deadlines are wall-clock for now: the timeout is added to the start in UTC, so 24h is always 24
-real hours, whatever the local clocks do on a DST night. Business calendars will plug in here.
+Deadlines count on the rule's clock (wall time or a calendar's open hours, see
+:mod:`daemon.rules.business`), always in UTC. Time spent while ``pause_while`` held is added back,
+measured on the same clock. Once firing, a timer stays firing until it resolves: a later pause or
+a rules edit never takes back an escalation that was raised.
 """
 
 from __future__ import annotations
@@ -15,11 +19,52 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from daemon.rules.business import WALL, RuleClock
 from daemon.rules.durations import format_duration, format_elapsed
-from daemon.rules.model import Override, OverridePolicy, TimeoutRule
+from daemon.rules.model import (
+    Combine,
+    ConditionRule,
+    Modifier,
+    Override,
+    OverridePolicy,
+    Rule,
+    TimeoutRule,
+)
 from daemon.rules.subject import Subject
 from daemon.rules.template import show_time
-from sync.domain import TimerState
+from sync.domain import TimerRow, TimerState
+
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+"""The deadline of a timer whose calendar never opens again within the horizon."""
+
+_RAISED = frozenset({TimerState.FIRING, TimerState.ACKNOWLEDGED})
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """What a stored timer remembers that planning needs."""
+
+    state: str
+    started_at: datetime
+    paused_seconds: int = 0
+    paused_since: datetime | None = None
+    last_true_at: datetime | None = None
+
+    @classmethod
+    def of(cls, timer: TimerRow | None) -> Memory | None:
+        if timer is None or timer.state == TimerState.RESOLVED:
+            return None
+        return cls(
+            timer.state,
+            timer.started_at,
+            timer.paused_seconds,
+            timer.paused_since,
+            timer.last_true_at,
+        )
+
+    @property
+    def raised(self) -> bool:
+        return self.state in _RAISED
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +72,12 @@ class Plan:
     """A timer's schedule as of ``now``. All instants are UTC.
 
     ``override`` names the override that set the timeout ("" when the rule's own applied), and
-    ``override_index`` is its position in the rule's list. ``modifiers`` names the modifier that
+    ``override_index`` is its position in the rule's list. ``modifiers`` names the modifiers that
     scaled it by ``factor``. ``state`` and ``next_at`` describe the timer at ``now``: the state it
-    should be in, and when that state next changes (None once it is firing).
+    should be in, and when that state next changes (None once firing, or while paused).
+    ``paused_seconds`` is time already spent paused (on ``clock``) and ``paused_since`` the start
+    of the pause in progress. ``restarted`` says the clock started again at a new instant (a
+    new courier scan), ending the timer's previous run.
     """
 
     rule_id: str
@@ -41,32 +89,82 @@ class Plan:
     state: TimerState
     next_at: datetime | None
     base_timeout: timedelta
+    clock: RuleClock
     override: str = ""
     override_index: int | None = None
     modifiers: tuple[str, ...] = ()
     factor: Decimal = Decimal(1)
+    paused_seconds: int = 0
+    paused_since: datetime | None = None
+    last_true_at: datetime | None = None
+    restarted: bool = False
 
     def elapsed(self, now: datetime) -> timedelta:
+        """Real time since the clock started."""
         return now - self.started_at
 
+    def counted(self, now: datetime) -> timedelta:
+        """Time counted against the timeout so far (on the rule's clock, pauses left out)."""
+        until = self.paused_since or now
+        return self.clock.elapsed(self.started_at, until) - timedelta(seconds=self.paused_seconds)
+
     def remaining(self, now: datetime) -> timedelta:
-        return self.deadline_at - now
+        """Counted time left until the deadline (negative once overdue)."""
+        if self.state == TimerState.PAUSED:
+            return self.timeout - self.counted(now)
+        if self.deadline_at == NEVER:
+            return self.timeout
+        return self.clock.elapsed(now, self.deadline_at)
+
+    @property
+    def modifier_text(self) -> str:
+        """``holiday-slack x1.5`` — what the timer stores about its modifiers."""
+        if not self.modifiers:
+            return ""
+        return f"{', '.join(self.modifiers)} x{self.factor.normalize():f}"
 
 
-def plan(rule: TimeoutRule, subject: Subject, now: datetime) -> Plan | None:
+def plan(rule: Rule, subject: Subject, now: datetime, memory: Memory | None = None) -> Plan | None:
     """The timer ``rule`` needs for ``subject`` at ``now``, or None when it needs none."""
-    if subject.kind != rule.subject or not rule.active_while.holds(subject):
+    if subject.kind != rule.subject or not rule.in_rollout(subject):
+        return None
+    if isinstance(rule, ConditionRule):
+        return plan_condition(rule, subject, now, memory)
+    return _plan_timeout(rule, subject, now, memory)
+
+
+def _plan_timeout(
+    rule: TimeoutRule, subject: Subject, now: datetime, memory: Memory | None
+) -> Plan | None:
+    if not rule.active_while.holds(subject):
         return None
     start = rule.starts_at.instant(subject)
     if start is None or start.tzinfo is None:
         return None
     started_at = start.astimezone(UTC)
+    restarted = memory is not None and memory.started_at != started_at
+    if restarted:
+        memory = None
     index, override = _override(rule, subject)
+    clock = override.clock if override is not None and override.clock else rule.clock
     base = rule.timeout if override is None else override.timeout
-    factor, modifiers = _factor(rule, started_at)
-    timeout = base if factor == 1 else _scale(base, factor)
-    deadline_at = started_at + timeout
-    warn_at = _warn_at(rule, started_at, timeout, deadline_at)
+    factor, modifiers, timeout = _modified(rule, subject, started_at, base)
+    paused = memory.paused_seconds if memory else 0
+    paused_since = memory.paused_since if memory else None
+    raised = memory is not None and memory.raised
+    pausing = rule.pause_while is not None and rule.pause_while.holds(subject) and not raised
+    if paused_since is not None and not pausing:  # the pause just ended: count it
+        paused += int(clock.elapsed(paused_since, now).total_seconds())
+        paused_since = None
+    deadline_at = clock.add(started_at, timeout + timedelta(seconds=paused)) or NEVER
+    if pausing and (paused_since is not None or deadline_at > now):
+        paused_since = paused_since or max(now, started_at)
+        state, next_at, warn_at = TimerState.PAUSED, None, None
+    else:
+        paused_since = None
+        warn_at = _warn_at(rule, clock, started_at, timeout, paused, deadline_at)
+        state = TimerState.FIRING if raised else _state(now, warn_at, deadline_at)
+        next_at = None if raised else _next_at(now, warn_at, deadline_at)
     return Plan(
         rule_id=rule.id,
         subject_id=subject.subject_id,
@@ -74,13 +172,54 @@ def plan(rule: TimeoutRule, subject: Subject, now: datetime) -> Plan | None:
         timeout=timeout,
         deadline_at=deadline_at,
         warn_at=warn_at,
-        state=_state(now, warn_at, deadline_at),
-        next_at=_next_at(now, warn_at, deadline_at),
+        state=state,
+        next_at=next_at,
         base_timeout=base,
+        clock=clock,
         override="" if override is None else override.name,
         override_index=index,
         modifiers=modifiers,
         factor=factor,
+        paused_seconds=paused,
+        paused_since=paused_since,
+        restarted=restarted,
+    )
+
+
+def plan_condition(
+    rule: ConditionRule, subject: Subject, now: datetime, memory: Memory | None
+) -> Plan | None:
+    """A condition rule's instance: pending while ``fires_when`` has held less than ``for``,
+    firing after, and still firing ``keep_firing_for`` after it stopped holding."""
+    holds = rule.fires_when.holds(subject)
+    last_true_at: datetime | None = None
+    if holds:
+        since = memory.started_at if memory is not None else now
+    elif memory is not None and memory.raised and rule.keep_firing_for > timedelta():
+        since = memory.started_at
+        last_true_at = memory.last_true_at or now
+        if now >= last_true_at + rule.keep_firing_for:
+            return None
+    else:
+        return None
+    deadline_at = since + rule.hold_for
+    raised = (memory is not None and memory.raised) or now >= deadline_at
+    if last_true_at is not None:
+        next_at: datetime | None = last_true_at + rule.keep_firing_for
+    else:
+        next_at = None if raised else deadline_at
+    return Plan(
+        rule_id=rule.id,
+        subject_id=subject.subject_id,
+        started_at=since,
+        timeout=rule.hold_for,
+        deadline_at=deadline_at,
+        warn_at=None,
+        state=TimerState.FIRING if raised else TimerState.PENDING,
+        next_at=next_at,
+        base_timeout=rule.hold_for,
+        clock=WALL,
+        last_true_at=last_true_at,
     )
 
 
@@ -93,16 +232,39 @@ def _override(rule: TimeoutRule, subject: Subject) -> tuple[int | None, Override
     return matches[0]
 
 
-def _factor(rule: TimeoutRule, started_at: datetime) -> tuple[Decimal, tuple[str, ...]]:
-    """The largest multiplier active on the local day the clock started, and whose it is."""
-    if not rule.modifiers:
-        return Decimal(1), ()
-    day = started_at.astimezone(rule.zone).date()
-    active = [modifier for modifier in rule.modifiers if modifier.active_on(day)]
+def _modified(
+    rule: TimeoutRule, subject: Subject, started_at: datetime, base: timedelta
+) -> tuple[Decimal, tuple[str, ...], timedelta]:
+    """The combined factor of the modifiers active for this timer, their names, and the
+    timeout they give (bounded by their floor and cap)."""
+    active = [m for m in rule.modifiers if m.active(subject, started_at)]
     if not active:
-        return Decimal(1), ()
-    strongest = max(active, key=lambda modifier: modifier.multiply)
-    return strongest.multiply, (strongest.name,)
+        return Decimal(1), (), base
+    factor, used = _combine(active)
+    timeout = _scale(base, factor)
+    floors = [m.floor for m in used if m.floor is not None]
+    caps = [m.cap for m in used if m.cap is not None]
+    if floors:
+        timeout = max(timeout, max(floors))
+    if caps:
+        timeout = min(timeout, min(caps))
+    return factor, tuple(m.name for m in used), timeout
+
+
+def _combine(active: list[Modifier]) -> tuple[Decimal, list[Modifier]]:
+    """Fold the active modifiers in file order, each joining by its own ``combine``."""
+    factor = active[0].multiply
+    used = [active[0]]
+    for modifier in active[1:]:
+        if modifier.combine is Combine.FIRST:
+            continue
+        if modifier.combine is Combine.PRODUCT:
+            factor *= modifier.multiply
+            used.append(modifier)
+        elif modifier.multiply > factor:
+            factor = modifier.multiply
+            used = [m for m in used if m.combine is Combine.PRODUCT] + [modifier]
+    return factor, used
 
 
 def _scale(timeout: timedelta, factor: Decimal) -> timedelta:
@@ -111,14 +273,22 @@ def _scale(timeout: timedelta, factor: Decimal) -> timedelta:
 
 
 def _warn_at(
-    rule: TimeoutRule, started_at: datetime, timeout: timedelta, deadline_at: datetime
+    rule: TimeoutRule,
+    clock: RuleClock,
+    started_at: datetime,
+    timeout: timedelta,
+    paused: int,
+    deadline_at: datetime,
 ) -> datetime | None:
-    if rule.warn_before is None:
+    if rule.warn_before is None or deadline_at == NEVER:
         return None
     lead = rule.warn_before.before(timeout)
     if lead <= timedelta():
         return None
-    return max(started_at, deadline_at - lead)
+    if lead >= timeout:
+        return started_at
+    warn_at = clock.add(started_at, timeout - lead + timedelta(seconds=paused))
+    return None if warn_at is None else max(started_at, warn_at)
 
 
 def _state(now: datetime, warn_at: datetime | None, deadline_at: datetime) -> TimerState:
@@ -132,11 +302,14 @@ def _state(now: datetime, warn_at: datetime | None, deadline_at: datetime) -> Ti
 def _next_at(now: datetime, warn_at: datetime | None, deadline_at: datetime) -> datetime | None:
     if warn_at is not None and now < warn_at:
         return warn_at
+    if deadline_at == NEVER:
+        return None
     return deadline_at if now < deadline_at else None
 
 
-def computed_values(rule: TimeoutRule, planned: Plan | None, now: datetime) -> dict[str, str]:
+def computed_values(rule: Rule, planned: Plan | None, now: datetime) -> dict[str, str]:
     """The values of the computed template placeholders (``{elapsed}``, ``{deadline}``, …)."""
+    base = rule.timeout if isinstance(rule, TimeoutRule) else rule.hold_for
     values = {
         "rule": rule.id,
         "title": rule.title,
@@ -145,34 +318,41 @@ def computed_values(rule: TimeoutRule, planned: Plan | None, now: datetime) -> d
         "deadline": "-",
         "elapsed": "-",
         "remaining": "-",
-        "timeout": format_duration(rule.timeout),
+        "timeout": format_duration(base),
         "override": "",
         "modifier_note": "",
+        "clock": rule.clock.name if isinstance(rule, TimeoutRule) else "wall",
     }
     if planned is None:
         return values
     zone = rule.zone
     values.update(
         started=show_time(planned.started_at, zone),
-        deadline=show_time(planned.deadline_at, zone),
+        deadline=show_time(planned.deadline_at, zone) if planned.deadline_at != NEVER else "never",
         elapsed=format_elapsed(planned.elapsed(now)),
         remaining=format_elapsed(planned.remaining(now)),
         timeout=format_duration(planned.timeout),
         override=planned.override,
+        clock=planned.clock.name,
     )
     if planned.modifiers:
-        base = format_duration(planned.base_timeout)
-        values["modifier_note"] = f" ({base} x{planned.factor} {', '.join(planned.modifiers)})"
+        note = f" ({format_duration(planned.base_timeout)} x{planned.factor.normalize():f}"
+        values["modifier_note"] = f"{note} {', '.join(planned.modifiers)})"
     return values
 
 
-def render_summary(rule: TimeoutRule, subject: Subject, now: datetime) -> str:
+def render_summary(rule: Rule, subject: Subject, now: datetime, planned: Plan | None = None) -> str:
     """The rule's summary for ``subject`` at ``now`` (computed values are "-" if it is inactive)."""
-    values = computed_values(rule, plan(rule, subject, now), now)
-    return rule.summary.render(subject, values, rule.zone)
+    found = planned if planned is not None else plan(rule, subject, now)
+    return rule.summary.render(subject, computed_values(rule, found, now), rule.zone)
 
 
-def render_labels(rule: TimeoutRule, subject: Subject, now: datetime) -> dict[str, str]:
+def render_labels(
+    rule: Rule, subject: Subject, now: datetime, planned: Plan | None = None
+) -> dict[str, str]:
     """The rule's labels with their placeholders filled in for ``subject``."""
-    values = computed_values(rule, plan(rule, subject, now), now)
+    if not rule.labels:
+        return {}
+    found = planned if planned is not None else plan(rule, subject, now)
+    values = computed_values(rule, found, now)
     return {name: label.render(subject, values, rule.zone) for name, label in rule.labels}

@@ -129,12 +129,20 @@ class Table:
             self.problem(key, str(error))
             return None
 
-    def expr(self, key: str, subject: SubjectKind, expect: Kind, required: bool) -> Expr | None:
+    def expr(
+        self,
+        key: str,
+        subject: SubjectKind,
+        expect: Kind,
+        required: bool,
+        segments: Mapping[str, str] | None = None,
+        timezone: str = "UTC",
+    ) -> Expr | None:
         text = self.typed(key, str, "an expression in quotes", required)
         if text is None:
             return None
         try:
-            return compile_expr(text, subject, expect)
+            return compile_expr(text, subject, expect, segments=segments, timezone=timezone)
         except ExpressionError as error:
             self.problem(key, error.located(text))
             return None

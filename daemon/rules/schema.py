@@ -25,6 +25,7 @@ from sync.domain import (
     ShipmentStatus,
     SubjectKind,
 )
+from sync.store import SourceHealth
 
 Scalar = Decimal | str | bool | datetime | timedelta
 Value = Scalar | tuple[Scalar, ...] | None
@@ -214,7 +215,83 @@ _SHIPMENT_FIELDS = [
     ),
 ]
 
-FIELDS: dict[str, Field] = {field.path: field for field in _ORDER_FIELDS + _SHIPMENT_FIELDS}
+_SOURCE = SubjectKind.SOURCE
+
+
+def _feed(read: Callable[[SourceHealth], Value]) -> Callable[[Subject], Value]:
+    def get(subject: Subject) -> Value:
+        return None if subject.source is None else read(subject.source)
+
+    return get
+
+
+def _age(subject: Subject) -> Value:
+    source = subject.source
+    if source is None or subject.now is None or source.last_success_at is None:
+        return None
+    return subject.now - source.last_success_at
+
+
+def _error_age(subject: Subject) -> Value:
+    source = subject.source
+    if source is None or subject.now is None or not source.last_error:
+        return None
+    if source.last_error_at is None:
+        return None
+    return subject.now - source.last_error_at
+
+
+_SOURCE_FIELDS = [
+    Field("source.name", TEXT, _feed(lambda f: f.name), "the source's name in the config", _SOURCE),
+    Field("source.kind", TEXT, _feed(lambda f: f.kind), "shopify, 17track, ...", _SOURCE),
+    Field(
+        "source.last_success_at",
+        TIME,
+        _feed(lambda f: f.last_success_at),
+        "when it last answered",
+        _SOURCE,
+    ),
+    Field(
+        "source.last_attempt_at",
+        TIME,
+        _feed(lambda f: f.last_attempt_at),
+        "when it was last asked",
+        _SOURCE,
+    ),
+    Field("source.age", DURATION, _age, "time since it last answered", _SOURCE),
+    Field(
+        "source.last_error",
+        TEXT,
+        _feed(lambda f: f.last_error),
+        "its last error ('' once it answers again)",
+        _SOURCE,
+    ),
+    Field(
+        "source.failing",
+        BOOL,
+        _feed(lambda f: bool(f.last_error)),
+        "its last attempt failed",
+        _SOURCE,
+    ),
+    Field(
+        "source.failing_for",
+        DURATION,
+        _error_age,
+        "time since its last error, while it is failing",
+        _SOURCE,
+    ),
+    Field(
+        "source.breaker",
+        _status("breaker state", ("closed", "open", "half_open")),
+        _feed(lambda f: f.breaker),
+        "its circuit breaker: closed, open or half_open",
+        _SOURCE,
+    ),
+]
+
+FIELDS: dict[str, Field] = {
+    field.path: field for field in _ORDER_FIELDS + _SHIPMENT_FIELDS + _SOURCE_FIELDS
+}
 
 
 class FieldError(LookupError):
@@ -230,4 +307,6 @@ def resolve_field(path: str, subject: SubjectKind) -> Field:
         raise FieldError(f"unknown field {path!r}{hint}")
     if field.scope is not None and field.scope != subject:
         raise FieldError(f"{path} is only available in {field.scope} rules")
+    if field.scope is None and subject is SubjectKind.SOURCE:
+        raise FieldError(f"{path} is not available in source rules (they read source.* only)")
     return field

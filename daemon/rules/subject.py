@@ -7,7 +7,7 @@ gets one subject per order; a shipment rule gets one per parcel, with the parcel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sync.domain import (
@@ -19,27 +19,50 @@ from sync.domain import (
     ShipmentStatus,
     SubjectKind,
 )
+from sync.store import SourceHealth
 
 
 @dataclass(frozen=True, slots=True)
 class Subject:
     """An order, and the parcel a shipment rule is about (None for order rules).
 
-    ``shipments`` holds every parcel of the order, for fields that summarise them.
+    ``shipments`` holds every parcel of the order, for fields that summarise them. A rule about
+    a source (a tracking feed) gets a subject with ``source`` set, a blank order, and ``now``, so
+    fields like ``source.age`` can be computed.
     """
 
     order: OrderRow
     shipment: ShipmentRow | None = None
     shipments: tuple[ShipmentRow, ...] = ()
+    source: SourceHealth | None = None
+    now: datetime | None = None
 
     @property
     def kind(self) -> SubjectKind:
+        if self.source is not None:
+            return SubjectKind.SOURCE
         return SubjectKind.ORDER if self.shipment is None else SubjectKind.SHIPMENT
 
     @property
     def subject_id(self) -> int:
-        """The id of the row a timer for this subject hangs on."""
+        """The id of the row a timer for this subject hangs on (0 for a source)."""
+        if self.source is not None:
+            return 0
         return self.order.id if self.shipment is None else self.shipment.id
+
+    @property
+    def key(self) -> str:
+        """How people name the subject: order number, tracking number, or source name."""
+        if self.source is not None:
+            return self.source.name
+        if self.shipment is not None:
+            return self.shipment.tracking_number or self.shipment.external_id
+        return self.order.number
+
+
+def source_subject(source: SourceHealth, now: datetime) -> Subject:
+    """The subject of a rule about ``source`` at ``now``."""
+    return Subject(_BLANK_ORDER, source=source, now=now)
 
 
 def subjects_of(order: OrderRow, shipments: tuple[ShipmentRow, ...] = ()) -> list[Subject]:
@@ -82,6 +105,33 @@ def sample_order() -> OrderRow:
     )
 
 
+_BLANK_ORDER = replace(
+    sample_order(),
+    id=0,
+    source="",
+    external_id="",
+    number="",
+    customer_name="",
+    email="",
+    address="",
+    city="",
+    country="",
+    tags=(),
+)
+
+
+def sample_source() -> SourceHealth:
+    """A plausible tracking feed that last answered two hours ago."""
+    return SourceHealth(
+        name="17track",
+        kind="17track",
+        last_attempt_at=_SAMPLE_PAID + timedelta(hours=1),
+        last_success_at=_SAMPLE_PAID,
+        last_error="17track: server error HTTP 503",
+        last_error_at=_SAMPLE_PAID + timedelta(hours=1),
+    )
+
+
 def sample_shipment() -> ShipmentRow:
     """A plausible parcel of :func:`sample_order`, in transit."""
     return ShipmentRow(
@@ -107,6 +157,8 @@ def sample_shipment() -> ShipmentRow:
 def sample_subject(kind: SubjectKind) -> Subject:
     """A sample subject of ``kind``, for dry-running templates and expressions."""
     parcel = sample_shipment()
+    if kind == SubjectKind.SOURCE:
+        return source_subject(sample_source(), _SAMPLE_PAID + timedelta(hours=3))
     if kind == SubjectKind.ORDER:
         return Subject(sample_order(), None, (parcel,))
     return Subject(sample_order(), parcel, (parcel,))

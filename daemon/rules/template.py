@@ -30,7 +30,8 @@ COMPUTED: dict[str, str] = {
     "remaining": "time left until the deadline (negative once overdue)",
     "timeout": "the timeout that applies, after overrides and modifiers",
     "override": "the name of the override that applied, or empty",
-    "modifier_note": "e.g. ' (x1.5 holidays)' when a modifier applied, else empty",
+    "modifier_note": "e.g. ' (4h x1.5 holiday-slack)' when a modifier applied, else empty",
+    "clock": "what the timeout counts: wall, or the calendar's name",
 }
 
 _PIECE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[^{}]+|[{}]")

@@ -9,13 +9,14 @@ runs on every tick (the next due time, the due orders) are index-only queries.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sync.domain import TimerRow, TimerState
 from sync.store.base import StoreBase
-from sync.store.db import Transaction, from_db, to_db
+from sync.store.db import Transaction, from_db, from_db_required, to_db
 from sync.store.escalations import close_escalation, open_escalation
 from sync.store.events import append_event
 from sync.store.rows import timer_row
@@ -42,7 +43,9 @@ class TimerDecision:
 
     ``state`` RESOLVED closes the timer and its escalation with ``reason``; FIRING opens an
     escalation when none is open and the timer is not muted; the other states only (re)plan it.
-    ``announce`` records a ``warning`` event on the order's timeline as the timer starts warning.
+    ``announce`` records a ``warning`` event on the order's timeline as the timer starts warning;
+    ``restarted`` says its clock started again (a new courier scan), which ends the previous run
+    and closes that run's escalation.
     ``paused_seconds`` is time spent paused on the rule's clock, ``paused_since`` the start of
     the pause in progress.
     """
@@ -69,6 +72,7 @@ class TimerDecision:
     muted_by: str = ""
     last_true_at: datetime | None = None
     announce: bool = False
+    restarted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,9 +164,7 @@ class TimerStore(StoreBase):
 
     async def next_timer_at(self) -> datetime | None:
         """The earliest next action of any timer (order, parcel or source)."""
-        first = await self.db.scalar(
-            "SELECT min(next_at) FROM timers WHERE next_at IS NOT NULL"
-        )
+        first = await self.db.scalar("SELECT min(next_at) FROM timers WHERE next_at IS NOT NULL")
         feed = await self.db.scalar(
             "SELECT min(next_at) FROM source_timers WHERE next_at IS NOT NULL"
         )
@@ -180,11 +182,32 @@ class TimerStore(StoreBase):
             for d in decisions:
                 if d.state == TimerState.RESOLVED:
                     moved += await self._resolve(tx, d, now)
-                elif d.state == TimerState.FIRING and not d.muted_by:
+                    continue
+                if d.restarted:
+                    moved += await self._end_run(tx, d, now)
+                if d.state == TimerState.FIRING and not d.muted_by:
                     moved += await self._fire(tx, d, now)
                 elif d.announce and d.state == TimerState.WARNING:
                     await _announce(tx, d, now)
         return moved
+
+    async def _end_run(self, tx: Transaction, d: TimerDecision, now: datetime) -> int:
+        row = await tx.fetchone(
+            "SELECT id, escalation_id FROM timers "
+            "WHERE rule_id = ? AND subject_kind = ? AND subject_id = ?",
+            (d.rule_id, d.subject_kind, d.subject_id),
+        )
+        if row is None or row["escalation_id"] is None:
+            return 0
+        await tx.execute("UPDATE timers SET escalation_id = NULL WHERE id = ?", (row["id"],))
+        return await close_escalation(
+            tx,
+            row["escalation_id"],
+            rule_id=d.rule_id,
+            order_id=d.order_id,
+            reason="clock restarted",
+            now=now,
+        )
 
     async def _fire(self, tx: Transaction, d: TimerDecision, now: datetime) -> int:
         row = await tx.fetchone(
@@ -307,22 +330,19 @@ class TimerStore(StoreBase):
             )
 
 
-def _source_timer(row: object) -> SourceTimer:
-    get = row.__getitem__  # sqlite3.Row
-    since = from_db(get("since"))
-    assert since is not None
+def _source_timer(row: sqlite3.Row) -> SourceTimer:
     return SourceTimer(
-        rule_id=get("rule_id"),
-        source=get("source"),
-        state=get("state"),
-        since=since,
-        fired_at=from_db(get("fired_at")),
-        last_true_at=from_db(get("last_true_at")),
-        next_at=from_db(get("next_at")),
-        labels=json.loads(get("labels")),
-        summary=get("summary"),
-        reason=get("reason"),
-        rules_version=get("rules_version"),
+        rule_id=row["rule_id"],
+        source=row["source"],
+        state=row["state"],
+        since=from_db_required(row["since"]),
+        fired_at=from_db(row["fired_at"]),
+        last_true_at=from_db(row["last_true_at"]),
+        next_at=from_db(row["next_at"]),
+        labels=json.loads(row["labels"]),
+        summary=row["summary"],
+        reason=row["reason"],
+        rules_version=row["rules_version"],
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.rules.loader import ACCEPTED_KEYS, load_rules
+from daemon.rules.model import TimeoutRule
 from daemon.rules.plan import plan, render_summary
 from daemon.rules.schema import FIELDS
 from daemon.rules.subject import sample_subject
@@ -22,28 +23,42 @@ def test_the_default_rules_load() -> None:
     rules = load_rules(DEFAULT)
     assert [rule.id for rule in rules.rules] == [
         "paid_not_shipped",
+        "stock_not_reserved",
+        "promised_tomorrow_not_shipped",
+        "packed_not_handed_over",
+        "label_no_pickup",
         "no_courier_scan",
-        "delivery_exception",
+        "delivery_failed",
+        "courier_exception",
+        "courier_feed_stale",
     ]
+    assert [calendar.name for calendar in rules.calendars] == ["warehouse", "courier", "support"]
 
 
-def _keys_used(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(table, key) for every key in the file, tables named as in ACCEPTED_KEYS."""
-    yield from (("", key) for key in data)
-    for rule in data.get("rules", []):
-        yield from (("rules[]", key) for key in rule)
-        for override in rule.get("overrides", []):
-            yield from (("rules[].overrides[]", key) for key in override)
-    for period in data.get("periods", {}).values():
-        yield from (("periods.*", key) for key in period)
-        for span in period.get("ranges", []):
-            yield from (("periods.*.ranges[]", key) for key in span)
-    for modifier in data.get("modifiers", []):
-        yield from (("modifiers[]", key) for key in modifier)
+def _tables(name: str, value: Any) -> Iterator[tuple[str, str]]:
+    """(table, key) for ``value`` found at table ``name``, named as in ACCEPTED_KEYS."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _tables(name + "[]", item)
+        return
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        yield name, key
+        if name.endswith(("hours", "segments", "labels")):
+            continue
+        child = f"{name}.{key}" if name else key
+        if name in {"calendars", "periods"}:
+            child = f"{name}.*"
+        yield from _tables(child, item)
+
+
+def _keys_used(data: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(table, key) for table, key in _tables("", data) if table in ACCEPTED_KEYS}
 
 
 def test_every_accepted_key_is_shown_in_the_default_rules() -> None:
-    used = set(_keys_used(tomllib.loads(DEFAULT.read_text(encoding="utf-8"))))
+    used = _keys_used(tomllib.loads(DEFAULT.read_text(encoding="utf-8")))
     accepted = {(table, key) for table, keys in ACCEPTED_KEYS.items() for key in keys}
     assert accepted - used == set()
     assert used - accepted == set()
@@ -59,12 +74,16 @@ def test_every_field_and_placeholder_is_listed_in_its_comments() -> None:
 
 
 def test_the_default_rules_plan_the_sample_subjects() -> None:
-    now = datetime(2025, 3, 27, 12, tzinfo=UTC)
+    now = datetime(2025, 3, 27, 12, tzinfo=UTC)  # a Thursday
     rules = load_rules(DEFAULT)
-    paid_not_shipped, no_courier_scan, _ = rules.rules
+    paid_not_shipped = rules.rule("paid_not_shipped")
+    no_courier_scan = rules.rule("no_courier_scan")
+    assert isinstance(paid_not_shipped, TimeoutRule)
+    assert isinstance(no_courier_scan, TimeoutRule)
     order = sample_subject(paid_not_shipped.subject)
     vip = plan(paid_not_shipped, order, now)
-    assert vip is not None and (vip.override, vip.timeout) == ("vip", timedelta(hours=1))
+    assert vip is not None and (vip.override, vip.timeout) == ("vip or big", timedelta(hours=1))
+    assert vip.clock.name == "warehouse"
     assert render_summary(paid_not_shipped, order, now).startswith("Order 1001 paid 2h30m ago")
     parcel = sample_subject(no_courier_scan.subject)
     silent = plan(no_courier_scan, parcel, now)

@@ -8,10 +8,11 @@ import pytest
 
 from daemon.rules.expr import ExpressionError, compile_expr
 from daemon.rules.schema import FIELDS, Kind
-from daemon.rules.subject import Subject
+from daemon.rules.subject import Subject, sample_subject
 from sync.domain import SubjectKind
 
 ORDER = SubjectKind.ORDER
+SOURCE = SubjectKind.SOURCE
 SHIPMENT = SubjectKind.SHIPMENT
 PAID = datetime(2025, 3, 27, 9, 30, tzinfo=UTC)
 
@@ -226,8 +227,9 @@ def test_deep_nesting_is_refused() -> None:
 
 
 def test_every_field_compiles_and_reads_the_sample(shipment_subject: MakeSubject) -> None:
-    subject = shipment_subject()
-    for path in FIELDS:
-        expr = compile_expr(path, SHIPMENT)
-        value = expr.evaluate(subject)
+    subjects = {SHIPMENT: shipment_subject(), SOURCE: sample_subject(SOURCE)}
+    for path, field in FIELDS.items():
+        scope = SOURCE if field.scope is SOURCE else SHIPMENT
+        expr = compile_expr(path, scope)
+        value = expr.evaluate(subjects[scope])
         assert value is None or expr.type.kind is not Kind.NUMBER or isinstance(value, Decimal)

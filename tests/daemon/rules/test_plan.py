@@ -143,7 +143,7 @@ def test_deadline_is_real_hours_across_a_dst_switch(order_subject: MakeSubject) 
 
 
 def test_modifier_scales_the_timeout_on_its_days(order_subject: MakeSubject) -> None:
-    holidays = Period("holidays", frozenset({date(2025, 12, 25)}))
+    holidays = Period("holidays", frozenset({date(2025, 12, 25)}), timezone="Asia/Shanghai")
     slack = Modifier("holiday-slack", Decimal("1.5"), (holidays,))
     rule = paid_not_shipped(modifiers=(slack,), timezone="Asia/Shanghai")
     # 17:00 UTC on the 24th is already the 25th in Shanghai.

@@ -1,0 +1,225 @@
+"""From a plan to what the store must do: compare the plan with the stored timer, and say only
+what changed.
+
+Everything here is pure: the engine, ``rules test`` and ``rules explain`` call the same functions
+with the same subject, timer and time, and get the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from daemon.rules.model import Inhibit, Rule, TimeoutRule
+from daemon.rules.plan import Memory, Plan, plan, render_labels, render_summary
+from daemon.rules.subject import Subject
+from sync.domain import Lifecycle, ShipmentStatus, TimerRow, TimerState
+from sync.store import SourceTimer, TimerDecision
+
+LabelKey = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Muting:
+    """Which instances mute which: per target rule, the inhibit rules and the label values of
+    the source instances that are in a muting state right now."""
+
+    by_target: Mapping[str, tuple[tuple[Inhibit, frozenset[LabelKey]], ...]] = field(
+        default_factory=dict
+    )
+
+    @classmethod
+    def of(cls, inhibits: tuple[Inhibit, ...], sources: list[SourceTimer]) -> Muting:
+        found: dict[str, list[tuple[Inhibit, frozenset[LabelKey]]]] = {}
+        for inhibit in inhibits:
+            keys = frozenset(
+                tuple(timer.labels.get(label, "") for label in inhibit.equal)
+                for timer in sources
+                if timer.rule_id == inhibit.source_rule and timer.state in inhibit.states
+            )
+            if keys:
+                found.setdefault(inhibit.target_rule, []).append((inhibit, keys))
+        return cls({rule: tuple(pairs) for rule, pairs in found.items()})
+
+    def muted_by(self, rule: Rule, subject: Subject, now: datetime, planned: Plan) -> str:
+        """The rule muting this instance, or "" when nothing does."""
+        pairs = self.by_target.get(rule.id)
+        if not pairs:
+            return ""
+        labels = render_labels(rule, subject, now, planned)
+        for inhibit, keys in pairs:
+            key = tuple(labels.get(label, "") for label in inhibit.equal)
+            if all(key) and key in keys:  # strict: a label missing on either side never matches
+                return inhibit.source_rule
+        return ""
+
+
+def decide(
+    rule: Rule,
+    subject: Subject,
+    timer: TimerRow | None,
+    now: datetime,
+    version: str,
+    muting: Muting | None = None,
+) -> TimerDecision | None:
+    """What to write for ``rule`` and ``subject``, or None when the stored timer is right."""
+    planned = plan(rule, subject, now, Memory.of(timer))
+    if planned is None:
+        if timer is None or timer.state == TimerState.RESOLVED:
+            return None
+        return resolved(timer, why_cleared(rule, subject), version)
+    muted_by = muting.muted_by(rule, subject, now, planned) if muting else ""
+    if timer is not None and _unchanged(timer, planned, muted_by):
+        return None
+    state = planned.state
+    was = timer.state if timer is not None and timer.state != TimerState.RESOLVED else ""
+    loud = not muted_by and state in (TimerState.FIRING, TimerState.WARNING)
+    restarted = planned.restarted and timer is not None and timer.escalation_id is not None
+    return TimerDecision(
+        rule_id=rule.id,
+        subject_kind=str(subject.kind),
+        subject_id=subject.subject_id,
+        order_id=subject.order.id,
+        state=state,
+        started_at=planned.started_at,
+        deadline_at=planned.deadline_at,
+        warn_at=planned.warn_at,
+        next_at=planned.next_at,
+        rules_version=version,
+        severity=str(severity_of(rule, planned)),
+        summary=render_summary(rule, subject, now, planned) if loud else "",
+        restarted=restarted,
+        timeout_seconds=int(planned.timeout.total_seconds()),
+        clock=planned.clock.name,
+        override=planned.override,
+        modifiers=planned.modifier_text,
+        paused_seconds=planned.paused_seconds,
+        paused_since=planned.paused_since,
+        muted_by=muted_by,
+        last_true_at=planned.last_true_at,
+        announce=loud and state == TimerState.WARNING and was != TimerState.WARNING,
+    )
+
+
+def severity_of(rule: Rule, planned: Plan) -> str:
+    if isinstance(rule, TimeoutRule) and planned.override_index is not None:
+        override = rule.overrides[planned.override_index]
+        if override.severity is not None:
+            return str(override.severity)
+    return str(rule.severity)
+
+
+def _unchanged(timer: TimerRow, planned: Plan, muted_by: str) -> bool:
+    return (
+        timer.state == planned.state
+        and timer.started_at == planned.started_at
+        and timer.deadline_at == planned.deadline_at
+        and timer.warn_at == planned.warn_at
+        and timer.next_at == planned.next_at
+        and timer.paused_seconds == planned.paused_seconds
+        and timer.paused_since == planned.paused_since
+        and timer.last_true_at == planned.last_true_at
+        and timer.muted_by == muted_by
+        and timer.timeout_seconds == int(planned.timeout.total_seconds())
+        and timer.override == planned.override
+        and timer.modifiers == planned.modifier_text
+        and timer.clock == planned.clock.name
+    )
+
+
+def resolved(timer: TimerRow, reason: str, version: str) -> TimerDecision:
+    return TimerDecision(
+        rule_id=timer.rule_id,
+        subject_kind=timer.subject_kind,
+        subject_id=timer.subject_id,
+        order_id=timer.order_id,
+        state=TimerState.RESOLVED,
+        started_at=timer.started_at,
+        deadline_at=timer.deadline_at,
+        warn_at=timer.warn_at,
+        next_at=None,
+        rules_version=version,
+        reason=reason,
+    )
+
+
+def why_cleared(rule: Rule, subject: Subject) -> str:
+    """The reason a running timer stopped, in the shop's words."""
+    if not rule.in_rollout(subject):
+        return "outside the rule's rollout"
+    order = subject.order
+    if order.lifecycle == Lifecycle.CANCELLED:
+        return "cancelled"
+    if not isinstance(rule, TimeoutRule):
+        return "condition cleared"
+    if subject.shipment is not None:
+        if subject.shipment.status == ShipmentStatus.DELIVERED:
+            return "delivered"
+        return f"parcel {subject.shipment.status}"
+    if order.fulfillment_status in {"fulfilled", "partially_fulfilled"} or subject.shipments:
+        return "shipped"
+    if order.lifecycle != Lifecycle.OPEN:
+        return str(order.lifecycle)
+    return "condition cleared"
+
+
+def decide_source(
+    rule: Rule,
+    subject: Subject,
+    previous: SourceTimer | None,
+    now: datetime,
+    version: str,
+) -> SourceTimer | None:
+    """The new state of a source rule's instance, or None when the stored one is right."""
+    assert subject.source is not None
+    live = previous if previous is not None and previous.state != TimerState.RESOLVED else None
+    memory = None
+    if live is not None:
+        memory = Memory(live.state, live.since, last_true_at=live.last_true_at)
+    planned = plan(rule, subject, now, memory)
+    if planned is None:
+        if live is None:
+            return None
+        return SourceTimer(
+            rule_id=rule.id,
+            source=subject.source.name,
+            state=TimerState.RESOLVED,
+            since=live.since,
+            fired_at=live.fired_at,
+            last_true_at=live.last_true_at,
+            next_at=None,
+            labels=live.labels,
+            summary=live.summary,
+            reason=why_cleared(rule, subject),
+            rules_version=version,
+        )
+    fired_at = live.fired_at if live is not None else None
+    if planned.state == TimerState.FIRING and fired_at is None:
+        fired_at = now
+    found = SourceTimer(
+        rule_id=rule.id,
+        source=subject.source.name,
+        state=planned.state,
+        since=planned.started_at,
+        fired_at=fired_at,
+        last_true_at=planned.last_true_at,
+        next_at=planned.next_at,
+        labels=render_labels(rule, subject, now, planned),
+        summary=render_summary(rule, subject, now, planned),
+        rules_version=version,
+    )
+    if live is not None and _same_source_timer(live, found):
+        return None
+    return found
+
+
+def _same_source_timer(old: SourceTimer, new: SourceTimer) -> bool:
+    return (old.state, old.since, old.fired_at, old.last_true_at, old.next_at, old.labels) == (
+        new.state,
+        new.since,
+        new.fired_at,
+        new.last_true_at,
+        new.next_at,
+        new.labels,
+    )
