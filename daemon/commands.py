@@ -51,6 +51,7 @@ async def run_daemon(
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, daemon.request_stop)
+            loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
             if stop_after is not None:
                 loop.call_later(stop_after, daemon.request_stop)
             try:
@@ -59,7 +60,7 @@ async def run_daemon(
                     started.set_result(daemon)
                 await runner
             finally:
-                for sig in (signal.SIGTERM, signal.SIGINT):
+                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                     loop.remove_signal_handler(sig)
     finally:
         await store.close()

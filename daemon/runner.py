@@ -54,6 +54,7 @@ class Daemon:
         self.engine = RulesEngine(store, clock, rules)
         self.stop = asyncio.Event()
         self._wake = asyncio.Event()
+        self._reload_wanted = False
         self.polled = [f for f in config.sources if f.kind != DROP_KIND]
         self.sources = [_build(ORDER_SOURCES, f, client) for f in self.polled]
         profiles = profiles_by_name(config.profiles)
@@ -77,12 +78,22 @@ class Daemon:
             for feed, tracker in zip(self.config.trackers, self.trackers, strict=True):
                 group.create_task(self._every(feed, self._follower(tracker, feed.interval)))
             group.create_task(self._rules_loop())
-            group.create_task(watch_rules(self.config.rules, self.reload, self.stop))
+            group.create_task(watch_rules(self.config.rules, self._reload_soon, self.stop))
         log.info("stopped")
 
     def request_stop(self) -> None:
         self.stop.set()
         self._wake.set()
+
+    def request_reload(self) -> None:
+        """Reload ``rules.toml`` at the rules loop's next turn (on save, and on SIGHUP).
+
+        The rules loop does it, so a reload never runs alongside a re-plan."""
+        self._reload_wanted = True
+        self._wake.set()
+
+    async def _reload_soon(self) -> None:
+        self.request_reload()
 
     async def reload(self) -> bool:
         """Load ``rules.toml`` again; keep the running rules if it has any problem."""
@@ -139,6 +150,9 @@ class Daemon:
     async def _rules_loop(self) -> None:
         while not self.stop.is_set():
             self._wake.clear()
+            if self._reload_wanted:
+                self._reload_wanted = False
+                await self.reload()
             try:
                 await self.engine.replan_changed()
                 await self.engine.fire_due()
