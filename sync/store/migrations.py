@@ -372,4 +372,28 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX orders_email ON orders (email COLLATE NOCASE);
         """,
     ),
+    (
+        7,
+        """
+        -- The customer tracking page's access audit: every view and every refused attempt,
+        -- with the link's id (a digest of the token, never the token itself), the caller's
+        -- address and user agent. order_id is set only when a genuine link or a matching
+        -- look-up named the order. logged marks the rows that also appended a line to the
+        -- order's timeline (at most one an hour per link, carrying the count so far).
+        CREATE TABLE page_access (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            token_id TEXT NOT NULL DEFAULT '',
+            order_id INTEGER,
+            outcome TEXT NOT NULL,
+            via TEXT NOT NULL DEFAULT 'link',
+            ip TEXT NOT NULL DEFAULT '',
+            user_agent TEXT NOT NULL DEFAULT '',
+            logged INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX page_access_token ON page_access (token_id, at);
+        CREATE INDEX page_access_order ON page_access (order_id, at) WHERE order_id IS NOT NULL;
+        CREATE INDEX page_access_ip ON page_access (ip, at);
+        """,
+    ),
 )
