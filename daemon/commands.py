@@ -141,10 +141,15 @@ def parse(kind: str, file: Path, *, profile: str | None = None, config: Path | N
 
 
 def rules_check(file: Path) -> int:
+    from daemon.rules.lint import lint, summary
+
     rules, problems = try_load(file)
     if rules is None:
         raise ConfigError(problems)
-    print(f"{file}: ok, {len(rules.rules)} rules, version {rules.version}")
+    for line in summary(rules, str(file)):
+        print(line)
+    for warning in lint(rules, file.read_text(encoding="utf-8"), str(file)):
+        print(warning)
     return 0
 
 
