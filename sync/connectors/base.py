@@ -163,3 +163,12 @@ class TrackingProvider(Connector, ABC):
     @abstractmethod
     async def fetch_tracks(self, parcels: Sequence[Parcel]) -> list[TrackRecord]:
         """The current track of each parcel the provider knows."""
+
+    async def stop(self, parcels: Sequence[Parcel]) -> None:  # noqa: B027 (optional)
+        """Tell the provider to stop following finished parcels; nothing to do by default."""
+
+    async def updated_since(self, cursor: str) -> tuple[list[TrackRecord], str, bool] | None:
+        """One page of the tracks the provider changed after ``cursor``: (tracks, the cursor
+        after them, whether more pages follow). None when the provider cannot list by update
+        time; the follower (:mod:`sync.follow`) then polls parcel by parcel."""
+        return None
