@@ -2,7 +2,12 @@
 
 Every problem is collected before reporting; unknown keys are errors. Credentials are never
 written in the file: a setting named ``<key>_env`` names the environment variable that holds
-``<key>`` (``token_env = "SHOPIFY_TOKEN"``).
+``<key>`` (``token_env = "SHOPIFY_TOKEN"``, ``webhook_secret_env = "SHOP_WEBHOOK_SECRET"``).
+
+Besides its connector's settings, an order source takes ``reconcile`` (how often to list
+everything again, e.g. ``"24h"``), ``lookback`` (how far each run reaches back for late updates,
+e.g. ``"15m"``) and, for WooCommerce, ``status_map`` as a text or a table. ``[http] listen =
+"127.0.0.1:8787"`` serves the webhook receivers.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from daemon.rules.durations import parse_duration
 from sync.csvimport.profiles import Profile
 from sync.errors import ConfigError
 
-_TOP_KEYS = {"database", "rules", "sources", "trackers", "profiles"}
-_FEED_KEYS = {"name", "kind", "interval"}
+_TOP_KEYS = {"database", "rules", "sources", "trackers", "profiles", "http"}
+_FEED_KEYS = {"name", "kind", "interval", "reconcile", "lookback", "status_map"}
+_HTTP_KEYS = {"listen"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +38,16 @@ class Feed:
     kind: str
     interval: timedelta
     settings: Mapping[str, str] = field(default_factory=dict)
+    reconcile: timedelta | None = None
+    """How often an API source lists everything again; None never."""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """Where the daemon's HTTP endpoint (webhook receivers, health) listens."""
+
+    host: str
+    port: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +59,7 @@ class Config:
     path: Path | None = None
     profiles: tuple[Profile, ...] = ()
     """The shop's own export profiles (``[[profiles]]`` and csv sources' adjustments)."""
+    http: HttpConfig | None = None
 
 
 def default_config(database: Path, rules: Path) -> Config:
@@ -70,6 +87,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         path, "trackers", data.get("trackers", []), env, problems, timedelta(minutes=5)
     )
     profiles = read_profiles(path, data.get("profiles", []), problems)
+    http = _http(path, data.get("http"), problems)
     sources, profiles = drop_sources(path, data.get("sources"), sources, profiles, problems)
     if problems:
         raise ConfigError(problems)
@@ -80,6 +98,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         trackers=trackers,
         path=path,
         profiles=profiles,
+        http=http,
     )
 
 
@@ -112,9 +131,72 @@ def _feeds(
             except ValueError as exc:
                 problems.append(f"{where}.interval: {exc}")
         settings = _settings(where, item, env, problems)
+        settings.update(_source_extras(where, item, problems))
+        reconcile = _duration(where, item, "reconcile", problems)
         if isinstance(name, str) and isinstance(kind, str):
-            feeds.append(Feed(name=name, kind=kind, interval=interval, settings=settings))
+            feeds.append(
+                Feed(
+                    name=name,
+                    kind=kind,
+                    interval=interval,
+                    settings=settings,
+                    reconcile=reconcile,
+                )
+            )
     return tuple(feeds)
+
+
+def _duration(where: str, item: dict[str, Any], key: str, problems: list[str]) -> timedelta | None:
+    if key not in item:
+        return None
+    try:
+        return parse_duration(str(item[key]))
+    except ValueError as exc:
+        problems.append(f"{where}.{key}: {exc}")
+        return None
+
+
+def _source_extras(where: str, item: dict[str, Any], problems: list[str]) -> dict[str, str]:
+    """``lookback`` as the connectors' ``lookback_seconds``; ``status_map`` as one text."""
+    extras: dict[str, str] = {}
+    lookback = _duration(where, item, "lookback", problems)
+    if lookback is not None:
+        extras["lookback_seconds"] = str(int(lookback.total_seconds()))
+    mapping = item.get("status_map")
+    if isinstance(mapping, str):
+        extras["status_map"] = mapping
+    elif isinstance(mapping, dict):
+        pairs = []
+        for status, words in mapping.items():
+            if isinstance(words, list) and all(isinstance(w, str) for w in words):
+                words = "+".join(words)
+            if not isinstance(words, str):
+                problems.append(f"{where}.status_map.{status}: must be a text or a list of texts")
+                continue
+            pairs.append(f"{status}={words}")
+        extras["status_map"] = ",".join(pairs)
+    elif mapping is not None:
+        problems.append(f"{where}.status_map: must be a text or a table")
+    return extras
+
+
+def _http(path: Path, table: Any, problems: list[str]) -> HttpConfig | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        problems.append(f"{path}: http: must be a table ([http])")
+        return None
+    for key in sorted(set(table) - _HTTP_KEYS):
+        problems.append(f"{path}: http.{key}: unknown key (known: listen)")
+    listen = table.get("listen")
+    host, sep, port = str(listen or "").rpartition(":")
+    if not isinstance(listen, str) or not sep or not host or not port.isdigit():
+        problems.append(f'{path}: http.listen: expected host:port, e.g. "127.0.0.1:8787"')
+        return None
+    if int(port) > 65535:
+        problems.append(f"{path}: http.listen: port {port} is out of range")
+        return None
+    return HttpConfig(host=host.strip("[]"), port=int(port))
 
 
 def _settings(
