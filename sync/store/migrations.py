@@ -396,4 +396,73 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX page_access_ip ON page_access (ip, at);
         """,
     ),
+    (
+        8,
+        """
+        -- Escalation ladders. An escalation follows the policy it started with: policy_snapshot
+        -- holds that policy as it was then (JSON), so a reload never changes a ladder in flight.
+        -- policy stays NULL until the daemon's ladder has taken the escalation up ('' when it
+        -- has no policy). ladder_round counts the times the ladder started again (an
+        -- acknowledgement that expired, a reopen); level and repeat_no say where it stands in
+        -- this round, since level_started_at; next_step_at is when the daemon must look again.
+        ALTER TABLE escalations ADD COLUMN policy TEXT;
+        ALTER TABLE escalations ADD COLUMN policy_version TEXT NOT NULL DEFAULT '';
+        ALTER TABLE escalations ADD COLUMN policy_snapshot TEXT NOT NULL DEFAULT '';
+        ALTER TABLE escalations ADD COLUMN ladder_round INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE escalations ADD COLUMN repeat_no INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE escalations ADD COLUMN level_started_at TEXT;
+        ALTER TABLE escalations ADD COLUMN next_step_at TEXT;
+        -- The last notification that could not be delivered, shown on the escalation.
+        ALTER TABLE escalations ADD COLUMN delivery_error TEXT NOT NULL DEFAULT '';
+        -- Response figures: the first acknowledgement (when, by whom, at which level) and the
+        -- level the escalation had reached when it was resolved.
+        ALTER TABLE escalations ADD COLUMN first_acked_at TEXT;
+        ALTER TABLE escalations ADD COLUMN first_acked_by TEXT NOT NULL DEFAULT '';
+        ALTER TABLE escalations ADD COLUMN first_ack_level INTEGER;
+        ALTER TABLE escalations ADD COLUMN resolved_level INTEGER;
+        CREATE INDEX escalations_next_step ON escalations (next_step_at)
+            WHERE next_step_at IS NOT NULL;
+        CREATE INDEX escalations_unadopted ON escalations (id) WHERE policy IS NULL;
+
+        -- Outbox rows say which order and level they are about, and since when a send is in
+        -- flight (state 'sending'): a row found sending at start-up was interrupted and goes
+        -- out again under the same idempotency key.
+        ALTER TABLE outbox ADD COLUMN order_id INTEGER;
+        ALTER TABLE outbox ADD COLUMN level INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE outbox ADD COLUMN severity TEXT NOT NULL DEFAULT '';
+        ALTER TABLE outbox ADD COLUMN sending_since TEXT;
+        CREATE INDEX outbox_escalation ON outbox (escalation_id);
+
+        -- The console's channel: a toast and the bell for each agent a notification reaches.
+        -- One row per (outbox row, agent), so a delivery recorded twice shows once.
+        CREATE TABLE notices (
+            id INTEGER PRIMARY KEY,
+            agent TEXT NOT NULL,
+            outbox_id INTEGER REFERENCES outbox (id),
+            escalation_id INTEGER REFERENCES escalations (id) ON DELETE CASCADE,
+            order_id INTEGER,
+            severity TEXT NOT NULL DEFAULT '',
+            title TEXT NOT NULL,
+            body TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            read_at TEXT,
+            UNIQUE (outbox_id, agent)
+        );
+        CREATE INDEX notices_agent ON notices (agent, id);
+
+        -- Flags on an order that agents must see, such as conflicting edits (its status changed
+        -- by three or more different actors within a day). One open flag of a kind per order.
+        CREATE TABLE order_flags (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+            flag TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            raised_at TEXT NOT NULL,
+            cleared_at TEXT,
+            cleared_by TEXT NOT NULL DEFAULT ''
+        );
+        CREATE UNIQUE INDEX order_flags_open ON order_flags (order_id, flag)
+            WHERE cleared_at IS NULL;
+        """,
+    ),
 )
