@@ -14,6 +14,8 @@ order missing from a smaller export is simply left as it is.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -137,26 +139,57 @@ async def import_export(
         started_at=clock.now(),
         rows_at_start=done_before,
     )
-    batches = export.batches(earlier.last_line if earlier else 0, batch_rows)
-    batch = next(batches, None) or ImportBatch((), (), (), earlier.last_line if earlier else 0, 0)
+    start = earlier.last_line if earlier else 0
+    reader = _ReadAhead(export.batches(start, batch_rows))
+    batch = await reader.next() or ImportBatch((), (), (), start, 0)
     changed: set[int] = set()
     rows = quarantined = 0
-    while True:
-        following = next(batches, None)
-        saved = await store.save_import_batch(
-            file, batch, finished=following is None, now=clock.now()
-        )
-        changed.update(saved.changed)
-        rows += batch.rows
-        quarantined += saved.quarantined
-        if on_progress is not None:
-            on_progress(Progress(export.name, done_before + rows, export.table.total))
-        if following is None:
-            break
-        batch = following
+    try:
+        following = await reader.next()
+        while True:
+            if following is not None:
+                reader.start()  # read the batch after next while this one is saved
+            saved = await store.save_import_batch(
+                file, batch, finished=following is None, now=clock.now()
+            )
+            changed.update(saved.changed)
+            rows += batch.rows
+            quarantined += saved.quarantined
+            if on_progress is not None:
+                on_progress(Progress(export.name, done_before + rows, export.table.total))
+            if following is None:
+                break
+            batch, following = following, await reader.next()
+    finally:
+        await reader.close()
     return ImportResult(
         export.name, source, export.profile.name, rows, tuple(sorted(changed)), quarantined
     )
+
+
+class _ReadAhead:
+    """Reads batches in a worker thread, one ahead, so parsing overlaps with saving."""
+
+    def __init__(self, batches: Iterator[ImportBatch]) -> None:
+        self.batches = batches
+        self.pending: asyncio.Task[ImportBatch | None] | None = None
+
+    def start(self) -> None:
+        if self.pending is None:
+            self.pending = asyncio.create_task(asyncio.to_thread(next, self.batches, None))
+
+    async def next(self) -> ImportBatch | None:
+        self.start()
+        assert self.pending is not None
+        task, self.pending = self.pending, None
+        return await task
+
+    async def close(self) -> None:
+        """Wait for a read in flight (its thread cannot be cancelled) and drop its result."""
+        if self.pending is not None:
+            with contextlib.suppress(Exception):
+                await self.pending
+            self.pending = None
 
 
 async def import_path(

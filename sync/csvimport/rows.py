@@ -62,6 +62,7 @@ class RowReader:
         self.source = source
         self.at = profile.resolve(header)
         self.zone = profile.zone
+        self.has_stages = any(c in self.at for c in STAGE_COLUMNS)
 
     def cell(self, cells: Sequence[str], column: Column) -> str:
         index = self.at.get(column)
@@ -121,9 +122,10 @@ class RowReader:
                 return
             order = self.order(group)
             orders.append(order)
-            stage = self.stage(line, cells, order.external_id)
-            if stage.times():
-                stages.append(stage)
+            if self.has_stages:
+                stage = self.stage(line, cells, order.external_id)
+                if stage.times():
+                    stages.append(stage)
         except _RowError as exc:
             problems.append(RowProblem(exc.line, exc.reason, self.named(exc.cells)))
 
@@ -295,13 +297,21 @@ class _Facts:
     def __init__(self, reader: RowReader, group: list[Row]) -> None:
         self.reader = reader
         self.group = group
+        self.values: dict[Column, str] = {}
 
     def value(self, column: Column) -> str:
-        for _, cells in self.group:
-            text = self.reader.cell(cells, column)
-            if not blank(text):
-                return text
-        return ""
+        known = self.values.get(column)
+        if known is not None:
+            return known
+        found = ""
+        if column in self.reader.at:
+            for _, cells in self.group:
+                text = self.reader.cell(cells, column)
+                if not blank(text):
+                    found = text
+                    break
+        self.values[column] = found
+        return found
 
     def time(self, column: Column) -> datetime | None:
         """The column's time; a bad one quarantines the order at its first row."""

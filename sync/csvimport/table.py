@@ -9,7 +9,6 @@ apostrophe or tab) and of surrounding blanks.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,17 +17,21 @@ from sync.csvimport.xlsx import Workbook
 from sync.errors import PayloadError
 
 XLSX_MAGIC = b"PK\x03\x04"
-_EXCEL_TEXT = re.compile(r'^="(.*)"$', re.DOTALL)
 
 Row = tuple[int, list[str]]
 
 
 def clean_cell(text: str) -> str:
-    cell = text.strip().strip("\ufeff").strip()
-    match = _EXCEL_TEXT.match(cell)
-    if match:
-        cell = match.group(1).strip()
-    return cell.lstrip("'\t").strip()
+    cell = text.strip()
+    if not cell:
+        return cell
+    if cell[0] == "\ufeff":
+        cell = cell.lstrip("\ufeff").strip()
+    if cell.startswith('="') and cell.endswith('"') and len(cell) > 2:
+        cell = cell[2:-1].strip()
+    if cell[:1] in ("'", "\t"):
+        cell = cell.lstrip("'\t").strip()
+    return cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +85,12 @@ def read_table(data: bytes) -> ExportTable:
     header_line = 0
     total = 0
     for line, cells in _raw_rows(kind, payload, text):
-        cleaned = [clean_cell(c) for c in cells]
-        if not any(cleaned):
+        if header:
+            total += any(not c.isspace() for c in cells if c)
             continue
-        if not header:
+        cleaned = [clean_cell(c) for c in cells]
+        if any(cleaned):
             header, header_line = tuple(cleaned), line
-        else:
-            total += 1
     if not header:
         raise PayloadError("the file is empty: no header row")
     return ExportTable(payload, text, kind, encoding, header, header_line, total)

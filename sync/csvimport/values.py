@@ -31,7 +31,9 @@ class CellError(ValueError):
 
 
 def blank(text: str) -> bool:
-    return text.strip().casefold() in BLANKS
+    if not text:
+        return True
+    return len(text) <= 24 and text.strip().casefold() in BLANKS
 
 
 def parse_time(text: str, zone: tzinfo) -> datetime | None:
