@@ -22,10 +22,11 @@ from typing import Any
 
 from daemon.drop_config import TABLE_KEYS, drop_sources, read_profiles
 from daemon.rules.durations import parse_duration
+from daemon.service_config import SERVICE_KEYS, Service, read_service
 from sync.csvimport.profiles import Profile
 from sync.errors import ConfigError
 
-_TOP_KEYS = {"database", "rules", "sources", "trackers", "profiles", "http"}
+_TOP_KEYS = {"database", "rules", "sources", "trackers", "profiles", "http", *SERVICE_KEYS}
 _FEED_KEYS = {"name", "kind", "interval", "reconcile", "lookback", "status_map"}
 _HTTP_KEYS = {"listen"}
 
@@ -60,6 +61,8 @@ class Config:
     profiles: tuple[Profile, ...] = ()
     """The shop's own export profiles (``[[profiles]]`` and csv sources' adjustments)."""
     http: HttpConfig | None = None
+    service: Service = field(default_factory=Service)
+    """Retention, secrets file and the agents' group (:mod:`daemon.service_config`)."""
 
 
 def default_config(database: Path, rules: Path) -> Config:
@@ -82,6 +85,8 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     base = path.parent
     database = base / str(data.get("database", "data/orderwatch.db"))
     rules = base / str(data.get("rules", "rules.toml"))
+    service, from_file = read_service(path, data, problems)
+    env = {**from_file, **env}  # the environment wins over the secrets file
     sources = _feeds(path, "sources", data.get("sources", []), env, problems, timedelta(minutes=1))
     trackers = _feeds(
         path, "trackers", data.get("trackers", []), env, problems, timedelta(minutes=5)
@@ -99,6 +104,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         path=path,
         profiles=profiles,
         http=http,
+        service=service,
     )
 
 
