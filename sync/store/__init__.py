@@ -19,6 +19,7 @@ from sync.store.parcels import DueQuery, ParcelStore
 from sync.store.state import StateStore
 from sync.store.timers import SourceHealth, SourceTimer, TimerDecision, TimerStore
 from sync.store.tracking import TrackingStore
+from sync.store.tracking_page import TrackingPageStore
 from sync.store.views import OrderQuery, View, ViewStore
 
 __all__ = [
@@ -47,6 +48,7 @@ class Store(
     ImportStore,
     FeedStore,
     InboxStore,
+    TrackingPageStore,
 ):
     @classmethod
     async def open(cls, path: Path | str, *, durable: bool = False) -> Store:
