@@ -30,7 +30,10 @@ class Carrier:
 
 # 17TRACK keys are the ones in 17TRACK's published carrier list (apicarrier.all.json), as
 # generated into wksw/17track-golang-sdk `17track_carrier.go`; UPS 100002 also appears as the
-# provider key in 17TRACK's own webhook example. Yunda and JD domestic have no key there.
+# provider key in 17TRACK's own webhook example. Yunda, JD domestic, Best and 4PX have no key
+# there. AfterShip slugs follow AfterShip's courier list (GET /couriers/all); Kuaidi100 codes its
+# downloadable company-code table. An empty code means "not confirmed": that vendor is then left
+# to detect the courier itself.
 CARRIERS: tuple[Carrier, ...] = (
     Carrier(
         "sf",
@@ -44,9 +47,9 @@ CARRIERS: tuple[Carrier, ...] = (
         "zto",
         "ZTO Express",
         190455,
-        "zto-express",
+        "zto",
         "zhongtong",
-        ("zto", "zto express", "zhongtong", "中通", "中通快递"),
+        ("zto", "zto express", "zto-express", "zhongtong", "中通", "中通快递"),
     ),
     Carrier(
         "yto",
@@ -76,7 +79,7 @@ CARRIERS: tuple[Carrier, ...] = (
         "jd",
         "JD Logistics",
         0,
-        "",
+        "jd",
         "jd",
         ("jd", "jd logistics", "jd express", "jingdong", "京东", "京东物流", "京东快递"),
     ),
@@ -136,10 +139,68 @@ CARRIERS: tuple[Carrier, ...] = (
         "usps",
         ("usps", "us postal service", "united states postal service", "美国邮政"),
     ),
+    Carrier(
+        "jtexpress",
+        "J&T Express",
+        190442,
+        "",
+        "jtexpress",
+        ("j&t", "j&t express", "jt express", "jtexpress", "极兔", "极兔速递", "极兔快递"),
+    ),
+    Carrier(
+        "deppon",
+        "Deppon",
+        190174,
+        "deppon",
+        "debangwuliu",
+        ("deppon", "debang", "德邦", "德邦快递", "德邦物流"),
+    ),
+    Carrier(
+        "best",
+        "Best Express",
+        0,
+        "",
+        "huitongkuaidi",
+        ("best express", "百世", "百世快递", "百世汇通", "汇通"),
+    ),
+    Carrier(
+        "yunexpress",
+        "YunExpress",
+        190008,
+        "yunexpress",
+        "",
+        ("yunexpress", "yun express", "云途", "云途物流"),
+    ),
+    Carrier(
+        "yanwen",
+        "Yanwen",
+        190012,
+        "yanwen",
+        "",
+        ("yanwen", "燕文", "燕文物流"),
+    ),
+    Carrier(
+        "4px",
+        "4PX",
+        0,
+        "4px",
+        "",
+        ("4px", "4px express", "4px worldwide", "递四方"),
+    ),
+    Carrier(
+        "tnt",
+        "TNT",
+        100004,
+        "tnt",
+        "tnt",
+        ("tnt", "tnt express"),
+    ),
 )
 
 _BY_CODE = {row.code: row for row in CARRIERS}
 _BY_TRACK17 = {row.track17: row for row in CARRIERS if row.track17}
+_BY_AFTERSHIP = {row.aftership: row for row in CARRIERS if row.aftership}
+_BY_KUAIDI100 = {row.kuaidi100: row for row in CARRIERS if row.kuaidi100}
 _SEPARATORS = re.compile(r"[\s\-_.,()（）/]+")
 
 
@@ -175,6 +236,16 @@ def carrier_by_track17(key: int) -> Carrier | None:
     return _BY_TRACK17.get(key)
 
 
+def carrier_by_aftership(slug: str) -> Carrier | None:
+    """The carrier AfterShip calls ``slug``, or None when it is not in the table."""
+    return _BY_AFTERSHIP.get(slug.strip().lower())
+
+
+def carrier_by_kuaidi100(com: str) -> Carrier | None:
+    """The carrier Kuaidi100 codes ``com``, or None when it is not in the table."""
+    return _BY_KUAIDI100.get(com.strip().lower())
+
+
 def normalize_carrier(text: str) -> str:
     """orderwatch's code for a carrier written any way a shop or service writes it; "" if unknown.
 
@@ -197,5 +268,44 @@ def normalize_carrier(text: str) -> str:
             if alias in key:
                 return code
         elif alias in words:
+            return code
+    return ""
+
+
+# Tracking-number shapes, most telling first. Bare digit runs fit several couriers, so a match
+# is only a suggestion, offered when the order names no carrier.
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), code)
+    for pattern, code in (
+        (r"SF\d{12,13}", "sf"),
+        (r"JD[A-Z0-9]{11,18}", "jd"),
+        (r"YT\d{13}", "yto"),
+        (r"JT\d{13}", "jtexpress"),
+        (r"DPK\d{12}", "deppon"),
+        (r"1Z[0-9A-Z]{16}", "ups"),
+        (r"LP\d{14}", "cainiao"),
+        (r"E[A-Z]\d{9}CN", "ems"),
+        (r"[A-Z]{2}\d{9}CN", "china_post"),
+        (r"YT\d{16}", "yunexpress"),
+        (r"9[2-5]\d{20}", "usps"),
+        (r"7[35]\d{10,12}", "zto"),
+        (r"(?:77|88|66|55)\d{11}", "sto"),
+        (r"(?:43|46|31|39)\d{11}", "yunda"),
+        (r"1\d{12}", "ems"),
+        (r"\d{10}", "dhl"),
+        (r"\d{12}|\d{15}", "fedex"),
+    )
+)
+
+
+def suggest_carrier(tracking_number: str) -> str:
+    """The carrier a tracking number looks like it belongs to; "" when nothing fits.
+
+    A guess from the number's shape alone (several couriers share digit-only formats), so it is
+    offered where the order gave no carrier, never used over one the order names.
+    """
+    number = re.sub(r"[\s-]", "", tracking_number).upper()
+    for pattern, code in _PATTERNS:
+        if pattern.fullmatch(number):
             return code
     return ""

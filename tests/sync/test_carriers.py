@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from sync.carriers import CARRIERS, carrier, carrier_by_track17, normalize_carrier
+from sync.carriers import (
+    CARRIERS,
+    carrier,
+    carrier_by_aftership,
+    carrier_by_kuaidi100,
+    carrier_by_track17,
+    normalize_carrier,
+    suggest_carrier,
+)
 
 
 @pytest.mark.parametrize(
@@ -47,7 +55,7 @@ def test_a_short_code_inside_another_word_is_not_a_match() -> None:
 
 
 def test_an_unknown_carrier_is_empty() -> None:
-    assert normalize_carrier("4PX Worldwide") == ""
+    assert normalize_carrier("Pigeon Post Worldwide") == ""
     assert normalize_carrier("") == ""
 
 
@@ -75,3 +83,72 @@ def test_codes_and_17track_numbers_are_unique() -> None:
 
 def test_every_code_normalizes_to_itself() -> None:
     assert all(normalize_carrier(row.code) == row.code for row in CARRIERS)
+
+
+@pytest.mark.parametrize(
+    ("slug", "code"),
+    [("sf-express", "sf"), ("china-ems", "ems"), ("fedex", "fedex"), ("yunexpress", "yunexpress")],
+)
+def test_aftership_slugs_are_understood(slug: str, code: str) -> None:
+    row = carrier_by_aftership(slug)
+    assert row is not None and row.code == code
+
+
+@pytest.mark.parametrize(
+    ("com", "code"),
+    [
+        ("shunfeng", "sf"),
+        ("zhongtong", "zto"),
+        ("yuantong", "yto"),
+        ("shentong", "sto"),
+        ("youzhengguonei", "china_post"),
+        ("jtexpress", "jtexpress"),
+        ("debangwuliu", "deppon"),
+    ],
+)
+def test_kuaidi100_company_codes_are_understood(com: str, code: str) -> None:
+    row = carrier_by_kuaidi100(com)
+    assert row is not None and row.code == code
+
+
+def test_vendor_codes_that_are_not_in_the_table_find_nothing() -> None:
+    assert carrier_by_aftership("pigeon-post") is None
+    assert carrier_by_kuaidi100("pigeon") is None
+
+
+def test_every_vendors_code_is_unique() -> None:
+    for vendor in ("aftership", "kuaidi100"):
+        values = [getattr(row, vendor) for row in CARRIERS if getattr(row, vendor)]
+        assert len(values) == len(set(values)), vendor
+
+
+def test_the_common_chinese_couriers_have_every_vendors_code() -> None:
+    for code in ("sf", "zto", "yto", "sto", "ems", "china_post"):
+        row = carrier(code)
+        assert row is not None and row.track17 and row.aftership and row.kuaidi100, code
+
+
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [
+        ("SF1402236517810", "sf"),
+        ("JDVA12345678901", "jd"),
+        ("YT9693083639795", "yto"),
+        ("YT2012345678901234", "yunexpress"),
+        ("JT0001234567890", "jtexpress"),
+        ("1Z4A7E860312345678", "ups"),
+        ("EA123456789CN", "ems"),
+        ("RR123456789CN", "china_post"),
+        ("LP00123456789012", "cainiao"),
+        ("9400111899223397623910", "usps"),
+        ("3950055201640", "yunda"),
+        ("1Z 4A7E 8603 1234 5678", "ups"),
+    ],
+)
+def test_a_tracking_numbers_shape_suggests_its_carrier(number: str, code: str) -> None:
+    assert suggest_carrier(number) == code
+
+
+def test_a_number_of_no_known_shape_suggests_nothing() -> None:
+    assert suggest_carrier("hello") == ""
+    assert suggest_carrier("") == ""
