@@ -140,11 +140,13 @@ def retry_after(response: httpx.Response, now: datetime | None = None) -> float 
     """Seconds the server asked us to wait, from ``Retry-After`` (seconds or an HTTP date).
 
     An HTTP date is read against the response's own ``Date`` header when it has one, so a
-    server whose clock differs from ours still gets the pause it asked for.
+    server whose clock differs from ours still gets the pause it asked for. A 429 without
+    ``Retry-After`` falls back to ``X-RateLimit-Reset`` (AfterShip: the Unix time the window
+    reopens).
     """
     value = response.headers.get("Retry-After")
     if not value:
-        return None
+        return _rate_limit_reset(response, now) if response.status_code == 429 else None
     try:
         return max(0.0, float(value))
     except ValueError:
@@ -154,6 +156,17 @@ def retry_after(response: httpx.Response, now: datetime | None = None) -> float 
         return None
     base = _http_date(response.headers.get("Date", "")) or now or datetime.now(UTC)
     return max(0.0, (when - base).total_seconds())
+
+
+def _rate_limit_reset(response: httpx.Response, now: datetime | None) -> float | None:
+    try:
+        reset = float(response.headers.get("X-RateLimit-Reset", ""))
+    except ValueError:
+        return None
+    if reset < 1e9:  # a count of seconds rather than a Unix time
+        return max(0.0, reset)
+    base = _http_date(response.headers.get("Date", "")) or now or datetime.now(UTC)
+    return max(0.0, reset - base.timestamp())
 
 
 def _backoff(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:
