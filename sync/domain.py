@@ -324,6 +324,27 @@ class EscalationRow:
     resolution: str
     version: int
     change_seq: int
+    resolved_by: str = ""
+    policy: str = ""
+    """The escalation policy it follows ('' when none); its ladder is frozen as it started."""
+    policy_version: str = ""
+    ladder_round: int = 1
+    """How many times its ladder started (again): an expired acknowledgement, a reopen."""
+    repeat_no: int = 0
+    level_started_at: datetime | None = None
+    next_step_at: datetime | None = None
+    delivery_error: str = ""
+    """The last notification about it that could not be delivered ('' when none failed)."""
+    first_acked_at: datetime | None = None
+    first_acked_by: str = ""
+    first_ack_level: int | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.state != EscalationState.RESOLVED
+
+    def snoozed(self, now: datetime) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > now
 
 
 @dataclass(frozen=True, slots=True)

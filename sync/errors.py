@@ -5,6 +5,8 @@ Hierarchy::
     OrderwatchError            anything orderwatch expects to go wrong; str() is one readable line
     ├── StoreError             the database cannot be opened, migrated or written
     │   └── ConflictError      an agent action lost a race: the row's version moved
+    ├── ActionError            an agent action that cannot be done as asked (no such escalation,
+    │                          a snooze without an expiry, an unknown delay reason)
     ├── SourceError            a source (shop or courier API) failed
     │   ├── SourceAuthError    credentials refused: retrying will not help
     │   ├── SourceRateLimited  the source asked us to slow down (carries retry_after)
@@ -34,6 +36,10 @@ class ConflictError(StoreError):
         super().__init__(message)
         self.changed_by = changed_by
         self.change = change
+
+
+class ActionError(OrderwatchError):
+    """An agent's action that cannot be done as asked; the message says what to change."""
 
 
 class SourceError(OrderwatchError):

@@ -20,13 +20,16 @@ from sync.store.state import StateStore
 from sync.store.timers import SourceHealth, SourceTimer, TimerDecision, TimerStore
 from sync.store.tracking import TrackingStore
 from sync.store.tracking_page import TrackingPageStore
+from sync.store.upkeep import EscalationCount, Pruned, UpkeepStore
 from sync.store.views import OrderQuery, View, ViewStore
 
 __all__ = [
     "BatchSaved",
     "DueQuery",
+    "EscalationCount",
     "ImportFile",
     "OrderQuery",
+    "Pruned",
     "QueueLine",
     "SourceHealth",
     "SourceTimer",
@@ -49,6 +52,7 @@ class Store(
     FeedStore,
     InboxStore,
     TrackingPageStore,
+    UpkeepStore,
 ):
     @classmethod
     async def open(cls, path: Path | str, *, durable: bool = False) -> Store:

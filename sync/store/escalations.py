@@ -10,13 +10,22 @@ from __future__ import annotations
 from datetime import datetime
 
 from sync.domain import EscalationRow, EscalationState
-from sync.errors import ConflictError, StoreError
+from sync.errors import ActionError, ConflictError
 from sync.store.base import StoreBase
 from sync.store.db import Transaction, to_db
 from sync.store.events import append_event
 from sync.store.rows import ESCALATION_COLUMNS, escalation_row
 
 _OPEN = (EscalationState.WARNING, EscalationState.FIRING, EscalationState.ACKNOWLEDGED)
+
+FIRST_ACK = (
+    "first_acked_by = CASE WHEN first_acked_at IS NULL THEN ? ELSE first_acked_by END, "
+    "first_ack_level = CASE WHEN first_acked_at IS NULL THEN level ELSE first_ack_level END, "
+    "first_acked_at = coalesce(first_acked_at, ?)"
+)
+"""Columns that record the first acknowledgement (the response figure); its parameters are the
+agent and the time. SQLite reads every right-hand side from the row as it was, so the order of
+these assignments does not matter."""
 
 
 async def open_escalation(
@@ -86,7 +95,8 @@ async def close_escalation(
         return 0
     await tx.execute(
         "UPDATE escalations SET state = ?, resolved_at = ?, resolved_by = 'daemon', "
-        "resolution = ?, version = version + 1, change_seq = ? WHERE id = ?",
+        "resolution = ?, resolved_level = level, next_step_at = NULL, "
+        "version = version + 1, change_seq = ? WHERE id = ?",
         (EscalationState.RESOLVED, to_db(now), reason, tx.seq, escalation_id),
     )
     await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, order_id))
@@ -153,13 +163,16 @@ class EscalationStore(StoreBase):
             cursor = await tx.execute(
                 "UPDATE escalations SET state = ?, acked_at = ?, acked_by = ?, "
                 "assignee = CASE assignee WHEN '' THEN ? ELSE assignee END, "
-                "version = version + 1, change_seq = ? "
+                f"{FIRST_ACK}, next_step_at = ?, version = version + 1, change_seq = ? "
                 "WHERE id = ? AND version = ? AND state IN (?, ?)",
                 (
                     EscalationState.ACKNOWLEDGED,
                     to_db(now),
                     agent,
                     agent,
+                    agent,
+                    to_db(now),
+                    to_db(now),
                     tx.seq,
                     escalation_id,
                     version,
@@ -168,7 +181,7 @@ class EscalationStore(StoreBase):
                 ),
             )
             if cursor.rowcount != 1:
-                await self._explain_conflict(tx, escalation_id, version)
+                await explain_conflict(tx, escalation_id, version)
             row = await tx.fetchone(
                 "SELECT order_id, rule_id, summary FROM escalations WHERE id = ?",
                 (escalation_id,),
@@ -193,27 +206,28 @@ class EscalationStore(StoreBase):
         assert found is not None
         return found
 
-    async def _explain_conflict(self, tx: Transaction, escalation_id: int, version: int) -> None:
-        row = await tx.fetchone(
-            "SELECT state, version FROM escalations WHERE id = ?", (escalation_id,)
-        )
-        if row is None:
-            raise StoreError(f"escalation {escalation_id} does not exist")
-        last = await tx.fetchone(
-            "SELECT actor, kind, at FROM events WHERE subject_kind = 'escalation' "
-            "AND subject_id = ? ORDER BY id DESC LIMIT 1",
-            (escalation_id,),
-        )
-        who = last["actor"] if last else "someone"
-        what = last["kind"] if last else row["state"]
-        if row["version"] == version:
-            raise ConflictError(
-                f"escalation {escalation_id} is already {row['state']}",
-                changed_by=who,
-                change=what,
-            )
+
+async def explain_conflict(tx: Transaction, escalation_id: int, version: int) -> None:
+    """Raise the error that says why an action on ``escalation_id`` read at ``version`` cannot
+    be applied: it does not exist, or who changed it (and how) since it was read."""
+    row = await tx.fetchone("SELECT state, version FROM escalations WHERE id = ?", (escalation_id,))
+    if row is None:
+        raise ActionError(f"escalation {escalation_id} does not exist")
+    last = await tx.fetchone(
+        "SELECT actor, kind, at FROM events WHERE subject_kind = 'escalation' "
+        "AND subject_id = ? ORDER BY id DESC LIMIT 1",
+        (escalation_id,),
+    )
+    who = last["actor"] if last else "someone"
+    what = last["kind"] if last else row["state"]
+    if row["version"] == version:
         raise ConflictError(
-            f"escalation {escalation_id} was changed by {who} ({what}) first",
+            f"escalation {escalation_id} is already {row['state']}",
             changed_by=who,
             change=what,
         )
+    raise ConflictError(
+        f"escalation {escalation_id} was changed by {who} ({what}) first",
+        changed_by=who,
+        change=what,
+    )

@@ -123,7 +123,10 @@ def event_row(row: sqlite3.Row) -> EventRow:
 ESCALATION_COLUMNS = (
     "e.id, e.rule_id, e.subject_kind, e.subject_id, e.order_id, o.number AS order_number, "
     "e.severity, e.summary, e.state, e.level, e.opened_at, e.deadline_at, e.acked_at, e.acked_by, "
-    "e.assignee, e.snoozed_until, e.resolved_at, e.resolution, e.version, e.change_seq"
+    "e.assignee, e.snoozed_until, e.resolved_at, e.resolution, e.version, e.change_seq, "
+    "e.resolved_by, e.policy, e.policy_version, e.ladder_round, e.repeat_no, "
+    "e.level_started_at, e.next_step_at, e.delivery_error, e.first_acked_at, e.first_acked_by, "
+    "e.first_ack_level"
 )
 
 
@@ -149,6 +152,17 @@ def escalation_row(row: sqlite3.Row) -> EscalationRow:
         resolution=row["resolution"],
         version=row["version"],
         change_seq=row["change_seq"],
+        resolved_by=row["resolved_by"],
+        policy=row["policy"] or "",
+        policy_version=row["policy_version"],
+        ladder_round=row["ladder_round"],
+        repeat_no=row["repeat_no"],
+        level_started_at=from_db(row["level_started_at"]),
+        next_step_at=from_db(row["next_step_at"]),
+        delivery_error=row["delivery_error"],
+        first_acked_at=from_db(row["first_acked_at"]),
+        first_acked_by=row["first_acked_by"],
+        first_ack_level=row["first_ack_level"],
     )
 
 
