@@ -29,7 +29,7 @@ def _writer(path: Path, stop: threading.Event, rows: int = 100_000) -> threading
     def run() -> None:
         conn = sqlite3.connect(path, timeout=10, isolation_level=None)
         conn.execute("CREATE TABLE IF NOT EXISTS load (id INTEGER PRIMARY KEY, body TEXT)")
-        for n in range(rows):
+        for _ in range(rows):
             if stop.is_set():
                 break
             conn.execute("BEGIN IMMEDIATE")
