@@ -164,7 +164,7 @@ class TrackingProvider(Connector, ABC):
     async def fetch_tracks(self, parcels: Sequence[Parcel]) -> list[TrackRecord]:
         """The current track of each parcel the provider knows."""
 
-    async def stop(self, parcels: Sequence[Parcel]) -> None:  # noqa: B027 (optional)
+    async def stop(self, parcels: Sequence[Parcel]) -> None:
         """Tell the provider to stop following finished parcels; nothing to do by default."""
 
     async def updated_since(self, cursor: str) -> tuple[list[TrackRecord], str, bool] | None:
