@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser(
         "simulate",
         help="serve the simulated shop and courier APIs alone",
-        description="Serve a simulated Shopify shop and 17TRACK account on 127.0.0.1.",
+        description="Serve a simulated shop (Shopify GraphQL and REST, WooCommerce) and "
+        "17TRACK account on 127.0.0.1, optionally sending the shop's webhooks.",
     )
     simulate.add_argument("--port", type=int, default=8765)
     simulate.add_argument("--orders", type=int, default=2000)
@@ -71,7 +72,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--faults",
         default="",
         metavar="SPEC",
-        help="e.g. 429:0.05,500:0.02,stall:0.01,garbage:0.01",
+        help="e.g. 429:0.05,500:0.02,stall:0.01,garbage:0.01; shop quirks: "
+        "dup:0.1,reorder:0.1 (webhooks), late:0.05, ties:60",
+    )
+    simulate.add_argument(
+        "--webhooks",
+        metavar="URL",
+        default=None,
+        help="POST every order change to URL as signed webhooks "
+        "(e.g. http://127.0.0.1:8787/webhooks/shopify/shop)",
+    )
+    simulate.add_argument(
+        "--webhook-vendor",
+        choices=["shopify", "woocommerce"],
+        default="shopify",
+        help="the webhooks' wire format (default: shopify)",
+    )
+    simulate.add_argument(
+        "--webhook-secret", default="demo-webhook-secret", help="the secret they are signed with"
+    )
+    simulate.add_argument(
+        "--webhook-every", type=float, default=2.0, metavar="SECONDS", help="how often to send"
     )
 
     status = commands.add_parser(

@@ -19,6 +19,7 @@ from daemon.errors import UsageError
 from daemon.importing import import_lines, import_report
 from daemon.reload import RULES_ERROR, RULES_RESULT, RULES_VERSION, try_load
 from daemon.runner import Daemon, load_rules_or_fail
+from daemon.source_status import source_lines, sources_report, webhook_line
 from sync.clock import Clock, SystemClock
 from sync.errors import ConfigError
 from sync.store import Store
@@ -84,7 +85,8 @@ async def status(db: Path | None, config_path: Path, *, as_json: bool) -> int:
                 "last_reload": await store.get_state(RULES_RESULT),
                 "error": await store.get_state(RULES_ERROR),
             },
-            "sources": [_plain(s) for s in await store.sources()],
+            "sources": await sources_report(store, SystemClock().now()),
+            "webhooks": await store.webhook_counts(),
             **await import_report(store),
         }
     finally:
@@ -114,6 +116,9 @@ def _status_text(report: dict[str, Any]) -> str:
             f"source       {source['name']} ({source['kind']}): last sync "
             f"{source['last_success_at'] or 'never'}, {source['rows_synced']} rows, {health}"
         )
+        lines += source_lines(source)
+    webhooks = webhook_line(report["webhooks"])
+    lines += [webhooks] if webhooks else []
     lines += import_lines(report)
     return "\n".join(lines)
 

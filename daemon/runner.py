@@ -1,7 +1,10 @@
 """The daemon: one asyncio process that syncs sources, follows parcels and runs the rules.
 
 Every loop is a task in one TaskGroup under one ``asyncio.run``; every wait is bounded; a failing
-source is logged, recorded in the store and retried with backoff, never fatal to the rest.
+source is logged, recorded in the store and retried with backoff, never fatal to the rest. Each
+source's circuit breaker state is recorded after every attempt, for ``orderwatchd status``. With
+``[http] listen`` the webhook receivers are served too, and an inbox loop applies what they
+queue.
 """
 
 from __future__ import annotations
@@ -19,15 +22,20 @@ import httpx
 from daemon.config import Config, Feed
 from daemon.drops import DropFolder
 from daemon.engine import RulesEngine
+from daemon.http import shopify, woocommerce
+from daemon.http.app import HttpContext, create_app
+from daemon.http.server import HttpServer
+from daemon.inbox import Inbox
 from daemon.reload import reload_state, try_load, watch_rules
 from daemon.rules.model import RuleSet
 from sync.clock import Clock
 from sync.connectors import ORDER_SOURCES, TRACKING_PROVIDERS
-from sync.connectors.base import OrderSource, TrackingProvider
+from sync.connectors.base import Connector, OrderSource, TrackingProvider
 from sync.connectors.csv_drop import KIND as DROP_KIND
 from sync.connectors.csv_drop import profiles_by_name
 from sync.engine import follow_parcels, sync_orders
 from sync.errors import ConfigError, OrderwatchError, SourceAuthError, SourceRateLimited
+from sync.http import SourceUnavailable
 from sync.store import Store
 
 log = logging.getLogger("orderwatch.daemon")
@@ -64,19 +72,46 @@ class Daemon:
             if f.kind == DROP_KIND
         ]
         self.trackers = [_build(TRACKING_PROVIDERS, f, client) for f in config.trackers]
+        self.inbox = Inbox(store, clock, {s.name: s for s in self.sources}, self._wake.set)
+        self.http = self._http_server()
+
+    def _http_server(self) -> HttpServer | None:
+        if self.config.http is None:
+            return None
+        secrets = {
+            feed.name: feed.settings["webhook_secret"]
+            for feed in self.polled
+            if feed.settings.get("webhook_secret")
+        }
+        context = HttpContext(self.store, self.clock, secrets, self.inbox.wake)
+        app = create_app(context, receivers=(shopify.routes, woocommerce.routes))
+        return HttpServer(app, self.config.http.host, self.config.http.port)
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            if self.http is not None:
+                self.http.close()
+
+    async def _run(self) -> None:
         await self.store.set_state(
             reload_state(self.engine.rules, [], self.clock.now()), self.clock.now()
         )
         await self.engine.replan_all()
         async with asyncio.TaskGroup() as group:
+            if self.http is not None:
+                group.create_task(self.http.serve(self.stop))
+                log.info("webhooks on %s", self.http.url)
+            group.create_task(self.inbox.run(self.stop))
             for feed, source in zip(self.polled, self.sources, strict=True):
-                group.create_task(self._every(feed, self._syncer(source)))
+                group.create_task(self._every(feed, self._syncer(feed, source), source))
             for drop in self.drops:
                 group.create_task(drop.run(self.stop))
             for feed, tracker in zip(self.config.trackers, self.trackers, strict=True):
-                group.create_task(self._every(feed, self._follower(tracker, feed.interval)))
+                group.create_task(
+                    self._every(feed, self._follower(tracker, feed.interval), tracker)
+                )
             group.create_task(self._rules_loop())
             group.create_task(watch_rules(self.config.rules, self._reload_soon, self.stop))
         log.info("stopped")
@@ -84,6 +119,7 @@ class Daemon:
     def request_stop(self) -> None:
         self.stop.set()
         self._wake.set()
+        self.inbox.wake()
 
     def request_reload(self) -> None:
         """Reload ``rules.toml`` at the rules loop's next turn (on save, and on SIGHUP).
@@ -110,9 +146,10 @@ class Daemon:
         self._wake.set()
         return True
 
-    def _syncer(self, source: OrderSource) -> Callable[[], Awaitable[int]]:
+    def _syncer(self, feed: Feed, source: OrderSource) -> Callable[[], Awaitable[int]]:
         async def once() -> int:
-            return len(await sync_orders(self.store, source, self.clock))
+            changed = await sync_orders(self.store, source, self.clock, reconcile=feed.reconcile)
+            return len(changed)
 
         return once
 
@@ -124,7 +161,9 @@ class Daemon:
 
         return once
 
-    async def _every(self, feed: Feed, once: Callable[[], Awaitable[int]]) -> None:
+    async def _every(
+        self, feed: Feed, once: Callable[[], Awaitable[int]], connector: Connector
+    ) -> None:
         """Run ``once`` every ``feed.interval``; back off on failure, never give up."""
         failures = 0
         while not self.stop.is_set():
@@ -141,11 +180,19 @@ class Daemon:
             except OrderwatchError as exc:
                 failures += 1
                 delay = _backoff(feed.interval, failures, isinstance(exc, SourceAuthError))
+                if isinstance(exc, SourceUnavailable):
+                    delay = max(exc.retry_in, 1.0)
                 log.error("%s: %s (retry in %.0fs)", feed.name, exc, delay)
                 await self.store.record_source_error(
                     feed.name, feed.kind, str(exc), self.clock.now()
                 )
+            await self._note_breaker(feed, connector)
             await self._sleep(delay)
+
+    async def _note_breaker(self, feed: Feed, connector: Connector) -> None:
+        state = connector.breaker.state
+        if await self.store.record_breaker(feed.name, feed.kind, state, self.clock.now()):
+            log.warning("%s: circuit breaker %s", feed.name, state)
 
     async def _rules_loop(self) -> None:
         while not self.stop.is_set():
