@@ -3,6 +3,9 @@
 The order list shows one line per order with its latest parcel and its most urgent open
 escalation; fetching those per row would cost three queries a line, so :meth:`queue_lines` reads
 a whole page of them in one statement, in the order the ids were given.
+
+The escalation lists (open, mine, snoozed), the status bar's health figures and the escalations
+newly assigned to an agent (for the console's toasts) are read here too.
 """
 
 from __future__ import annotations
@@ -11,9 +14,39 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
+from sync.domain import EscalationRow
 from sync.store.base import StoreBase
-from sync.store.db import from_db, from_db_required
+from sync.store.db import from_db, from_db_required, to_db
+from sync.store.filters import OPEN_ESCALATION
+from sync.store.rows import ESCALATION_COLUMNS, escalation_row
+from sync.store.timers import SourceHealth
+from sync.store.views import OrderQuery, where
+
+RULES_VERSION_KEY = "rules.version"
+RULES_ERROR_KEY = "rules.error"
+"""The daemon's state keys for its rules (written by ``daemon.reload``; the store only reads)."""
+
+
+class EscalationList(StrEnum):
+    OPEN = "open"
+    """Open and not snoozed: firing and warning first, then by deadline."""
+    MINE = "mine"
+    """Open and assigned to the agent, snoozed ones included."""
+    SNOOZED = "snoozed"
+    """Open and snoozed past now, the soonest to wake first."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeskHealth:
+    """What the console's status bar shows."""
+
+    sources: tuple[SourceHealth, ...]
+    rules_version: str
+    rules_error: str
+    firing: int
+    warning: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +93,116 @@ ORDER BY wanted.key
 """
 
 
+_URGENCY = "CASE e.state WHEN 'firing' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END"
+
+_LISTS: dict[EscalationList, tuple[str, str]] = {
+    EscalationList.OPEN: (
+        "(e.snoozed_until IS NULL OR e.snoozed_until <= ?)",
+        f"{_URGENCY}, e.deadline_at, e.id",
+    ),
+    EscalationList.MINE: ("e.assignee = ?", f"{_URGENCY}, e.deadline_at, e.id"),
+    EscalationList.SNOOZED: ("e.snoozed_until > ?", "e.snoozed_until, e.id"),
+}
+
+
 class ConsoleStore(StoreBase):
+    async def escalation_list(
+        self,
+        which: EscalationList,
+        *,
+        agent: str,
+        now: datetime,
+        query: OrderQuery | None = None,
+        limit: int = 5000,
+    ) -> list[EscalationRow]:
+        """One of the console's escalation lists, narrowed to the orders ``query`` matches."""
+        condition, order = _LISTS[which]
+        params: list[object] = [agent if which is EscalationList.MINE else to_db(now)]
+        narrowing = ""
+        if query is not None and (query.text or query.filters):
+            order_condition, order_params = where(query)
+            narrowing = f"AND e.order_id IN (SELECT o.id FROM orders o WHERE {order_condition})"
+            params += order_params
+        params.append(limit)
+        rows = await self.db.fetchall(
+            f"SELECT {ESCALATION_COLUMNS} FROM escalations e JOIN orders o ON o.id = e.order_id "
+            f"WHERE e.state IN {OPEN_ESCALATION!r} AND {condition} {narrowing} "
+            f"ORDER BY {order} LIMIT ?",
+            params,
+        )
+        return [escalation_row(row) for row in rows]
+
+    async def open_escalations_of(self, order_ids: Sequence[int]) -> dict[int, list[EscalationRow]]:
+        """The open escalations of these orders, most urgent first, by order id."""
+        rows = await self.db.fetchall(
+            f"SELECT {ESCALATION_COLUMNS} FROM escalations e JOIN orders o ON o.id = e.order_id "
+            f"WHERE e.order_id IN (SELECT value FROM json_each(?)) "
+            f"AND e.state IN {OPEN_ESCALATION!r} ORDER BY {_URGENCY}, e.deadline_at, e.id",
+            (json.dumps(list(order_ids)),),
+        )
+        found: dict[int, list[EscalationRow]] = {}
+        for row in rows:
+            found.setdefault(row["order_id"], []).append(escalation_row(row))
+        return found
+
+    async def escalations_assigned_since(
+        self, since: int, names: Sequence[str]
+    ) -> list[EscalationRow]:
+        """Open escalations assigned to one of ``names`` that changed after change ``since``."""
+        if not names:
+            return []
+        rows = await self.db.fetchall(
+            f"SELECT {ESCALATION_COLUMNS} FROM escalations e JOIN orders o ON o.id = e.order_id "
+            "WHERE e.change_seq > ? AND e.assignee IN (SELECT value FROM json_each(?)) "
+            f"AND e.state IN {OPEN_ESCALATION!r} ORDER BY e.change_seq, e.id",
+            (since, json.dumps(list(names))),
+        )
+        return [escalation_row(row) for row in rows]
+
+    async def known_agents(self) -> list[str]:
+        """Everyone escalations were assigned to or acknowledged by, for the assign picker."""
+        return await self.db.column(
+            "SELECT name FROM (SELECT assignee AS name FROM escalations UNION "
+            "SELECT acked_by FROM escalations) WHERE name != '' ORDER BY name"
+        )
+
+    async def desk_health(self, now: datetime) -> DeskHealth:
+        """Sources, rules and escalation counts for the status bar (snoozed ones not counted)."""
+        sources = await self.db.fetchall(
+            "SELECT name, kind, last_attempt_at, last_success_at, last_error, last_error_at, "
+            "breaker_state, breaker_changed_at FROM sources ORDER BY name"
+        )
+        state = await self.db.fetchall(
+            "SELECT key, value FROM daemon_state WHERE key IN (?, ?)",
+            (RULES_VERSION_KEY, RULES_ERROR_KEY),
+        )
+        counts = await self.db.fetchall(
+            "SELECT state, count(*) AS n FROM escalations WHERE state IN ('firing', 'warning') "
+            "AND (snoozed_until IS NULL OR snoozed_until <= ?) GROUP BY state",
+            (to_db(now),),
+        )
+        values = {row["key"]: row["value"] for row in state}
+        by_state = {row["state"]: int(row["n"]) for row in counts}
+        return DeskHealth(
+            sources=tuple(
+                SourceHealth(
+                    name=row["name"],
+                    kind=row["kind"],
+                    last_attempt_at=from_db(row["last_attempt_at"]),
+                    last_success_at=from_db(row["last_success_at"]),
+                    last_error=row["last_error"],
+                    last_error_at=from_db(row["last_error_at"]),
+                    breaker=row["breaker_state"],
+                    breaker_changed_at=from_db(row["breaker_changed_at"]),
+                )
+                for row in sources
+            ),
+            rules_version=values.get(RULES_VERSION_KEY, ""),
+            rules_error=values.get(RULES_ERROR_KEY, ""),
+            firing=by_state.get("firing", 0),
+            warning=by_state.get("warning", 0),
+        )
+
     async def queue_lines(self, order_ids: Sequence[int]) -> list[QueueLine]:
         """The list lines of these orders, in the order given (missing ids are skipped)."""
         if not order_ids:
