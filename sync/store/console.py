@@ -4,8 +4,8 @@ The order list shows one line per order with its latest parcel and its most urge
 escalation; fetching those per row would cost three queries a line, so :meth:`queue_lines` reads
 a whole page of them in one statement, in the order the ids were given.
 
-The escalation lists (open, mine, snoozed), the status bar's health figures and the escalations
-newly assigned to an agent (for the console's toasts) are read here too.
+The escalation lists (open, mine, snoozed), the status bar's health figures and the notices
+addressed to an agent (the console's toasts) are read here too.
 """
 
 from __future__ import annotations
@@ -36,6 +36,19 @@ class EscalationList(StrEnum):
     """Open and assigned to the agent, snoozed ones included."""
     SNOOZED = "snoozed"
     """Open and snoozed past now, the soonest to wake first."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleNotice:
+    """A notification the daemon (or another agent's assignment) addressed to one agent."""
+
+    id: int
+    escalation_id: int | None
+    order_id: int | None
+    severity: str
+    title: str
+    body: str
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,19 +158,30 @@ class ConsoleStore(StoreBase):
             found.setdefault(row["order_id"], []).append(escalation_row(row))
         return found
 
-    async def escalations_assigned_since(
-        self, since: int, names: Sequence[str]
-    ) -> list[EscalationRow]:
-        """Open escalations assigned to one of ``names`` that changed after change ``since``."""
-        if not names:
-            return []
+    async def last_notice_id(self) -> int:
+        return int(await self.db.scalar("SELECT coalesce(max(id), 0) FROM notices"))
+
+    async def notices_since(
+        self, agent: str, after_id: int, limit: int = 20
+    ) -> list[ConsoleNotice]:
+        """Notices for ``agent`` newer than ``after_id`` (the console's channel), oldest first."""
         rows = await self.db.fetchall(
-            f"SELECT {ESCALATION_COLUMNS} FROM escalations e JOIN orders o ON o.id = e.order_id "
-            "WHERE e.change_seq > ? AND e.assignee IN (SELECT value FROM json_each(?)) "
-            f"AND e.state IN {OPEN_ESCALATION!r} ORDER BY e.change_seq, e.id",
-            (since, json.dumps(list(names))),
+            "SELECT id, escalation_id, order_id, severity, title, body, created_at FROM notices "
+            "WHERE agent = ? AND id > ? ORDER BY id LIMIT ?",
+            (agent, after_id, limit),
         )
-        return [escalation_row(row) for row in rows]
+        return [
+            ConsoleNotice(
+                id=row["id"],
+                escalation_id=row["escalation_id"],
+                order_id=row["order_id"],
+                severity=row["severity"],
+                title=row["title"],
+                body=row["body"],
+                created_at=from_db_required(row["created_at"]),
+            )
+            for row in rows
+        ]
 
     async def known_agents(self) -> list[str]:
         """Everyone escalations were assigned to or acknowledged by, for the assign picker."""

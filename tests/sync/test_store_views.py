@@ -136,11 +136,19 @@ async def test_desk_health_counts_and_rules_state(shop: Shop) -> None:
     assert [s.name for s in health.sources] == ["shop"]
 
 
-async def test_escalations_assigned_since(shop: Shop) -> None:
-    store, _ = shop
-    assert [e.order_number for e in await store.escalations_assigned_since(0, ["alice"])] == [
-        "#1006"
-    ]
-    latest = await store.change_seq()
-    assert await store.escalations_assigned_since(latest, ["alice"]) == []
-    assert await store.escalations_assigned_since(0, []) == []
+async def test_notices_for_an_agent_after_an_id(shop: Shop, tmp_path: Path) -> None:
+    store, ids = shop
+    assert await store.last_notice_id() == 0
+    raw = sqlite3.connect(tmp_path / "orderwatch.db")
+    with raw:
+        for agent in ("ana", "bob", "ana"):
+            raw.execute(
+                "INSERT INTO notices (agent, order_id, severity, title, created_at) "
+                "VALUES (?, ?, 'critical', 'Escalation for you', '2026-11-20T14:00:00Z')",
+                (agent, ids["#1001"]),
+            )
+    raw.close()
+    found = await store.notices_since("ana", 0)
+    assert [n.id for n in found] == [1, 3]
+    assert [n.id for n in await store.notices_since("ana", 1)] == [3]
+    assert await store.last_notice_id() == 3
