@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -19,15 +20,21 @@ from typing import TypeVar
 
 import httpx
 
+from daemon import lifecycle
+from daemon.clockskew import SkewWatch
 from daemon.config import Config, Feed
 from daemon.drops import DropFolder
 from daemon.engine import RulesEngine
 from daemon.http import shopify, woocommerce
 from daemon.http.app import HttpContext, create_app
+from daemon.http.metrics import metrics_routes
 from daemon.http.server import HttpServer
 from daemon.inbox import Inbox
 from daemon.reload import reload_state, try_load, watch_rules
+from daemon.retention import Retention
 from daemon.rules.model import RuleSet
+from daemon.systemd import Notifier, watchdog_interval
+from daemon.vitals import Vitals
 from sync.clock import Clock
 from sync.connectors import ORDER_SOURCES, TRACKING_PROVIDERS
 from sync.connectors.base import Connector, OrderSource, TrackingProvider
@@ -63,6 +70,10 @@ class Daemon:
         self.stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._reload_wanted = False
+        self.vitals = Vitals()
+        self.notifier = Notifier.from_env()
+        self.skew = SkewWatch()
+        client.event_hooks.setdefault("response", []).append(self.skew.observe)
         self.polled = [f for f in config.sources if f.kind != DROP_KIND]
         self.sources = [_build(ORDER_SOURCES, f, client) for f in self.polled]
         profiles = profiles_by_name(config.profiles)
@@ -83,8 +94,11 @@ class Daemon:
             for feed in self.polled
             if feed.settings.get("webhook_secret")
         }
-        context = HttpContext(self.store, self.clock, secrets, self.inbox.wake)
-        app = create_app(context, receivers=(shopify.routes, woocommerce.routes))
+        context = HttpContext(
+            self.store, self.clock, secrets, self.inbox.wake, alive=self.vitals.scheduler_alive
+        )
+        receivers = (shopify.routes, woocommerce.routes, metrics_routes(self))
+        app = create_app(context, receivers=receivers)
         return HttpServer(app, self.config.http.host, self.config.http.port)
 
     async def run(self) -> None:
@@ -98,8 +112,11 @@ class Daemon:
         await self.store.set_state(
             reload_state(self.engine.rules, [], self.clock.now()), self.clock.now()
         )
+        self.notifier.status("planning timers")
         await self.engine.replan_all()
+        self.notifier.ready(f"running rules {self.engine.rules.version}")
         async with asyncio.TaskGroup() as group:
+            self._upkeep(group)
             if self.http is not None:
                 group.create_task(self.http.serve(self.stop))
                 log.info("webhooks on %s", self.http.url)
@@ -116,7 +133,20 @@ class Daemon:
             group.create_task(watch_rules(self.config.rules, self._reload_soon, self.stop))
         log.info("stopped")
 
+    def _upkeep(self, group: asyncio.TaskGroup) -> None:
+        """The loops that keep the box happy: retention, checkpoints, watchdog, clock skew."""
+        days = self.config.service.retention_days
+        retention = Retention(self.store, self.config.database, self.clock, self.vitals, days)
+        group.create_task(retention.run(self.stop))
+        group.create_task(lifecycle.record_skew(self.store, self.skew, self.clock, self.stop))
+        every = watchdog_interval()
+        if every is not None and self.notifier.enabled:
+            group.create_task(lifecycle.watchdog(self.notifier, self.vitals, self.stop, every))
+
     def request_stop(self) -> None:
+        if not self.stop.is_set():
+            self.notifier.stopping()
+        self.vitals.stopping = True
         self.stop.set()
         self._wake.set()
         self.inbox.wake()
@@ -133,9 +163,17 @@ class Daemon:
 
     async def reload(self) -> bool:
         """Load ``rules.toml`` again; keep the running rules if it has any problem."""
+        self.notifier.reloading()
+        try:
+            return await self._reload()
+        finally:
+            self.notifier.ready(f"running rules {self.engine.rules.version}")
+
+    async def _reload(self) -> bool:
         rules, problems = try_load(self.config.rules)
         now = self.clock.now()
         await self.store.set_state(reload_state(rules, problems, now), now)
+        self.vitals.reloaded(rules is not None)
         if rules is None:
             for problem in problems:
                 log.error("rules not reloaded: %s", problem)
@@ -171,6 +209,7 @@ class Daemon:
             try:
                 changed = await once()
                 failures = 0
+                self.vitals.source_succeeded(feed.name)
                 if changed:
                     log.info("%s: %d orders changed", feed.name, changed)
                     self._wake.set()
@@ -179,6 +218,7 @@ class Daemon:
                 log.warning("%s: rate limited, waiting %.0fs", feed.name, delay)
             except OrderwatchError as exc:
                 failures += 1
+                self.vitals.source_failed(feed.name)
                 delay = _backoff(feed.interval, failures, isinstance(exc, SourceAuthError))
                 if isinstance(exc, SourceUnavailable):
                     delay = max(exc.retry_in, 1.0)
@@ -200,11 +240,13 @@ class Daemon:
             if self._reload_wanted:
                 self._reload_wanted = False
                 await self.reload()
+            began = time.perf_counter()
             try:
                 await self.engine.replan_changed()
                 await self.engine.fire_due()
             except OrderwatchError as exc:
                 log.error("rules: %s", exc)
+            self.vitals.rules_turned(time.perf_counter() - began)
             wake_at = await self.engine.next_wake()
             delay = MAX_SLEEP
             if wake_at is not None:

@@ -43,9 +43,15 @@ class Scripted:
     an HTTP status, ``"garbage"`` (the real answer cut in half), ``"html"`` (a 200 login page),
     or None (answer normally). Past the script every request is answered normally."""
 
-    def __init__(self, app: App, script: list[int | str | None] | None = None) -> None:
+    LISTINGS = ("/graphql.json", "/orders.json", "/wp-json/wc/v3/orders")
+
+    def __init__(
+        self, app: App, script: list[int | str | None] | None = None, *, listings: bool = False
+    ) -> None:
         self.app = app
         self.script = list(script or [])
+        self.listings = listings
+        """Only order listings take faults from the script (not counts or single orders)."""
         self.hits: list[str] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -53,7 +59,8 @@ class Scripted:
             await self.app(scope, receive, send)
             return
         self.hits.append(scope["path"])
-        fault = self.script.pop(0) if self.script else None
+        scripted = not self.listings or scope["path"].endswith(self.LISTINGS)
+        fault = self.script.pop(0) if self.script and scripted else None
         if isinstance(fault, int):
             await _answer(send, fault, b'{"errors": "simulated"}')
         elif fault == "html":
@@ -93,11 +100,16 @@ def _halved(send: Send) -> Send:
 
 
 async def start_vendor(
-    shop: Shop, clock: Clock, script: list[int | str | None] | None = None, **options: Any
+    shop: Shop,
+    clock: Clock,
+    script: list[int | str | None] | None = None,
+    *,
+    listings: bool = False,
+    **options: Any,
 ) -> tuple[RunningServer, Scripted]:
     options.setdefault("bucket", Bucket(maximum=1e9, restore_rate=1e9))
     options.setdefault("calls", CallBucket(size=10**9, leak=1e9))
-    scripted = Scripted(create_app(shop, clock=clock, **options), script)
+    scripted = Scripted(create_app(shop, clock=clock, **options), script, listings=listings)
     return await serve(scripted), scripted
 
 
