@@ -7,7 +7,9 @@ written in the file: a setting named ``<key>_env`` names the environment variabl
 Besides its connector's settings, an order source takes ``reconcile`` (how often to list
 everything again, e.g. ``"24h"``), ``lookback`` (how far each run reaches back for late updates,
 e.g. ``"15m"``) and, for WooCommerce, ``status_map`` as a text or a table. ``[http] listen =
-"127.0.0.1:8787"`` serves the webhook receivers.
+"127.0.0.1:8787"`` serves the webhook receivers and the customer tracking page, whose keys
+(``public_url``, ``link_key_env``, ``trusted_proxies``, ``lookup``) :mod:`daemon.page_config`
+describes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.drop_config import TABLE_KEYS, drop_sources, read_profiles
+from daemon.page_config import PAGE_KEYS, PageConfig, read_page
 from daemon.rules.durations import parse_duration
 from daemon.service_config import SERVICE_KEYS, Service, read_service
 from sync.csvimport.profiles import Profile
@@ -28,7 +31,7 @@ from sync.errors import ConfigError
 
 _TOP_KEYS = {"database", "rules", "sources", "trackers", "profiles", "http", *SERVICE_KEYS}
 _FEED_KEYS = {"name", "kind", "interval", "reconcile", "lookback", "status_map"}
-_HTTP_KEYS = {"listen"}
+_HTTP_KEYS = {"listen", *PAGE_KEYS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,8 @@ class HttpConfig:
 
     host: str
     port: int
+    page: PageConfig = field(default_factory=PageConfig)
+    """The customer tracking page's keys (:mod:`daemon.page_config`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +97,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         path, "trackers", data.get("trackers", []), env, problems, timedelta(minutes=5)
     )
     profiles = read_profiles(path, data.get("profiles", []), problems)
-    http = _http(path, data.get("http"), problems)
+    http = _http(path, data.get("http"), env, problems)
     sources, profiles = drop_sources(path, data.get("sources"), sources, profiles, problems)
     if problems:
         raise ConfigError(problems)
@@ -186,14 +191,15 @@ def _source_extras(where: str, item: dict[str, Any], problems: list[str]) -> dic
     return extras
 
 
-def _http(path: Path, table: Any, problems: list[str]) -> HttpConfig | None:
+def _http(path: Path, table: Any, env: Mapping[str, str], problems: list[str]) -> HttpConfig | None:
     if table is None:
         return None
     if not isinstance(table, dict):
         problems.append(f"{path}: http: must be a table ([http])")
         return None
     for key in sorted(set(table) - _HTTP_KEYS):
-        problems.append(f"{path}: http.{key}: unknown key (known: listen)")
+        known = ", ".join(sorted(_HTTP_KEYS))
+        problems.append(f"{path}: http.{key}: unknown key (known: {known})")
     listen = table.get("listen")
     host, sep, port = str(listen or "").rpartition(":")
     if not isinstance(listen, str) or not sep or not host or not port.isdigit():
@@ -202,7 +208,8 @@ def _http(path: Path, table: Any, problems: list[str]) -> HttpConfig | None:
     if int(port) > 65535:
         problems.append(f"{path}: http.listen: port {port} is out of range")
         return None
-    return HttpConfig(host=host.strip("[]"), port=int(port))
+    page = read_page(path, table, env, problems)
+    return HttpConfig(host=host.strip("[]"), port=int(port), page=page)
 
 
 def _settings(
