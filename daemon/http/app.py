@@ -7,6 +7,7 @@ through :class:`HttpContext`, never through globals.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -27,18 +28,32 @@ class HttpContext:
     """Webhook and push secrets by source name (from the environment, never from rules.toml)."""
     wake: Callable[[], None] = lambda: None
     """Tell the engine that the store changed."""
+    alive: Callable[[], bool] = lambda: True
+    """The scheduler is turning (its heartbeat is fresh); ``/healthz`` fails when it is not."""
+    health_timeout: float = 5.0
+    """Seconds ``/healthz`` waits for its test write before calling the database stuck."""
 
+
+HEALTH_KEY = "health.checked_at"
 
 RouteFactory = Callable[[HttpContext], list[BaseRoute]]
 
 
 def create_app(context: HttpContext, receivers: tuple[RouteFactory, ...] = ()) -> Starlette:
     async def healthz(_request: Request) -> Response:
+        """200 only when a write goes through and the scheduler is turning."""
+        report = {"database": "writable", "scheduler": "alive"}
         try:
-            await context.store.change_seq()
-        except Exception as exc:  # any failure to read means unhealthy
-            return JSONResponse({"ok": False, "error": str(exc)}, status_code=503)
-        return JSONResponse({"ok": True})
+            async with asyncio.timeout(context.health_timeout):
+                await context.store.touch(HEALTH_KEY, context.clock.now())
+        except TimeoutError:
+            report["database"] = f"no write within {context.health_timeout:g}s"
+        except Exception as exc:  # any failure to write means unhealthy
+            report["database"] = str(exc)
+        if not context.alive():
+            report["scheduler"] = "stuck"
+        ok = report == {"database": "writable", "scheduler": "alive"}
+        return JSONResponse({"ok": ok, **report}, status_code=200 if ok else 503)
 
     routes: list[BaseRoute] = [Route("/healthz", healthz)]
     for factory in receivers:
