@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from sync.connectors.base import OrderSource
 from sync.domain import OrderRecord
 
 KINDS = ("shopify", "shopify-rest", "woocommerce")
+STALL_SECONDS = 1.5
 PAGE_SIZE = {"shopify": "25", "shopify-rest": "25", "woocommerce": "25"}
 
 Scope = MutableMapping[str, Any]
@@ -41,7 +43,8 @@ class Waits:
 class Scripted:
     """An ASGI wrapper that misbehaves on the vendor's requests as scripted, one entry a request:
     an HTTP status, ``"garbage"`` (the real answer cut in half), ``"html"`` (a 200 login page),
-    or None (answer normally). Past the script every request is answered normally."""
+    ``"stall"`` (an answer held for ``STALL_SECONDS``) or None (answer normally). Past the
+    script every request is answered normally."""
 
     LISTINGS = ("/graphql.json", "/orders.json", "/wp-json/wc/v3/orders")
 
@@ -67,6 +70,9 @@ class Scripted:
             await _answer(send, 200, b"<html><body>Log in</body></html>", b"text/html")
         elif fault == "garbage":
             await self.app(scope, receive, _halved(send))
+        elif fault == "stall":
+            await asyncio.sleep(STALL_SECONDS)
+            await self.app(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
