@@ -6,8 +6,10 @@
   Admin REST, same token
 - ``GET /wp-json/wc/v3/orders`` and ``/wp-json/wc/v3/orders/{id}``: WooCommerce REST v3
   (consumer key and secret)
-- ``POST /track/v2.2/register`` and ``POST /track/v2.2/gettrackinfo``: 17TRACK (header
-  ``17token``)
+- ``POST /track/v2.2/register``, ``gettrackinfo``, ``stoptrack`` and ``getquota``: 17TRACK
+  (header ``17token``)
+- ``POST``/``GET /tracking/{version}/trackings…``: AfterShip (header ``as-api-key``)
+- ``POST /poll`` and ``POST /poll/query.do``: Kuaidi100 (key and customer in the form)
 - ``GET /_sim/health``: the simulator's own status; never faulted
 
 Faults (see :mod:`daemon.simulator.faults`) apply to the vendor routes only.
@@ -23,7 +25,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from daemon.simulator.aftership_api import AfterShip, too_many_body
 from daemon.simulator.faults import GARBAGE, STALL, Faults
+from daemon.simulator.kuaidi100_api import Kuaidi100
 from daemon.simulator.shop import Shop
 from daemon.simulator.shopify_api import Bucket, ShopifyAdmin, throttled_body
 from daemon.simulator.shopify_api import iso as shopify_iso
@@ -69,6 +73,7 @@ def create_app(
     calls: CallBucket | None = None,
     woo_key: str = DEFAULT_KEY,
     woo_secret: str = DEFAULT_SECRET,
+    aftership_per_second: int = 10,
 ) -> Starlette:
     """An app serving ``shop`` as it stands at ``clock.now()``.
 
@@ -82,12 +87,17 @@ def create_app(
     rest = ShopifyRest(shop, clock, token, calls or CallBucket())
     woo = WooCommerce(shop, clock, woo_key, woo_secret)
     tracking = Track17(shop, clock, track17_token or token)
+    aftership = AfterShip(shop, clock, token, per_second=aftership_per_second)
+    kuaidi100 = Kuaidi100(shop, clock)
 
     def shopify_too_many() -> Response:
         return JSONResponse(throttled_body(admin.bucket, 0), status_code=429)
 
     def track17_too_many() -> Response:
         return PlainTextResponse("Too Many Requests", status_code=429)
+
+    def aftership_too_many() -> Response:
+        return JSONResponse(too_many_body(), status_code=429)
 
     def rest_too_many() -> Response:
         return JSONResponse({"errors": "Exceeded 2 calls per second for api client."}, 429)
@@ -139,13 +149,54 @@ def create_app(
         ),
         Route("/wp-json/wc/v3/orders", _faulty(woo.orders, chaos, track17_too_many)),
         Route("/wp-json/wc/v3/orders/{order_id:int}", _faulty(woo.order, chaos, track17_too_many)),
+        *_tracking_routes(tracking, aftership, kuaidi100, chaos, track17_too_many),
+        Route(
+            "/tracking/{version}/trackings",
+            _faulty(aftership.create, chaos, aftership_too_many),
+            methods=["POST"],
+        ),
+        Route(
+            "/tracking/{version}/trackings",
+            _faulty(aftership.listing, chaos, aftership_too_many),
+            methods=["GET"],
+        ),
+        Route(
+            "/tracking/{version}/trackings/{slug}/{number}",
+            _faulty(aftership.one, chaos, aftership_too_many),
+            methods=["GET"],
+        ),
+        Route(
+            "/tracking/{version}/trackings/{tracking_id}",
+            _faulty(aftership.one, chaos, aftership_too_many),
+            methods=["GET"],
+        ),
         Route("/_sim/health", health, methods=["GET"]),
     ]
     app = Starlette(routes=routes)
     app.state.shop = shop
     app.state.faults = chaos
     app.state.track17 = tracking
+    app.state.aftership = aftership
+    app.state.kuaidi100 = kuaidi100
     app.state.shopify = admin
     app.state.shopify_rest = rest
     app.state.woocommerce = woo
     return app
+
+
+def _tracking_routes(
+    track17: Track17,
+    aftership: AfterShip,
+    kuaidi100: Kuaidi100,
+    chaos: Faults,
+    too_many: Callable[[], Response],
+) -> list[Route]:
+    """17TRACK's mutations and quota, and Kuaidi100's two calls (AfterShip's are above)."""
+    return [
+        Route(
+            "/track/v2.2/stoptrack", _faulty(track17.stoptrack, chaos, too_many), methods=["POST"]
+        ),
+        Route("/track/v2.2/getquota", _faulty(track17.getquota, chaos, too_many), methods=["POST"]),
+        Route("/poll", _faulty(kuaidi100.subscribe, chaos, too_many), methods=["POST"]),
+        Route("/poll/query.do", _faulty(kuaidi100.query, chaos, too_many), methods=["POST"]),
+    ]

@@ -1,8 +1,9 @@
 """The simulated shop's parcels as 17TRACK's Tracking API v2.2 serves them.
 
-``register`` and ``gettrackinfo`` take a JSON list of ``{number, carrier}`` (at most 40) and
-answer ``{"code": 0, "data": {"accepted": [...], "rejected": [...]}}`` with 17TRACK's error codes
-for numbers registered twice, not registered, or of an undetectable carrier. Events come newest
+``register``, ``gettrackinfo`` and ``stoptrack`` take a JSON list of ``{number, carrier}`` (at
+most 40) and answer ``{"code": 0, "data": {"accepted": [...], "rejected": [...]}}`` with
+17TRACK's error codes for numbers registered twice, not registered, already stopped, or of an
+undetectable carrier; ``getquota`` reports the registration quota. Events come newest
 first, as 17TRACK sends them; China EMS domestic scans carry no zone (``time_utc`` null), a quirk
 real feeds have and the connector must survive.
 """
@@ -28,6 +29,8 @@ TOO_MANY = -18010014
 ALREADY_REGISTERED = -18019901
 NOT_REGISTERED = -18019902
 CARRIER_UNDETECTED = -18019903
+STOP_ONLY_TRACKING = -18019906
+QUOTA = 1100
 ORIGIN_EVENTS = (Scan.INFO, Scan.PICKED_UP, Scan.DEPARTED)
 MILESTONES = (
     ("InfoReceived", Scan.INFO),
@@ -72,8 +75,12 @@ class Track17:
         self.clock = clock
         self.token = token
         self.registered: dict[str, int] = {}
+        self.stopped: set[str] = set()
+        self.calls: dict[str, int] = {}
 
     async def _items(self, request: Request) -> list[JSON] | Response:
+        operation = request.url.path.rsplit("/", 1)[-1]
+        self.calls[operation] = self.calls.get(operation, 0) + 1
         if request.headers.get("17token") != self.token:
             return JSONResponse(error_body(INVALID_KEY, "The access key is invalid."), 401)
         try:
@@ -120,6 +127,53 @@ class Track17:
             self.registered[number] = key
             accepted.append({"origin": 1, "number": number, "carrier": key})
         return JSONResponse({"code": 0, "data": {"accepted": accepted, "rejected": rejected}})
+
+    async def stoptrack(self, request: Request) -> Response:
+        items = await self._items(request)
+        if isinstance(items, Response):
+            return items
+        accepted: list[JSON] = []
+        rejected: list[JSON] = []
+        for item in items:
+            number = item["number"]
+            if number not in self.registered:
+                message = f"The tracking number '{number}' does not register."
+                rejected.append(_rejected(number, 0, NOT_REGISTERED, message))
+            elif number in self.stopped:
+                message = f"The tracking number '{number}' has been stopped."
+                rejected.append(
+                    _rejected(number, self.registered[number], STOP_ONLY_TRACKING, message)
+                )
+            else:
+                self.stopped.add(number)
+                accepted.append({"number": number, "carrier": self.registered[number]})
+        return JSONResponse({"code": 0, "data": {"accepted": accepted, "rejected": rejected}})
+
+    async def getquota(self, request: Request) -> Response:
+        if request.headers.get("17token") != self.token:
+            return JSONResponse(error_body(INVALID_KEY, "The access key is invalid."), 401)
+        used = len(self.registered)
+        data = {
+            "quota_total": QUOTA,
+            "quota_used": used,
+            "quota_remain": max(0, QUOTA - used),
+            "today_used": used,
+            "max_track_daily": 10_000_000,
+            "free_email_quota": 300,
+            "free_email_quotaused": 0,
+        }
+        return JSONResponse({"code": 0, "data": data})
+
+    def accepted_item(self, number: str) -> JSON | None:
+        """The ``gettrackinfo`` item of a registered ``number`` as it stands (for pushes)."""
+        if number not in self.registered:
+            return None
+        at = self.clock.now()
+        index = self.shop.order_for_tracking(number)
+        track = None
+        if index is not None and self.shop.count_at(at) > index:
+            track = self.shop.track_state(index, at)
+        return self._accepted(number, self.registered[number], track, at)
 
     async def gettrackinfo(self, request: Request) -> Response:
         items = await self._items(request)

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import re
 from typing import Any
+from urllib.parse import parse_qs
 
 from sync.carriers import carrier_by_kuaidi100, normalize_carrier
 from sync.connectors.tracks import (
@@ -94,6 +95,16 @@ def shipment_status(state: str) -> ShipmentStatus:
     if state.isdigit() and len(state) == 3:
         return STATE.get(state[0], ShipmentStatus.UNKNOWN)
     return ShipmentStatus.UNKNOWN
+
+
+def read_form(body: bytes) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body (Kuaidi100's calls and pushes), each field
+    decoded once, as the sender signed it; undecodable bytes are an error."""
+    try:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise PayloadError("form body is not UTF-8") from None
+    return {key: values[-1] for key, values in fields.items()}
 
 
 def _md5(text: str) -> str:
