@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="config file (default: ./orderwatchd.toml)",
     )
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    run.add_argument(
+        "--log-format",
+        default="human",
+        choices=["human", "json"],
+        help="one line per event: for people (default) or JSON; secrets are never logged",
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -174,7 +180,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     from daemon import commands
 
     if args.command == "run":
-        _log_to_stderr(args.log_level)
+        from daemon.logs import setup_logging
+
+        setup_logging(args.log_level, args.log_format)
         return asyncio.run(commands.run(args.config))
     if args.command == "demo":
         from daemon.demo import demo

@@ -18,6 +18,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from sync.store import Store
+
 SKEW_LIMIT = 30.0
 """Seconds of difference that count as a wrong clock."""
 
@@ -96,3 +98,33 @@ def stored_skew(state: dict[str, str]) -> Skew | None:
         return Skew(state.get(SKEW_HOST, ""), float(state[SKEW_SECONDS]))
     except (KeyError, ValueError):
         return None
+
+
+async def skew_report(store: Store) -> dict[str, object]:
+    """What ``orderwatchd status`` shows about the clock: the daemon's last record of the skew."""
+    state = {key: await store.get_state(key) for key in (SKEW_SECONDS, SKEW_HOST, SKEW_AT)}
+    skew = stored_skew(state)
+    if skew is None:
+        return {}
+    return {
+        "skew_seconds": skew.seconds,
+        "host": skew.host,
+        "seen_at": state[SKEW_AT],
+        "wrong": skew.wrong,
+    }
+
+
+def skew_lines(report: dict[str, object]) -> list[str]:
+    if not report:
+        return []
+    skew = Skew(str(report["host"]), float(str(report["skew_seconds"])))
+    line = f"clock        {skew.words()} (seen {report['seen_at']})"
+    if not skew.wrong:
+        return [line]
+    return [line, f"  ! {FIX}"]
+
+
+FIX = (
+    "timeout rules fire at the wrong times with a wrong clock: turn on time sync "
+    "(timedatectl set-ntp true, or chrony/ntpd) and check the time zone of the box"
+)

@@ -14,9 +14,12 @@ from typing import Any
 
 import httpx
 
+from daemon import lifecycle
+from daemon.clockskew import skew_lines, skew_report
 from daemon.config import Config, load_config
 from daemon.errors import UsageError
 from daemon.importing import import_lines, import_report
+from daemon.logs import config_secrets, protect
 from daemon.reload import RULES_ERROR, RULES_RESULT, RULES_VERSION, try_load
 from daemon.runner import Daemon, load_rules_or_fail
 from daemon.source_status import source_lines, sources_report, webhook_line
@@ -29,6 +32,7 @@ HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 async def run(config_path: Path, clock: Clock | None = None) -> int:
     config = load_config(config_path)
+    protect(config_secrets(config))
     await run_daemon(config, clock or SystemClock())
     return 0
 
@@ -59,7 +63,8 @@ async def run_daemon(
                 runner = asyncio.create_task(daemon.run())
                 if started is not None:
                     started.set_result(daemon)
-                await runner
+                # A stop drains the work in flight for a while, then cancels the rest.
+                await lifecycle.drain(runner, daemon.stop, lifecycle.DRAIN_SECONDS)
             finally:
                 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                     loop.remove_signal_handler(sig)
@@ -87,6 +92,7 @@ async def status(db: Path | None, config_path: Path, *, as_json: bool) -> int:
             },
             "sources": await sources_report(store, SystemClock().now()),
             "webhooks": await store.webhook_counts(),
+            "clock": await skew_report(store),
             **await import_report(store),
         }
     finally:
@@ -120,6 +126,7 @@ def _status_text(report: dict[str, Any]) -> str:
     webhooks = webhook_line(report["webhooks"])
     lines += [webhooks] if webhooks else []
     lines += import_lines(report)
+    lines += skew_lines(report["clock"])
     return "\n".join(lines)
 
 
