@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sync.store.actions import ActionStore
 from sync.store.console import ConsoleStore, QueueLine
 from sync.store.db import Database
 from sync.store.escalations import EscalationStore
 from sync.store.feeds import FeedStore
 from sync.store.imports import BatchSaved, ImportFile, ImportStore
 from sync.store.inbox import InboxStore
+from sync.store.ladder import LadderEvent, LadderRow, LadderStep, LadderStore, Outgoing
 from sync.store.orders import OrderStore
+from sync.store.outbox import NewNotice, NoticeRow, OutboxReport, OutboxRow, OutboxStore
 from sync.store.parcels import DueQuery, ParcelStore
+from sync.store.signals import OrderFlag, ResponseSample, SignalStore
 from sync.store.state import StateStore
 from sync.store.timers import SourceHealth, SourceTimer, TimerDecision, TimerStore
 from sync.store.tracking import TrackingStore
@@ -28,9 +32,19 @@ __all__ = [
     "DueQuery",
     "EscalationCount",
     "ImportFile",
+    "LadderEvent",
+    "LadderRow",
+    "LadderStep",
+    "NewNotice",
+    "NoticeRow",
+    "OrderFlag",
     "OrderQuery",
+    "OutboxReport",
+    "OutboxRow",
+    "Outgoing",
     "Pruned",
     "QueueLine",
+    "ResponseSample",
     "SourceHealth",
     "SourceTimer",
     "Store",
@@ -53,6 +67,10 @@ class Store(
     InboxStore,
     TrackingPageStore,
     UpkeepStore,
+    ActionStore,
+    LadderStore,
+    OutboxStore,
+    SignalStore,
 ):
     @classmethod
     async def open(cls, path: Path | str, *, durable: bool = False) -> Store:
