@@ -160,6 +160,24 @@ def build_parser() -> argparse.ArgumentParser:
         "the daemon does on reload; print every problem with its file, line and key.",
     )
     check.add_argument("file", type=Path, nargs="?", default=Path("rules.toml"))
+    test = rules_commands.add_parser(
+        "test",
+        help="run the scenarios of rules test files",
+        description="Play each scenario of the test files through the rules engine on a "
+        "virtual clock and check its expectations; failures print the instance's timeline.",
+    )
+    test.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    test.add_argument("--run", default=None, metavar="REGEX", help="only scenarios matching")
+    explain = rules_commands.add_parser(
+        "explain",
+        help="why an order has the timers it has",
+        description="For one order: which rules apply, which override and modifiers set each "
+        "timeout, the business windows counted, the deadline, and why a timer is paused or muted.",
+    )
+    explain.add_argument("order", metavar="ORDER", help="the order's number")
+    explain.add_argument("--db", type=Path, default=None, help="database (default: from config)")
+    explain.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    explain.add_argument("--rules", type=Path, default=None, help="rules file (default: config)")
     return parser
 
 
@@ -211,6 +229,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
     if args.command == "rules" and args.rules_command == "check":
         return commands.rules_check(args.file)
+    if args.command == "rules" and args.rules_command == "test":
+        return asyncio.run(commands.rules_test(args.files, args.run))
+    if args.command == "rules" and args.rules_command == "explain":
+        return asyncio.run(commands.rules_explain(args.order, args.db, args.config, args.rules))
     raise AssertionError(args.command)
 
 

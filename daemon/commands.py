@@ -165,6 +165,35 @@ def rules_check(file: Path) -> int:
     return 0
 
 
+async def rules_test(files: list[Path], pattern: str | None) -> int:
+    from daemon.ruletest import run_test_files
+
+    failed, lines = await run_test_files(files, pattern)
+    print("\n".join(lines))
+    return 1 if failed else 0
+
+
+async def rules_explain(
+    order: str, db: Path | None, config_path: Path, rules_path: Path | None
+) -> int:
+    from daemon.explain import explain_order
+
+    config = load_config(config_path) if config_path.exists() else None
+    db = db or (config.database if config else None)
+    if db is None:
+        raise UsageError(f"{config_path}: no config file; pass --db PATH or --config PATH")
+    if not db.exists():
+        raise UsageError(f"{db}: no database here yet (has the daemon run?)")
+    rules = load_rules_or_fail(rules_path or (config.rules if config else Path("rules.toml")))
+    store = await Store.open(db)
+    try:
+        lines = await explain_order(store, rules, order, SystemClock().now())
+    finally:
+        await store.close()
+    print("\n".join(lines))
+    return 0
+
+
 def _plain(value: Any) -> Any:
     """A dataclass tree as JSON-ready values."""
     if is_dataclass(value) and not isinstance(value, type):

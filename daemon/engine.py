@@ -13,15 +13,15 @@ already has), and a re-plan that finds nothing new writes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from daemon.rules.decide import Muting, decide, decide_source, resolved
-from daemon.rules.model import Rule, RuleSet
+from daemon.rules.model import ConditionRule, Rule, RuleSet
 from daemon.rules.subject import source_subject, subjects_of
 from sync.clock import Clock
 from sync.domain import SubjectKind, TimerState
-from sync.store import SourceTimer, Store, TimerDecision
+from sync.store import SourceHealth, SourceTimer, Store, TimerDecision
 
 log = logging.getLogger("orderwatch.rules")
 
@@ -37,6 +37,7 @@ class RulesEngine:
         self.muting = Muting()
         self._by_kind = _by_kind(rules)
         self._sources_due: datetime | None = None
+        self._sources_stamp = "never looked"
 
     def swap(self, rules: RuleSet) -> None:
         """Use ``rules`` from now on; the caller then runs :meth:`replan_all`."""
@@ -68,12 +69,25 @@ class RulesEngine:
             moved += await self.replan(ids[start : start + BATCH])
         return moved
 
+    async def tick(self) -> int:
+        """One turn of the daemon's rules loop: feeds first (their muting decides whether what
+        follows notifies), then the orders a sync changed, then the timers that are due."""
+        moved = await self._sources_if_due()
+        moved += await self.replan_changed()
+        return moved + await self._due_timers()
+
     async def fire_due(self) -> int:
         """Act on every timer whose next action time has come, and on feeds when due."""
+        return await self._sources_if_due() + await self._due_timers()
+
+    async def _sources_if_due(self) -> int:
+        due = self._sources_due is not None and self.clock.now() >= self._sources_due
+        if due or await self.store.sources_stamp() != self._sources_stamp:
+            return await self.evaluate_sources()
+        return 0
+
+    async def _due_timers(self) -> int:
         moved = 0
-        now = self.clock.now()
-        if self._sources_due is None or now >= self._sources_due:
-            moved += await self.evaluate_sources()
         while ids := await self.store.due_order_ids(self.clock.now(), limit=BATCH):
             moved += await self.replan(ids)
             if len(ids) < BATCH:
@@ -82,8 +96,9 @@ class RulesEngine:
 
     async def next_wake(self) -> datetime | None:
         found = await self.store.next_timer_at()
-        if self._sources_due is not None and (found is None or self._sources_due < found):
-            return self._sources_due
+        sweep = self._sources_due
+        if sweep is not None and (found is None or sweep < found):
+            return sweep
         return found
 
     async def replan(self, order_ids: Sequence[int]) -> int:
@@ -114,14 +129,17 @@ class RulesEngine:
     async def evaluate_sources(self) -> int:
         """Evaluate the rules about sources; re-plan what their muting touches when it moves."""
         now = self.clock.now()
-        self._sources_due = now + self.rules.eval_interval
+        self._sources_due = None
+        self._sources_stamp = await self.store.sources_stamp()
         rules = self._by_kind.get(SubjectKind.SOURCE, ())
         existing = await self.store.source_timers()
         if not rules and not existing:
             return 0
         stored = {(timer.rule_id, timer.source): timer for timer in existing}
         changed: list[SourceTimer] = []
-        for health in await self.store.source_health():
+        sources = await self.store.source_health()
+        self._sources_due = next_look(rules, sources, now, self.rules.eval_interval)
+        for health in sources:
             subject = source_subject(health, now)
             for rule in rules:
                 previous = stored.pop((rule.id, health.name), None)
@@ -132,10 +150,16 @@ class RulesEngine:
             if timer.state != TimerState.RESOLVED:
                 changed.append(_resolved_source(timer, self.rules.version))
         await self.store.save_source_timers(changed)
-        return await self._update_muting()
+        timers = await self.store.source_timers()
+        # An instance moves on by itself too (pending -> firing after `for`; keep_firing_for).
+        wakes = [t.next_at for t in timers if t.next_at is not None]
+        if self._sources_due is not None:
+            wakes.append(self._sources_due)
+        self._sources_due = min(wakes, default=None)
+        return await self._update_muting(timers)
 
-    async def _update_muting(self) -> int:
-        muting = Muting.of(self.rules.inhibits, await self.store.source_timers())
+    async def _update_muting(self, timers: list[SourceTimer]) -> int:
+        muting = Muting.of(self.rules.inhibits, timers)
         if muting == self.muting:
             return 0
         touched = set(muting.by_target) | set(self.muting.by_target)
@@ -146,6 +170,43 @@ class RulesEngine:
         for start in range(0, len(ids), BATCH):
             moved += await self.replan(ids[start : start + BATCH])
         return moved
+
+
+def next_look(
+    rules: Sequence[Rule], sources: Sequence[SourceHealth], now: datetime, interval: timedelta
+) -> datetime | None:
+    """When the rules about sources must be looked at again though no source changed.
+
+    ``source.age`` and ``source.failing_for`` grow with time; a rule's answer can only change
+    when one of them crosses a duration written in the rule, so that is when to look (a second
+    after, since stored times have whole seconds). A rule that reads them but names no duration
+    is looked at every ``interval``.
+    """
+    best: datetime | None = None
+    for rule in rules:
+        reads = rule.fields & _GROWING.keys()
+        if not reads or not sources:
+            continue
+        durations = rule.fires_when.durations if isinstance(rule, ConditionRule) else frozenset()
+        if not durations:
+            best = min(best or now + interval, now + interval)
+            continue
+        for health in sources:
+            for field in reads:
+                base = _GROWING[field](health)
+                if base is None:
+                    continue
+                for duration in durations:
+                    at = base + duration + timedelta(seconds=1)
+                    if at > now and (best is None or at < best):
+                        best = at
+    return best
+
+
+_GROWING: dict[str, Callable[[SourceHealth], datetime | None]] = {
+    "source.age": lambda health: health.last_success_at,
+    "source.failing_for": lambda health: health.last_error_at if health.last_error else None,
+}
 
 
 def _by_kind(rules: RuleSet) -> dict[SubjectKind, tuple[Rule, ...]]:

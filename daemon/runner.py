@@ -242,8 +242,7 @@ class Daemon:
                 await self.reload()
             began = time.perf_counter()
             try:
-                await self.engine.replan_changed()
-                await self.engine.fire_due()
+                await self.engine.tick()
             except OrderwatchError as exc:
                 log.error("rules: %s", exc)
             self.vitals.rules_turned(time.perf_counter() - began)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from daemon.rules.functions import FUNCTIONS, Context, Part, constant
@@ -61,13 +61,15 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 @dataclass(frozen=True, slots=True)
 class Expr:
     """A compiled expression. ``fields`` lists the field paths it reads (through segments too),
-    ``segments`` the named segments it uses."""
+    ``segments`` the named segments it uses, ``durations`` the durations written in it (the
+    thresholds a time-relative field like ``source.age`` can cross)."""
 
     source: str
     type: Type
     fields: frozenset[str]
     run: Callable[[Subject], Value]
     segments: frozenset[str] = frozenset()
+    durations: frozenset[timedelta] = frozenset()
 
     def evaluate(self, subject: Subject) -> Value:
         return self.run(subject)
@@ -99,7 +101,12 @@ def compile_expr(
     if expect is not None and part.type.kind is not expect:
         raise ExpressionError(f"expected {_a(expect)}, but this gives {_a(part.type)}", 1)
     return Expr(
-        text, part.type, frozenset(compiler.fields), part.run, frozenset(compiler.used_segments)
+        text,
+        part.type,
+        frozenset(compiler.fields),
+        part.run,
+        frozenset(compiler.used_segments),
+        frozenset(compiler.durations),
     )
 
 
@@ -120,10 +127,13 @@ class _Compiler:
         self.context = context
         self.fields: set[str] = set()
         self.used_segments: set[str] = set()
+        self.durations: set[timedelta] = set()
         self._expanding: list[str] = []
 
     def compile(self, node: Node) -> Part:
         if isinstance(node, Literal):
+            if isinstance(node.value, timedelta):
+                self.durations.add(node.value)
             return constant(Type(node.kind), node.value)
         if isinstance(node, ListOf):
             return _list(node)
@@ -179,6 +189,8 @@ class _Compiler:
             raise ExpressionError(f"unknown function {node.name!r} (known: {known})", node.column)
         parts = [self.compile(arg) for arg in node.args]
         part = function(node, parts, self.context)
+        if part.constant and isinstance(part.value, timedelta):
+            self.durations.add(part.value)
         self.fields.update(part.reads)
         return part
 

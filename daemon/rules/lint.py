@@ -106,9 +106,12 @@ def _unreachable(rule: TimeoutRule) -> Iterator[tuple[int, str]]:
             if i == j or mine is None or theirs is None or not theirs <= mine:
                 continue
             if rule.override_policy is OverridePolicy.FIRST and j < i:
-                yield i, (
-                    f"override {override.name!r} can never apply: {other.name!r} comes first "
-                    "and matches whenever it does"
+                yield (
+                    i,
+                    (
+                        f"override {override.name!r} can never apply: {other.name!r} comes first "
+                        "and matches whenever it does"
+                    ),
                 )
                 break
             same_clock = (override.clock or rule.clock) == (other.clock or rule.clock)
@@ -116,9 +119,12 @@ def _unreachable(rule: TimeoutRule) -> Iterator[tuple[int, str]]:
                 other.timeout == override.timeout and j < i
             )
             if rule.override_policy is OverridePolicy.MIN and shorter and same_clock:
-                yield i, (
-                    f"override {override.name!r} can never apply: {other.name!r} matches "
-                    f"whenever it does and its {format_duration(other.timeout)} is not longer"
+                yield (
+                    i,
+                    (
+                        f"override {override.name!r} can never apply: {other.name!r} matches "
+                        f"whenever it does and its {format_duration(other.timeout)} is not longer"
+                    ),
                 )
                 break
 

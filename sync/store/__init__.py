@@ -19,6 +19,7 @@ from sync.store.ladder import LadderEvent, LadderRow, LadderStep, LadderStore, O
 from sync.store.orders import OrderStore
 from sync.store.outbox import NewNotice, NoticeRow, OutboxReport, OutboxRow, OutboxStore
 from sync.store.parcels import DueQuery, ParcelStore
+from sync.store.scenarios import Notice, ScenarioStore
 from sync.store.signals import OrderFlag, ResponseSample, SignalStore
 from sync.store.state import StateStore
 from sync.store.timers import SourceHealth, SourceTimer, TimerDecision, TimerStore
@@ -36,6 +37,7 @@ __all__ = [
     "LadderRow",
     "LadderStep",
     "NewNotice",
+    "Notice",
     "NoticeRow",
     "OrderFlag",
     "OrderQuery",
@@ -59,6 +61,7 @@ class Store(
     ParcelStore,
     EscalationStore,
     TimerStore,
+    ScenarioStore,
     ViewStore,
     StateStore,
     ConsoleStore,

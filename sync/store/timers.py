@@ -280,6 +280,14 @@ class TimerStore(StoreBase):
             for row in rows
         ]
 
+    async def sources_stamp(self) -> str:
+        """Changes whenever any source is asked, answers, fails or trips its breaker."""
+        row = await self.db.fetchone(
+            "SELECT count(*), max(last_attempt_at), max(last_success_at), max(last_error_at), "
+            "max(breaker_changed_at) FROM sources"
+        )
+        return "" if row is None else "|".join(str(value) for value in row)
+
     async def set_source_breaker(self, name: str, kind: str, state: str, now: datetime) -> None:
         """Record a source's circuit breaker state (``closed``, ``open`` or ``half_open``)."""
         async with self.db.write() as tx:
