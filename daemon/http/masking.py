@@ -1,0 +1,109 @@
+"""Masking a customer's personal data for the public tracking page.
+
+The page is reachable by whoever holds the link, so it shows only what helps the customer
+recognise the order: the family name's first character (张*), a given name and an initial
+(Emma W.), a phone's first three and last four digits (138****5678), the place down to the
+district or city, never the street. Courier texts can carry names and numbers too (a signer, a
+courier's mobile); :func:`scrub` masks those.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_DIGITS = re.compile(r"\d")
+_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
+# A Chinese mobile (optionally +86, grouped by spaces or dashes), a landline with its area code,
+# or any international number written with a leading +.
+_PHONE = re.compile(
+    r"(?<![0-9A-Za-z+])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)"
+    r"|(?<!\d)0\d{2,3}-\d{7,8}(?!\d)"
+    r"|\+\d[\d\s-]{6,}\d"
+)
+_DISTRICT = re.compile(r"\s*([\u3400-\u9fff]{1,6}?(?:区|县|旗|市))")
+
+
+def mask_name(name: str) -> str:
+    """张* for a Chinese name, Emma W. for a Latin one, E. for a single word."""
+    name = " ".join(name.split())
+    if not name:
+        return ""
+    if _CJK.search(name):
+        return name.replace(" ", "")[0] + "*"
+    words = name.split(" ")
+    if len(words) == 1:
+        return words[0][0] + "."
+    return f"{words[0]} {words[-1][0]}."
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678 for a Chinese mobile; otherwise only the last four digits (****0134).
+
+    A number written with a country code other than +86 is never taken for a Chinese mobile.
+    """
+    digits = "".join(_DIGITS.findall(phone))
+    foreign = phone.strip().startswith("+") and not digits.startswith("86")
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if not foreign and _CN_MOBILE.fullmatch(digits):
+        return f"{digits[:3]}****{digits[-4:]}"
+    if len(digits) >= 6:
+        return "****" + digits[-4:]
+    return "****" if digits else ""
+
+
+def mask_place(address: str, city: str, province: str, country: str) -> str:
+    """The place of delivery down to the district (Chinese addresses) or the city."""
+    district = _district(address, city, province)
+    cjk = bool(_CJK.search(province + city + district))
+    parts = [province, city, district] if cjk else [city, province, country]
+    seen: list[str] = []
+    for part in (p.strip() for p in parts):
+        if part and part not in seen:
+            seen.append(part)
+    return ("" if cjk else ", ").join(seen)
+
+
+def _district(address: str, city: str, province: str) -> str:
+    """The district right after the city (or at the start) of a Chinese address, if any."""
+    rest = address.strip()
+    for known in (province, city):
+        if known and known in rest:
+            rest = rest[rest.index(known) + len(known) :]
+    match = _DISTRICT.match(rest)
+    return match[1] if match else ""
+
+
+def scrub(text: str, names: Iterable[str] = (), phones: Iterable[str] = ()) -> str:
+    """``text`` with phone numbers, and the given names and phones, masked wherever they occur."""
+    for phone in phones:
+        text = _mask_number_in(text, phone)
+    text = _PHONE.sub(lambda m: mask_phone(m[0]), text)
+    for name in names:
+        text = _mask_name_in(text, " ".join(name.split()))
+    return text
+
+
+def _mask_number_in(text: str, phone: str) -> str:
+    """The customer's number masked, written with or without its country or area code."""
+    digits = "".join(_DIGITS.findall(phone))
+    for size in range(len(digits), 6, -1):  # the longest tail first: +1 415…, then 415…
+        tail = re.compile(rf"(?<!\d){digits[-size:]}(?!\d)")
+        if tail.search(text):
+            return tail.sub(mask_phone(phone), text)
+    return text
+
+
+def _mask_name_in(text: str, name: str) -> str:
+    if not name:
+        return text
+    if _CJK.search(name):
+        return text.replace(name, mask_name(name)).replace(name.replace(" ", ""), mask_name(name))
+    words = name.split(" ")
+    text = re.sub(rf"\b{re.escape(name)}\b", mask_name(name), text, flags=re.IGNORECASE)
+    for word in words[1:]:  # a family name alone ("signed: WATSON") becomes its initial
+        if len(word) >= 3:
+            text = re.sub(rf"\b{re.escape(word)}\b", word[0] + ".", text, flags=re.IGNORECASE)
+    return text
