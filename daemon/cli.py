@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sync.errors import OrderwatchError
 
@@ -178,7 +179,39 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--db", type=Path, default=None, help="database (default: from config)")
     explain.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     explain.add_argument("--rules", type=Path, default=None, help="rules file (default: config)")
+    _add_upkeep(commands)
     return parser
+
+
+def _add_upkeep(commands: Any) -> None:
+    """``backup``, ``restore`` and ``doctor``: looking after the box."""
+    backup = commands.add_parser(
+        "backup",
+        help="an online, consistent copy of the database",
+        description="Copy the database with SQLite's backup API while the daemon and the "
+        "consoles keep working; the copy is checked with integrity_check and readable by its "
+        "owner only. PATH is the copy's file name, or a folder for a time-stamped name.",
+    )
+    backup.add_argument("path", type=Path, metavar="PATH")
+    restore = commands.add_parser(
+        "restore",
+        help="put a backup back, with the daemon running or stopped",
+        description="Check the backup, keep the current database as "
+        "<db>.before-restore-<time>, and replace the database's content with the backup's in "
+        "one step. A running daemon and open consoles carry on with the restored data and "
+        "re-read everything; the daemon catches up with the sources from the backup's cursors.",
+    )
+    restore.add_argument("path", type=Path, metavar="PATH", help="the backup file")
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the box: database, permissions, config, rules, sources, clock",
+        description="Check the database's integrity and WAL, file permissions (the agents' "
+        "group, the secrets file), the config and rules, that every source answers, and this "
+        "clock against the sources' clocks. Each problem comes with its fix; exit 1 if any.",
+    )
+    for command in (backup, restore, doctor):
+        command.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+        command.add_argument("--db", type=Path, default=None, help="database (default: config)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -227,6 +260,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 profile=args.profile,
             )
         )
+    if args.command in {"backup", "restore", "doctor"}:
+        return _upkeep(args)
     if args.command == "rules" and args.rules_command == "check":
         return commands.rules_check(args.file)
     if args.command == "rules" and args.rules_command == "test":
@@ -234,6 +269,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "rules" and args.rules_command == "explain":
         return asyncio.run(commands.rules_explain(args.order, args.db, args.config, args.rules))
     raise AssertionError(args.command)
+
+
+def _upkeep(args: argparse.Namespace) -> int:
+    if args.command == "doctor":
+        from daemon.doctor import doctor
+
+        return asyncio.run(doctor(args.config, args.db))
+    from daemon import backup
+
+    database = backup.database_path(args.db, args.config)
+    if args.command == "backup":
+        return asyncio.run(backup.backup(args.path, database))
+    return asyncio.run(backup.restore(args.path, database))
 
 
 def _log_to_stderr(level: str) -> None:

@@ -39,6 +39,8 @@ class Skew:
         return abs(self.seconds) > SKEW_LIMIT
 
     def words(self) -> str:
+        if abs(self.seconds) < 2:
+            return f"this clock agrees with {self.host} (within 2s)"
         way = "ahead of" if self.seconds > 0 else "behind"
         return f"this clock is {abs(self.seconds):.0f}s {way} {self.host}"
 

@@ -21,6 +21,7 @@ from typing import Any
 
 SERVICE_KEYS = frozenset({"retention_days", "secrets_file", "agents_group"})
 DEFAULT_RETENTION_DAYS = 90
+PRIVATE_ONLY = "only the daemon's user may read it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ def loose_permissions(file: Path) -> str:
     if mode & 0o077:
         return (
             f"{file}: readable or writable by group or others (mode {mode:03o}); "
-            f"only the daemon's user may read it: chmod 600 {file}"
+            f"{PRIVATE_ONLY}: chmod 600 {file}"
         )
     return ""
 

@@ -159,3 +159,26 @@ def stamp_everything(path: Path, stamp: int) -> int:
             conn.execute("ROLLBACK")
             raise
     return stamped
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a database file holds, in a line: for backup and restore reports."""
+
+    schema: int
+    orders: int
+    escalations: int
+    change_seq: int
+
+
+def summary(path: Path) -> Summary:
+    """The schema version, counts and change stamp of an orderwatch database."""
+    with connection(path) as conn:
+        schema = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        try:
+            orders = int(conn.execute("SELECT count(*) FROM orders").fetchone()[0])
+            escalations = int(conn.execute("SELECT count(*) FROM escalations").fetchone()[0])
+            seq = int(conn.execute("SELECT value FROM change_counter WHERE id = 1").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{path}: not an orderwatch database ({exc})") from exc
+    return Summary(schema=schema, orders=orders, escalations=escalations, change_seq=seq)
