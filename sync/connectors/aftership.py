@@ -57,6 +57,8 @@ def _iso(instant: datetime) -> str:
 
 class AfterShipProvider(TrackingProvider):
     kind: ClassVar[str] = "aftership"
+    fetch_batch: ClassVar[int] = NUMBERS_PER_CALL
+    lists_updates: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -155,6 +155,14 @@ class OrderSource(Connector, ABC):
 class TrackingProvider(Connector, ABC):
     kind: ClassVar[str]
     role: ClassVar[str] = "tracker"
+    register_batch: ClassVar[int] = 1
+    """Parcels one registration request carries (the follower budgets requests by these)."""
+    fetch_batch: ClassVar[int] = 1
+    stop_batch: ClassVar[int] = 1
+    lists_updates: ClassVar[bool] = False
+    """Whether :meth:`updated_since` lists what changed (else parcels are polled one by one)."""
+    pushes_by_default: ClassVar[bool] = False
+    """Whether the provider pushes every change once a parcel is registered."""
 
     @abstractmethod
     async def register(self, parcels: Sequence[Parcel]) -> None:

@@ -56,6 +56,7 @@ def company_code(parcel: Parcel) -> tuple[str, bool]:
 
 class Kuaidi100Provider(TrackingProvider):
     kind: ClassVar[str] = "kuaidi100"
+    pushes_by_default: ClassVar[bool] = True
 
     def __init__(
         self,

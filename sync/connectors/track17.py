@@ -82,6 +82,9 @@ def _request_item(parcel: Parcel) -> JSON:
 
 class Track17Provider(TrackingProvider):
     kind: ClassVar[str] = "17track"
+    register_batch: ClassVar[int] = BATCH
+    fetch_batch: ClassVar[int] = BATCH
+    stop_batch: ClassVar[int] = BATCH
 
     def __init__(
         self,

@@ -40,6 +40,8 @@ class DueQuery:
     near_polled_before: datetime
     pushed_after: datetime
     limit: int = 200
+    carriers: tuple[str, ...] = ()
+    """When given, only parcels of these carriers (a tracker that serves some couriers only)."""
 
 
 def push_digest(body: bytes, delivery_id: str = "") -> str:
@@ -64,6 +66,7 @@ class ParcelStore(StoreBase):
             ") "
             f"SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE id IN (SELECT id FROM due) "
             "AND (pushed_at IS NULL OR pushed_at <= ?) "
+            "AND (? = 0 OR carrier IN (SELECT value FROM json_each(?))) "
             "ORDER BY polled_at IS NOT NULL, coalesce(next_poll_at, ''), id LIMIT ?",
             (
                 query.provider,
@@ -75,6 +78,8 @@ class ParcelStore(StoreBase):
                 *_TERMINAL,
                 to_db(query.near_polled_before),
                 to_db(query.pushed_after),
+                len(query.carriers),
+                json.dumps(list(query.carriers)),
                 query.limit,
             ),
         )

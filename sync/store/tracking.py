@@ -6,7 +6,7 @@ The writing itself is :class:`~sync.store.track_writer.TrackWriter`, set-wise pe
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sync.domain import TERMINAL_SHIPMENT_STATUSES, CheckpointRow, ShipmentRow, TrackRecord
@@ -85,14 +85,23 @@ class TrackingStore(StoreBase):
         now: datetime,
         *,
         intervals: Intervals | None = None,
+        state: Mapping[str, str] | None = None,
     ) -> list[int]:
         """Apply a provider's tracks to the shipments with those numbers; returns changed orders.
 
         ``polled`` are the shipment ids asked about, stamped as polled even when the provider had
         nothing new, so the polling schedule moves on. With ``intervals`` (status → interval),
-        every polled or reported shipment is also given its next poll time.
+        every polled or reported shipment is also given its next poll time. ``state`` (daemon
+        state keys, such as a listing cursor) is saved in the same transaction.
         """
         async with self.db.write() as tx:
             writer = TrackWriter(tx, provider, now, intervals, polled)
             await writer.apply(tracks)
+            if state:
+                await tx.executemany(
+                    "INSERT INTO daemon_state (key, value, updated_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                    "updated_at = excluded.updated_at",
+                    [(key, value, to_db(now)) for key, value in state.items()],
+                )
         return sorted(writer.changed_orders)
