@@ -186,7 +186,9 @@ class Daemon:
 
     def _syncer(self, feed: Feed, source: OrderSource) -> Callable[[], Awaitable[int]]:
         async def once() -> int:
-            changed = await sync_orders(self.store, source, self.clock, reconcile=feed.reconcile)
+            changed = await sync_orders(
+                self.store, source, self.clock, reconcile=feed.reconcile, stop=self.stop
+            )
             return len(changed)
 
         return once

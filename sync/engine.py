@@ -12,6 +12,7 @@ recorded for ``orderwatchd status``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import timedelta
 
@@ -28,9 +29,18 @@ production."""
 
 
 async def sync_orders(
-    store: Store, source: OrderSource, clock: Clock, *, reconcile: timedelta | None = None
+    store: Store,
+    source: OrderSource,
+    clock: Clock,
+    *,
+    reconcile: timedelta | None = None,
+    stop: asyncio.Event | None = None,
 ) -> list[int]:
-    """Fetch everything new from ``source``; returns the ids of the orders that changed."""
+    """Fetch everything new from ``source``; returns the ids of the orders that changed.
+
+    When ``stop`` is set the run ends after the page in hand is saved (with its cursor, so the
+    next start goes on from there): a daemon asked to stop never waits for a long first sync.
+    """
     cursor = await _run_start(store, source, clock, reconcile)
     changed: list[int] = []
     cursor_first = os.environ.get(FAULT_SWITCH) == "cursor-before-data"
@@ -45,7 +55,7 @@ async def sync_orders(
             source.name, len(page.orders), page.total, clock.now(), finished=not page.more
         )
         cursor = page.cursor
-        if not page.more:
+        if not page.more or (stop is not None and stop.is_set()):
             return changed
 
 
