@@ -39,7 +39,6 @@ class Notifier:
 
     def __init__(self, address: str | None) -> None:
         self.address = _socket_address(address) if address else None
-        self._socket: socket.socket | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Notifier:
@@ -55,11 +54,9 @@ class Notifier:
         if self.address is None:
             return False
         try:
-            if self._socket is None:
-                self._socket = socket.socket(
-                    socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC
-                )
-            self._socket.sendto("\n".join(lines).encode(), self.address)
+            # A socket per message, as sd_notify does: messages are rare, and nothing stays open.
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+                sock.sendto("\n".join(lines).encode(), self.address)
         except OSError as exc:
             # A manager that went away must never take the daemon down with it.
             log.debug("cannot notify the service manager: %s", exc)
@@ -80,11 +77,6 @@ class Notifier:
 
     def status(self, text: str) -> bool:
         return self.send(*_status(text))
-
-    def close(self) -> None:
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
 
 
 def watchdog_interval(environ: Mapping[str, str] | None = None) -> float | None:
