@@ -62,9 +62,12 @@ def _unused(rules: RuleSet, data: dict[str, Any]) -> Iterator[tuple[Path, str]]:
         if segment.name not in used_segments:
             yield ("segments", segment.name), f"segment {segment.name!r} is not used by any rule"
     used_periods = {period.name for modifier in rules.modifiers for period in modifier.during}
+    if rules.workflow is not None:
+        used_periods |= rules.workflow.periods_used
     for period in rules.periods:
         if period.name not in used_periods:
-            yield ("periods", period.name), f"period {period.name!r} is not used by any modifier"
+            message = f"period {period.name!r} is not used by any modifier or channel"
+            yield ("periods", period.name), message
     used_calendars = _calendars_referenced(rules, data)
     for calendar in rules.calendars:
         if calendar.name not in used_calendars:
@@ -79,6 +82,8 @@ def _calendars_referenced(rules: RuleSet, data: dict[str, Any]) -> set[str]:
     for rule in rules.timeout_rules:
         names.add(rule.clock.name)
         names.update(o.clock.name for o in rule.overrides if o.clock is not None)
+    if rules.workflow is not None:
+        names |= rules.workflow.calendars_used
     for table, key in (("calendars", "holidays_from"), ("periods", "holidays_of")):
         for body in (data.get(table) or {}).values():
             value = body.get(key) if isinstance(body, dict) else None

@@ -43,6 +43,7 @@ from daemon.rules.policy_reader import (
 from daemon.rules.reader import Problems, Table
 from daemon.rules.rule_reader import OVERRIDE_KEYS, RULE_KEYS, RuleContext, read_rule
 from daemon.rules.subject import sample_subject
+from daemon.rules.workflow import WORKFLOW_TOP_KEYS, read_workflow
 from sync.errors import ConfigError
 
 SCHEMA = 1
@@ -58,6 +59,7 @@ TOP_KEYS = frozenset(
         "modifiers",
         "rules",
         "inhibit",
+        *WORKFLOW_TOP_KEYS,
     }
 )
 
@@ -75,12 +77,9 @@ ACCEPTED_KEYS: dict[str, frozenset[str]] = {
     "inhibit[].target": INHIBIT_TARGET_KEYS,
 }
 """Every key the loader accepts, by table; the default ``rules.toml`` shows each one. (Day keys
-under ``hours`` and segment names are the shop's own words, so they are not listed.)"""
-
-PLANNED_TOP_KEYS = {
-    "escalations": "escalation policies are planned",
-    "channels": "notification channels are planned",
-}
+under ``hours`` and segment names are the shop's own words, so they are not listed.) The keys of
+the escalation workflow's tables are in
+:data:`~daemon.rules.workflow.WORKFLOW_ACCEPTED_KEYS`."""
 
 DEFAULT_EVAL_INTERVAL = timedelta(minutes=1)
 
@@ -103,7 +102,7 @@ def parse_rules(text: str, filename: str = "rules.toml") -> RuleSet:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(_syntax_problem(str(error), text, filename)) from None
     problems = Problems(filename, key_lines(text))
-    top = Table(data, (), problems, TOP_KEYS, PLANNED_TOP_KEYS)
+    top = Table(data, (), problems, TOP_KEYS)
     schema = top.typed("schema", int, "a whole number")
     if schema is not None and schema != SCHEMA:
         top.problem("schema", f"this orderwatch reads schema {SCHEMA}, not {schema}")
@@ -118,6 +117,7 @@ def parse_rules(text: str, filename: str = "rules.toml") -> RuleSet:
     modifiers = read_modifiers(top, periods, _declared_ids(top), segments)
     rules = [bind(rule, modifiers, segments, top) for rule in rules]
     inhibits = read_inhibits(top, rules)
+    workflow = read_workflow(top, timezone, calendars, periods, rules)
     top.finish()
     _check_clocks(rules, calendars, top)
     for index, rule in enumerate(rules):
@@ -134,6 +134,7 @@ def parse_rules(text: str, filename: str = "rules.toml") -> RuleSet:
         segments=tuple(Segment(name, text) for name, text in segments.items()),
         inhibits=tuple(inhibits),
         eval_interval=eval_interval,
+        workflow=workflow,
     )
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from daemon.rules.business import WALL, RuleClock
@@ -27,6 +28,9 @@ from daemon.rules.expr import Expr
 from daemon.rules.subject import Subject
 from daemon.rules.template import Template
 from sync.domain import Severity, SubjectKind
+
+if TYPE_CHECKING:
+    from daemon.rules.workflow import Workflow
 
 
 class OverridePolicy(StrEnum):
@@ -267,6 +271,8 @@ class RuleSet:
     segments: tuple[Segment, ...] = ()
     inhibits: tuple[Inhibit, ...] = ()
     eval_interval: timedelta = timedelta(minutes=1)
+    workflow: Workflow | None = None
+    """Ladders, people, channels and the desk's lists (None only in rule sets built by hand)."""
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.id == rule_id), None)

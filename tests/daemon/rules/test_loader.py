@@ -191,12 +191,12 @@ def test_zero_timeouts_and_bad_ids_are_refused() -> None:
     ]
 
 
-def test_unknown_and_planned_keys_at_the_top() -> None:
-    text = 'schema = 2\ntimezone = "Mars/Olympus"\nchannels = {}\nrulez = []\n' + GOOD
+def test_unknown_keys_at_the_top() -> None:
+    text = 'schema = 2\ntimezone = "Mars/Olympus"\nchannels = []\nrulez = []\n' + GOOD
     problems = problems_of(text.replace('timezone = "Europe/Berlin"\n', ""))
     assert problems[0] == "rules.toml:1: schema: this orderwatch reads schema 1, not 2"
     assert problems[1].startswith("rules.toml:2: timezone: 'Mars/Olympus' is not a time zone")
-    assert problems[2].startswith("rules.toml:3: channels: not supported yet")
+    assert problems[2].startswith("rules.toml:3: channels: expected tables like [channels.")
     assert problems[3].startswith("rules.toml:4: rulez: unknown key (did you mean rules?)")
 
 
