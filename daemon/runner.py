@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -34,6 +35,7 @@ from daemon.reload import reload_state, try_load, watch_rules
 from daemon.retention import Retention
 from daemon.rules.model import RuleSet
 from daemon.systemd import Notifier, watchdog_interval
+from daemon.tracking_links import publish_link_settings, tracking_page_routes
 from daemon.vitals import Vitals
 from sync.clock import Clock
 from sync.connectors import ORDER_SOURCES, TRACKING_PROVIDERS
@@ -97,7 +99,8 @@ class Daemon:
         context = HttpContext(
             self.store, self.clock, secrets, self.inbox.wake, alive=self.vitals.scheduler_alive
         )
-        receivers = (shopify.routes, woocommerce.routes, metrics_routes(self))
+        page = tracking_page_routes(self.config, lambda: ZoneInfo(self.engine.rules.timezone))
+        receivers = (shopify.routes, woocommerce.routes, metrics_routes(self), page)
         app = create_app(context, receivers=receivers)
         return HttpServer(app, self.config.http.host, self.config.http.port)
 
@@ -112,6 +115,7 @@ class Daemon:
         await self.store.set_state(
             reload_state(self.engine.rules, [], self.clock.now()), self.clock.now()
         )
+        await publish_link_settings(self.store, self.config, self.clock)
         self.notifier.status("planning timers")
         await self.engine.replan_all()
         self.notifier.ready(f"running rules {self.engine.rules.version}")

@@ -58,6 +58,8 @@ EVENT_KINDS: dict[PageOutcome, str] = {
     PageOutcome.LOOKUP_FAILED: "tracking_page_lookup_failed",
 }
 LINK_CREATED = "tracking_link_created"
+PUBLIC_URL_STATE = "tracking_page.public_url"
+KEY_ENV_STATE = "tracking_page.key_env"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,18 @@ class LinkViews:
     refused: int
     first_at: datetime
     last_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSettings:
+    """What the running daemon published about its links, for other processes (the console).
+
+    ``key_env`` names the environment variable holding the link key; empty means the key file
+    beside the database.
+    """
+
+    public_url: str
+    key_env: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +197,26 @@ class TrackingPageStore(StoreBase):
                 kind=LINK_CREATED,
                 detail=f"link {token_id}, valid until {at_text(expires_at)}",
             )
+
+    async def publish_link_settings(self, settings: LinkSettings, now: datetime) -> None:
+        async with self.db.write() as tx:
+            await tx.executemany(
+                "INSERT INTO daemon_state (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                [
+                    (PUBLIC_URL_STATE, settings.public_url, at_text(now)),
+                    (KEY_ENV_STATE, settings.key_env, at_text(now)),
+                ],
+            )
+
+    async def link_settings(self) -> LinkSettings:
+        rows = await self.db.fetchall(
+            "SELECT key, value FROM daemon_state WHERE key IN (?, ?)",
+            (PUBLIC_URL_STATE, KEY_ENV_STATE),
+        )
+        values = {row["key"]: row["value"] for row in rows}
+        return LinkSettings(values.get(PUBLIC_URL_STATE, ""), values.get(KEY_ENV_STATE, ""))
 
     async def page_accesses(self, order_id: int) -> list[PageAccessRow]:
         """The audit rows of one order, oldest first."""
