@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -17,9 +19,16 @@ from daemon.simulator.shop import Shop
 from sync.clock import VirtualClock
 from sync.connectors import TRACKING_PROVIDERS
 from sync.connectors.base import Parcel
-from sync.connectors.track17 import Track17Provider, parse_push, parse_tracks, shipment_status
+from sync.connectors.track17 import (
+    Track17Provider,
+    parse_push,
+    parse_tracks,
+    shipment_status,
+    verify_push,
+)
 from sync.domain import ShipmentStatus
 from sync.errors import ConfigError, PayloadError, SourceAuthError, SourceError, SourceRateLimited
+from sync.pacing import Pacer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -342,3 +351,66 @@ def test_a_missing_token_raises_config_error() -> None:
             httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(500))),
             {},
         )
+
+
+def test_fixture_push_gives_the_eta_17track_expects() -> None:
+    track = parse_push(fixture("track17_push_tracking_updated.json"), "17track")
+    assert track is not None
+    assert track.eta == datetime(2025, 1, 12, 16, 0, tzinfo=UTC)  # 2025-01-13T00:00+08:00
+
+
+def test_a_push_sign_is_sha256_of_body_slash_key() -> None:
+    body = (FIXTURES / "track17_push_tracking_updated.json").read_bytes()
+    expected = hashlib.sha256(body + b"/" + TOKEN.encode()).hexdigest()
+    assert verify_push(body, expected, TOKEN)
+    assert verify_push(body, expected.upper(), TOKEN)
+    assert not verify_push(body, expected, "another-key")
+    assert not verify_push(body, None, TOKEN)
+    assert not verify_push(body[:-2] + b" }", expected, TOKEN)
+
+
+async def test_stoptrack_stops_finished_parcels_once(start: Start, shop: Shop) -> None:
+    server = await start()
+    parcels = parcels_where(shop, lambda i: last_scan(shop, i) is Scan.DELIVERED, count=3)
+    async with httpx.AsyncClient() as client:
+        tracker = provider(server, client)
+        await tracker.register(parcels)
+        await tracker.stop(parcels)
+        await tracker.stop(parcels)  # already stopped: harmless
+    service = server._server.config.app.state.track17
+    assert service.stopped == {p.tracking_number for p in parcels}
+    assert service.calls["stoptrack"] == 2
+
+
+async def test_getquota_reports_the_registration_quota(start: Start, shop: Shop) -> None:
+    server = await start()
+    async with httpx.AsyncClient() as client:
+        tracker = provider(server, client)
+        await tracker.register(parcels_where(shop, lambda i: True, count=4))
+        quota = await tracker.quota()
+    assert (quota.used, quota.remaining, quota.total) == (4, quota.total - 4, 1100)
+
+
+def test_fixture_getquota_reads_the_documented_fields() -> None:
+    data = fixture("track17_getquota.json")["data"]
+    assert (data["quota_total"], data["quota_used"], data["quota_remain"]) == (1100, 2, 1098)
+
+
+async def test_requests_are_paced_at_three_a_second(start: Start, shop: Shop) -> None:
+    server = await start()
+    clock = [0.0]
+    starts: list[float] = []
+
+    async def advance(seconds: float) -> None:
+        clock[0] += seconds
+
+    async def note(request: httpx.Request) -> None:
+        starts.append(clock[0])
+
+    async with httpx.AsyncClient(event_hooks={"request": [note]}) as client:
+        tracker = provider(server, client)
+        tracker.pacer = Pacer(3, monotonic=lambda: clock[0], sleep=advance)
+        await tracker.register(parcels_where(shop, lambda i: True, count=200))
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert len(starts) == 5  # 200 numbers, 40 a call
+    assert all(gap >= 1 / 3 - 1e-9 for gap in gaps)
