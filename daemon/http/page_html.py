@@ -70,6 +70,8 @@ dd{margin:0;overflow-wrap:anywhere}
 .scans time,.scans .when{display:block;color:var(--soft);font-size:.82rem}
 .scans .place{color:var(--soft);font-size:.85rem}
 .note{color:var(--soft);font-size:.85rem;margin:.5rem 0 0}
+.card>p:first-child{margin-top:0}
+.card>p:last-child{margin-bottom:0}
 form label{display:block;margin:.75rem 0 .25rem}
 input{width:100%;font:inherit;padding:.6rem;border:1px solid var(--line);border-radius:.5rem}
 button{margin-top:1rem;width:100%;font:inherit;font-weight:600;padding:.7rem;border:0;
