@@ -26,10 +26,11 @@ from daemon.clockskew import SkewWatch
 from daemon.config import Config, Feed
 from daemon.drops import DropFolder
 from daemon.engine import RulesEngine
-from daemon.http import shopify, woocommerce
+from daemon.http import aftership_webhook, kuaidi100_push, shopify, track17_push, woocommerce
 from daemon.http.app import HttpContext, create_app
 from daemon.http.metrics import metrics_routes
 from daemon.http.server import HttpServer
+from daemon.http.track_push import push_secrets
 from daemon.inbox import Inbox
 from daemon.reload import reload_state, try_load, watch_rules
 from daemon.retention import Retention
@@ -42,8 +43,9 @@ from sync.connectors import ORDER_SOURCES, TRACKING_PROVIDERS
 from sync.connectors.base import Connector, OrderSource, TrackingProvider
 from sync.connectors.csv_drop import KIND as DROP_KIND
 from sync.connectors.csv_drop import profiles_by_name
-from sync.engine import follow_parcels, sync_orders
+from sync.engine import sync_orders
 from sync.errors import ConfigError, OrderwatchError, SourceAuthError, SourceRateLimited
+from sync.follow import Follower
 from sync.http import SourceUnavailable
 from sync.store import Store
 
@@ -85,6 +87,7 @@ class Daemon:
             if f.kind == DROP_KIND
         ]
         self.trackers = [_build(TRACKING_PROVIDERS, f, client) for f in config.trackers]
+        self.followers = [Follower(store, tracker, clock) for tracker in self.trackers]
         self.inbox = Inbox(store, clock, {s.name: s for s in self.sources}, self._wake.set)
         self.http = self._http_server()
 
@@ -96,13 +99,20 @@ class Daemon:
             for feed in self.polled
             if feed.settings.get("webhook_secret")
         }
+        secrets |= push_secrets((f.name, f.kind, f.settings) for f in self.config.trackers)
         context = HttpContext(
-            self.store, self.clock, secrets, self.inbox.wake, alive=self.vitals.scheduler_alive
+            self.store, self.clock, secrets, self._pushed, alive=self.vitals.scheduler_alive
         )
         page = tracking_page_routes(self.config, lambda: ZoneInfo(self.engine.rules.timezone))
-        receivers = (shopify.routes, woocommerce.routes, metrics_routes(self), page)
+        pushes = (track17_push.routes, aftership_webhook.routes, kuaidi100_push.routes)
+        receivers = (shopify.routes, woocommerce.routes, *pushes, metrics_routes(self), page)
         app = create_app(context, receivers=receivers)
         return HttpServer(app, self.config.http.host, self.config.http.port)
+
+    def _pushed(self) -> None:
+        """A webhook was queued (the inbox applies it) or a push applied (the rules look)."""
+        self.inbox.wake()
+        self._wake.set()
 
     async def run(self) -> None:
         try:
@@ -129,10 +139,8 @@ class Daemon:
                 group.create_task(self._every(feed, self._syncer(feed, source), source))
             for drop in self.drops:
                 group.create_task(drop.run(self.stop))
-            for feed, tracker in zip(self.config.trackers, self.trackers, strict=True):
-                group.create_task(
-                    self._every(feed, self._follower(tracker, feed.interval), tracker)
-                )
+            for feed, follower in zip(self.config.trackers, self.followers, strict=True):
+                group.create_task(self._every(feed, self._follower(follower), follower.provider))
             group.create_task(self._rules_loop())
             group.create_task(watch_rules(self.config.rules, self._reload_soon, self.stop))
         log.info("stopped")
@@ -197,11 +205,9 @@ class Daemon:
 
         return once
 
-    def _follower(
-        self, tracker: TrackingProvider, every: timedelta
-    ) -> Callable[[], Awaitable[int]]:
+    def _follower(self, follower: Follower) -> Callable[[], Awaitable[int]]:
         async def once() -> int:
-            return len(await follow_parcels(self.store, tracker, self.clock, every=every))
+            return len(await follower.round())
 
         return once
 

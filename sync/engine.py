@@ -7,7 +7,7 @@ raises before anything is written, so the cursor never moves past it.
 When ``reconcile`` is given, a run that starts more than that long after the last full pass lists
 everything again (the source's :meth:`~sync.connectors.base.OrderSource.full_pass`), catching
 updates that an incremental cursor can never see. Each run's start, rows, total and end are
-recorded for ``orderwatchd status``.
+recorded for ``orderwatchd status``. Parcels are followed by :mod:`sync.follow`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ import os
 from datetime import timedelta
 
 from sync.clock import Clock
-from sync.connectors.base import OrderSource, Parcel, TrackingProvider
+from sync.connectors.base import OrderSource
 from sync.store import Store
-
-TRACK_BATCH = 40
 
 FAULT_SWITCH = "ORDERWATCH_FAULT"
 """Fault injection for crash tests: ``cursor-before-data`` commits each page's cursor in its own
@@ -78,34 +76,3 @@ async def _run_start(
             full = restart is not None
     await store.start_run(source.name, source.kind, now, full=full, cursor=restart)
     return cursor if restart is None else restart
-
-
-async def follow_parcels(
-    store: Store,
-    provider: TrackingProvider,
-    clock: Clock,
-    *,
-    every: timedelta,
-    limit: int = 200,
-) -> list[int]:
-    """Register and poll up to ``limit`` moving parcels not polled for ``every``.
-
-    Returns the ids of the orders whose parcels moved.
-    """
-    now = clock.now()
-    due = await store.parcels_to_follow(provider.name, limit, polled_before=now - every)
-    changed: list[int] = []
-    for start in range(0, len(due), TRACK_BATCH):
-        batch = due[start : start + TRACK_BATCH]
-        fresh = set(await store.unregistered([s.id for s in batch]))
-        if fresh:
-            await provider.register(
-                [Parcel(s.tracking_number, s.carrier) for s in batch if s.id in fresh]
-            )
-            await store.mark_registered(provider.name, sorted(fresh), clock.now())
-        tracks = await provider.fetch_tracks([Parcel(s.tracking_number, s.carrier) for s in batch])
-        changed += await store.save_tracks(
-            provider.name, tracks, [s.id for s in batch], clock.now()
-        )
-    await store.record_source_success(provider.name, provider.kind, len(changed), clock.now())
-    return changed

@@ -9,15 +9,13 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sync.domain import TERMINAL_SHIPMENT_STATUSES, CheckpointRow, ShipmentRow, TrackRecord
+from sync.domain import CheckpointRow, ShipmentRow, TrackRecord
 from sync.store.base import StoreBase
 from sync.store.db import to_db
 from sync.store.rows import SHIPMENT_COLUMNS, checkpoint_row, shipment_row
 from sync.store.track_writer import Intervals, TrackWriter, checkpoint_key
 
 __all__ = ["TrackingStore", "checkpoint_key"]
-
-_TERMINAL = tuple(str(s) for s in TERMINAL_SHIPMENT_STATUSES)
 
 
 class TrackingStore(StoreBase):
@@ -45,19 +43,6 @@ class TrackingStore(StoreBase):
             (shipment_id,),
         )
         return [checkpoint_row(row) for row in rows]
-
-    async def parcels_to_follow(
-        self, provider: str, limit: int, polled_before: datetime
-    ) -> list[ShipmentRow]:
-        """Parcels still moving and not polled since ``polled_before``, never-polled first."""
-        rows = await self.db.fetchall(
-            f"SELECT {SHIPMENT_COLUMNS} FROM shipments "
-            f"WHERE status NOT IN ({', '.join('?' * len(_TERMINAL))}) "
-            "AND tracked_by IN ('', ?) AND (polled_at IS NULL OR polled_at < ?) "
-            "ORDER BY polled_at IS NOT NULL, polled_at, id LIMIT ?",
-            (*_TERMINAL, provider, to_db(polled_before), limit),
-        )
-        return [shipment_row(row) for row in rows]
 
     async def unregistered(self, shipment_ids: Sequence[int]) -> list[int]:
         rows = await self.db.fetchall(
