@@ -117,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="normalize one raw vendor payload and print the records as JSON",
         description="Read one payload saved from a vendor API and print what orderwatch makes "
         "of it: a list page, a single order or a webhook body. "
-        "KIND: shopify-graphql, shopify-rest, woocommerce, 17track, or csv for a back-office "
+        "KIND: shopify-graphql, shopify-rest, woocommerce, 17track, aftership, kuaidi100 "
+        "(for a Kuaidi100 push, the JSON of its param field), or csv for a back-office "
         "export (CSV or XLSX).",
     )
     parse.add_argument("kind", metavar="KIND")

@@ -3,7 +3,9 @@
 Each parser takes the text of one response or push body exactly as the vendor sent it. Order
 kinds print ``{"orders": [...]}``, every order in the shape of :func:`order_document`, so an
 agent or an owner can see why an order looks the way it does; they accept list pages,
-single-order responses and webhook bodies alike.
+single-order responses and webhook bodies alike. Tracking kinds print ``{"shipments": [...]}``
+in the shape of :func:`shipment_document`, from API answers and pushes alike (for Kuaidi100's
+push, the JSON of its ``param`` field).
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sync.connectors import aftership_parse, kuaidi100_parse
 from sync.connectors.fields import load_json
 from sync.connectors.shopify_graphql import parse_graphql_payload
 from sync.connectors.shopify_rest import parse_rest_payload
-from sync.connectors.track17 import parse_push, parse_tracks
+from sync.connectors.track17_parse import parse_push, parse_tracks
 from sync.connectors.woocommerce import parse_woocommerce_payload
-from sync.domain import OrderRecord
+from sync.domain import OrderRecord, TrackRecord
 from sync.errors import PayloadError
 
 SOURCE = "parse"
@@ -103,12 +106,48 @@ def _woocommerce(text: str) -> object:
     return orders_document(parse_woocommerce_payload(load_json(text), SOURCE))
 
 
+def shipment_document(track: TrackRecord) -> dict[str, Any]:
+    """One parcel's track as ``orderwatchd parse`` prints it (the same for every provider)."""
+    return {
+        "tracking_number": track.tracking_number,
+        "carrier": track.carrier,
+        "status": str(track.status),
+        "raw_status": track.status_raw,
+        "raw_substatus": track.substatus_raw,
+        "checkpoints": [
+            {
+                "at": instant_text(scan.at),
+                "tz_known": not scan.zoneless,
+                "status": str(scan.status),
+                "location": scan.location,
+                "message": scan.description,
+            }
+            for scan in track.checkpoints
+        ],
+        "last_event_at": instant_text(track.last_event_at),
+        "eta": instant_text(track.eta),
+        "signed_by": track.signed_by or None,
+    }
+
+
+def shipments_document(tracks: Sequence[TrackRecord]) -> dict[str, Any]:
+    return {"shipments": [shipment_document(track) for track in tracks]}
+
+
 def _track17(text: str) -> object:
     body = _object(text)
     if "event" in body:  # a push, not a gettrackinfo response
         track = parse_push(body, "17track")
-        return [] if track is None else [track]
-    return list(parse_tracks(body, "17track"))
+        return shipments_document([] if track is None else [track])
+    return shipments_document(parse_tracks(body, "17track"))
+
+
+def _aftership(text: str) -> object:
+    return shipments_document(aftership_parse.parse_body(_object(text), "aftership"))
+
+
+def _kuaidi100(text: str) -> object:
+    return shipments_document(kuaidi100_parse.parse_body(_object(text), "kuaidi100"))
 
 
 PARSERS: dict[str, Callable[[str], object]] = {
@@ -116,6 +155,8 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "shopify-rest": _shopify_rest,
     "woocommerce": _woocommerce,
     "17track": _track17,
+    "aftership": _aftership,
+    "kuaidi100": _kuaidi100,
 }
 """Kind → parser. Each returns a JSON-ready document (dataclasses are turned into objects by the
 caller)."""

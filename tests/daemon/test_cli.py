@@ -79,11 +79,67 @@ def test_parse_of_an_unknown_kind_is_a_user_error(capsys: pytest.CaptureFixture[
     assert "woocommerce" in capsys.readouterr().err
 
 
+SHIPMENT_FIELDS = {
+    "tracking_number",
+    "carrier",
+    "status",
+    "raw_status",
+    "raw_substatus",
+    "checkpoints",
+    "last_event_at",
+    "eta",
+    "signed_by",
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "count"),
+    [
+        ("17track", "track17_push_tracking_updated.json", 1),
+        ("17track", "track17_gettrackinfo.json", 2),
+        ("aftership", "aftership_trackings.json", 3),
+        ("aftership", "aftership_webhook_tracking_update.json", 1),
+        ("kuaidi100", "kuaidi100_query.json", 1),
+        ("kuaidi100", "kuaidi100_push.json", 1),
+    ],
+)
+def test_parse_prints_normalized_shipments(
+    kind: str, name: str, count: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["parse", kind, str(FIXTURES / name)]) == 0
+    shipments = json.loads(capsys.readouterr().out)["shipments"]
+    assert len(shipments) == count
+    for shipment in shipments:
+        assert set(shipment) == SHIPMENT_FIELDS
+        for checkpoint in shipment["checkpoints"]:
+            assert set(checkpoint) == {"at", "tz_known", "status", "location", "message"}
+            assert checkpoint["at"] is None or checkpoint["at"].endswith("Z")
+        instants = [c["at"] for c in shipment["checkpoints"] if c["at"]]
+        assert instants == sorted(instants)
+
+
 def test_parse_reads_a_17track_push(capsys: pytest.CaptureFixture[str]) -> None:
     path = FIXTURES / "track17_push_tracking_updated.json"
     assert main(["parse", "17track", str(path)]) == 0
-    (track,) = json.loads(capsys.readouterr().out)
-    assert track["tracking_number"]
+    (track,) = json.loads(capsys.readouterr().out)["shipments"]
+    assert (track["tracking_number"], track["status"], track["raw_status"]) == (
+        "SF1402236517810",
+        "in_transit",
+        "InTransit",
+    )
+    assert (track["last_event_at"], track["eta"], track["signed_by"]) == (
+        "2025-01-11T22:41:18Z",
+        "2025-01-12T16:00:00Z",
+        None,
+    )
+
+
+def test_parse_flags_kuaidi100s_zone_less_china_times(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", "kuaidi100", str(FIXTURES / "kuaidi100_query.json")]) == 0
+    (track,) = json.loads(capsys.readouterr().out)["shipments"]
+    signed = track["checkpoints"][-1]
+    assert (signed["at"], signed["tz_known"]) == ("2025-03-02T06:05:33Z", False)
+    assert track["signed_by"] == "王芳"
 
 
 def test_parse_of_garbage_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
