@@ -1,8 +1,9 @@
 """Kill -9 the daemon again and again during a big first sync; the mirror must come out exact.
 
 The shop is frozen in time (a virtual clock), so the exact expected mirror is known: a clean sync
-into a second database. After every kill the committed cursor must not claim more than the
-committed rows; after the last restart the mirror must equal the reference, row for row.
+into a second database. While the daemon runs and after every kill, the committed cursor must
+not claim more than the committed rows; after the last restart the mirror must equal the
+reference, row for row.
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ def _count(db: Path) -> int:
 
 def _cursor_within_data(db: Path) -> bool:
     """The committed cursor never claims updates the committed rows do not hold."""
+    if not db.exists():
+        return True
     con = sqlite3.connect(db)
     try:
         row = con.execute("SELECT cursor FROM sources WHERE name = 'shop'").fetchone()
@@ -112,6 +115,7 @@ async def _kill_and_restart(folder: Path, config: Path, env: dict[str, str]) -> 
     checks: list[bool] = []
     progress: list[int] = []
     for _ in range(KILLS):
+        before = _count(folder / "orderwatch.db")
         daemon = subprocess.Popen(
             [sys.executable, "-m", "daemon", "run", "--config", str(config)],
             cwd=folder,
@@ -119,7 +123,16 @@ async def _kill_and_restart(folder: Path, config: Path, env: dict[str, str]) -> 
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        await asyncio.sleep(rng.uniform(0.8, 2.0))
+        # Start-up takes a while; strike once pages are flowing, at a random moment.
+        for _ in range(1500):
+            if _count(folder / "orderwatch.db") > before:
+                break
+            await asyncio.sleep(0.02)
+        # Until the kill, every committed state is checked too: a crash could happen in any.
+        strike = asyncio.get_running_loop().time() + rng.uniform(0.0, 0.4)
+        while asyncio.get_running_loop().time() < strike:
+            checks.append(_cursor_within_data(folder / "orderwatch.db"))
+            await asyncio.sleep(0.01)
         os.kill(daemon.pid, signal.SIGKILL)
         daemon.wait()
         checks.append(_cursor_within_data(folder / "orderwatch.db"))
@@ -188,8 +201,8 @@ async def test_kill_9_during_sync_loses_and_duplicates_nothing(
 async def test_the_crash_test_catches_a_cursor_saved_before_its_data(
     simulator: RunningServer, tmp_path: Path
 ) -> None:
-    expected = await _reference(tmp_path, simulator.url)
     crashed = tmp_path / "crashed"
     crashed.mkdir()
-    checks, db = await _crash_run(crashed, simulator.url, "cursor-before-data")
-    assert not all(checks) or _mirror(db) != expected
+    checks, _db = await _crash_run(crashed, simulator.url, "cursor-before-data")
+    # Kills between the cursor's commit and its rows' commit leave the cursor ahead of the data.
+    assert checks.count(False) >= 1, checks
