@@ -184,8 +184,8 @@ class ActionStore(StoreBase):
                 "state = 'firing', resolved_at = NULL, resolved_by = '', resolution = '', "
                 "resolved_level = NULL, acked_at = NULL, acked_by = '', snoozed_until = NULL, "
                 "level = 1, repeat_no = 0, ladder_round = ladder_round + 1, "
-                "level_started_at = ?, next_step_at = ?",
-                (at, at),
+                "level_started_at = NULL, next_step_at = ?",
+                (at,),
             )
             await _record(
                 tx, row, escalation_id, agent, now, "reopened", row["state"], "firing", ""
@@ -209,8 +209,8 @@ class ActionStore(StoreBase):
                 version,
                 "state = 'firing', acked_at = NULL, acked_by = '', snoozed_until = NULL, "
                 "level = ?, repeat_no = 0, ladder_round = ladder_round + 1, "
-                "level_started_at = ?, next_step_at = ?",
-                (target, at, at),
+                "level_started_at = NULL, next_step_at = ?",
+                (target, at),
             )
             await _record(
                 tx, row, escalation_id, agent, now, "escalated", f"level {level}",

@@ -39,6 +39,8 @@ class LadderRow:
     escalation: EscalationRow
     snapshot: str
     override: str = ""
+    new: bool = False
+    """Not taken up by the ladder yet (the rules engine just opened it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,4 +225,5 @@ def _ladder_row(row: sqlite3.Row) -> LadderRow:
         escalation=escalation_row(row),
         snapshot=row["policy_snapshot"],
         override=row["override"],
+        new=row["policy"] is None,
     )
