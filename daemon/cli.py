@@ -69,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser(
         "simulate",
         help="serve the simulated shop and courier APIs alone",
-        description="Serve a simulated shop (Shopify GraphQL and REST, WooCommerce) and "
-        "17TRACK account on 127.0.0.1, optionally sending the shop's webhooks.",
+        description="Serve a simulated shop (Shopify GraphQL and REST, WooCommerce) and its "
+        "17TRACK, AfterShip and Kuaidi100 accounts on 127.0.0.1, optionally sending the shop's "
+        "webhooks and the tracking services' pushes.",
     )
     simulate.add_argument("--port", type=int, default=8765)
     simulate.add_argument("--orders", type=int, default=2000)
@@ -100,6 +101,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument(
         "--webhook-every", type=float, default=2.0, metavar="SECONDS", help="how often to send"
+    )
+    simulate.add_argument(
+        "--push-17track",
+        metavar="URL",
+        default="",
+        help="POST 17TRACK pushes (signed with the API key) to URL, e.g. "
+        "http://127.0.0.1:8787/push/17track/17track; Kuaidi100 pushes always go to the "
+        "callbackurl of each subscription",
+    )
+    simulate.add_argument(
+        "--push-aftership", metavar="URL", default="", help="POST AfterShip webhooks to URL"
+    )
+    simulate.add_argument(
+        "--aftership-secret",
+        default="demo-aftership-webhook-secret",
+        help="the secret AfterShip webhooks are signed with",
     )
 
     status = commands.add_parser(

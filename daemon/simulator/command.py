@@ -1,7 +1,8 @@
 """``orderwatchd simulate``: serve the simulated shop and courier APIs alone, until ctrl+c.
 
 With ``--webhooks URL`` the shop also POSTs its order changes there, signed, in the format of
-``--webhook-vendor``.
+``--webhook-vendor``. The tracking services push too: 17TRACK and AfterShip to
+``--push-17track`` and ``--push-aftership``, Kuaidi100 to each subscription's ``callbackurl``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from typing import Any
 
 import httpx
 
@@ -17,9 +19,10 @@ from daemon.simulator.app import DEFAULT_TOKEN, create_app
 from daemon.simulator.faults import LATE, Faults
 from daemon.simulator.server import serve
 from daemon.simulator.shop import Shop
+from daemon.simulator.track_pushes import DEFAULT_AFTERSHIP_SECRET, TrackPusher
 from daemon.simulator.webhooks import WebhookSender
 from daemon.simulator.woocommerce_api import DEFAULT_KEY, DEFAULT_SECRET
-from sync.clock import SystemClock
+from sync.clock import Clock, SystemClock
 
 log = logging.getLogger("orderwatch.simulator")
 
@@ -33,6 +36,10 @@ async def simulate(args: argparse.Namespace) -> int:
         raise UsageError("--orders must not be negative")
     if args.webhooks and not args.webhooks.startswith(("http://", "https://")):
         raise UsageError(f"--webhooks {args.webhooks}: expected an http:// or https:// URL")
+    for flag in ("push_17track", "push_aftership"):
+        url = getattr(args, flag, "") or ""
+        if url and not url.startswith(("http://", "https://")):
+            raise UsageError(f"--{flag.replace('_', '-')} {url}: expected an http(s):// URL")
     clock = SystemClock()
     shop = Shop(
         seed=args.seed,
@@ -42,13 +49,15 @@ async def simulate(args: argparse.Namespace) -> int:
         late_share=faults.spec.quirk(LATE),
     )
     try:
-        server = await serve(create_app(shop, clock=clock, faults=faults), port=args.port)
+        app = create_app(shop, clock=clock, faults=faults)
+        server = await serve(app, port=args.port)
     except OSError as exc:
         raise UsageError(f"--port {args.port}: {exc}") from None
     log.info(
         "simulated shop (%d orders, seed %d) on %s: Shopify token %r at /admin/api/2025-01/ "
         "(graphql.json, orders.json), WooCommerce key %r secret %r at /wp-json/wc/v3/, "
-        "17TRACK at /track/v2.2/; faults: %s",
+        "17TRACK at /track/v2.2/, AfterShip at /tracking/2024-04/, Kuaidi100 at /poll; "
+        "faults: %s",
         args.orders,
         args.seed,
         server.url,
@@ -59,7 +68,9 @@ async def simulate(args: argparse.Namespace) -> int:
     )
     stop = asyncio.Event()
     try:
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=10) as client, asyncio.TaskGroup() as group:
+            pushes = pusher(args, app.state, clock, client, faults)
+            group.create_task(pushes.run(5.0, stop))
             if args.webhooks:
                 sender = WebhookSender(
                     shop,
@@ -71,10 +82,30 @@ async def simulate(args: argparse.Namespace) -> int:
                     faults=faults,
                 )
                 log.info("sending %s webhooks to %s", args.webhook_vendor, args.webhooks)
-                await sender.run(max(args.webhook_every, 0.1), stop)
-            else:
-                await stop.wait()
+                group.create_task(sender.run(max(args.webhook_every, 0.1), stop))
     finally:
         stop.set()
         await server.stop()
     return 0
+
+
+def pusher(
+    args: argparse.Namespace,
+    state: Any,
+    clock: Clock,
+    client: httpx.AsyncClient,
+    faults: Faults,
+) -> TrackPusher:
+    """The tracking services' pushes (their handlers are in the app's ``state``), to the URLs
+    given on the command line."""
+    return TrackPusher(
+        clock,
+        client,
+        track17=state.track17,
+        aftership=state.aftership,
+        kuaidi100=state.kuaidi100,
+        track17_url=getattr(args, "push_17track", "") or "",
+        aftership_url=getattr(args, "push_aftership", "") or "",
+        aftership_secret=getattr(args, "aftership_secret", "") or DEFAULT_AFTERSHIP_SECRET,
+        faults=faults,
+    )
