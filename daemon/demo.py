@@ -22,6 +22,8 @@ from daemon.config import Config, Feed
 from daemon.errors import UsageError
 from daemon.runner import Daemon
 from daemon.simulator.app import DEFAULT_TOKEN, create_app
+from daemon.simulator.kuaidi100_api import DEFAULT_CUSTOMER as KUAIDI100_CUSTOMER
+from daemon.simulator.kuaidi100_api import DEFAULT_KEY as KUAIDI100_KEY
 from daemon.simulator.server import serve
 from daemon.simulator.shop import Shop
 from daemon.simulator.shopify_api import Bucket
@@ -32,11 +34,23 @@ log = logging.getLogger("orderwatch.demo")
 
 def demo_config(db: Path, rules: Path, base_url: str) -> Config:
     settings = {"url": base_url, "token": DEFAULT_TOKEN}
+    kuaidi100 = {"url": base_url, "key": KUAIDI100_KEY, "customer": KUAIDI100_CUSTOMER}
+    every = timedelta(seconds=5)
     return Config(
         database=db,
         rules=rules,
-        sources=(Feed("shop", "shopify", timedelta(seconds=5), settings),),
-        trackers=(Feed("17track", "17track", timedelta(seconds=5), settings),),
+        sources=(Feed("shop", "shopify", every, settings),),
+        # The shop's couriers split over the three services, as a shop paying for several would.
+        trackers=(
+            Feed("17track", "17track", every, settings | {"carriers": "sf,yto,jd,ems"}),
+            Feed("aftership", "aftership", every, settings | {"carriers": "dhl,ups"}),
+            Feed(
+                "kuaidi100",
+                "kuaidi100",
+                every,
+                kuaidi100 | {"carriers": "zto", "requests_per_second": "20"},
+            ),
+        ),
     )
 
 

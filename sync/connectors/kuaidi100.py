@@ -71,11 +71,14 @@ class Kuaidi100Provider(TrackingProvider):
         self.base = (settings.get("url") or "https://poll.kuaidi100.com").rstrip("/")
         rate = setting_number(settings, "requests_per_second", 1, self.where, minimum=0.01)
         self.pacer = Pacer(rate, sleep=sleep)
+        self._told_no_callback = False
 
     async def register(self, parcels: Sequence[Parcel]) -> None:
         callback = self.settings.get("callback_url", "")
         if not callback:
-            log.warning("%s: no callback_url, so Kuaidi100 cannot push; polling only", self.name)
+            if not self._told_no_callback:
+                log.warning("%s: no callback_url, so Kuaidi100 cannot push; polling", self.name)
+                self._told_no_callback = True
             return
         for parcel in parcels:
             com, guessed = company_code(parcel)
