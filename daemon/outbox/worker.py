@@ -1,0 +1,122 @@
+"""The outbox worker: send what is due, on a schedule, and record every attempt.
+
+For each due row: a channel in its quiet hours holds it until they end (unless the message's
+severity may ring through); otherwise the row is claimed (``sending``, one attempt more) and
+committed *before* the send, the send is made, and the outcome is recorded: ``sent``, a retry
+``retry_every`` later, or ``failed`` after the channel's last attempt. A crash between the send
+and the record leaves the row ``sending``; at start-up it goes out again under the same
+idempotency key, which is all a receiver needs to drop the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+import httpx
+
+from daemon.outbox.message import Message
+from daemon.outbox.senders import DeliveryError, send
+from daemon.rules.channels import quiet_until
+from daemon.rules.workflow import Workflow
+from sync.clock import Clock
+from sync.errors import OrderwatchError
+from sync.store import OutboxRow, Store
+
+log = logging.getLogger("orderwatch.outbox")
+
+MAX_SLEEP = 30.0
+CONCURRENT = 4
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        client: httpx.AsyncClient,
+        workflow: Callable[[], Workflow],
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.client = client
+        self.workflow = workflow
+        self.environ = os.environ if environ is None else environ
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(CONCURRENT)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def recover(self) -> int:
+        """Put sends a crash interrupted back in line (same keys); returns how many."""
+        found = await self.store.recover_interrupted_sends(self.clock.now())
+        if found:
+            log.warning(
+                "%d notifications were being sent when the daemon stopped: resending", found
+            )
+        return found
+
+    async def deliver_due(self) -> int:
+        """One pass over the due rows; returns how many were sent, retried, held or failed."""
+        rows = await self.store.due_outbox(self.clock.now())
+        if not rows:
+            return 0
+        await asyncio.gather(*(self._guarded(row) for row in rows))
+        return len(rows)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.recover()
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                await self.deliver_due()
+                wake_at = await self.store.next_outbox_at()
+            except OrderwatchError as error:
+                log.error("outbox: %s", error)
+                wake_at = None
+            delay = MAX_SLEEP
+            if wake_at is not None:
+                delay = min(MAX_SLEEP, max(0.05, (wake_at - self.clock.now()).total_seconds()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _guarded(self, row: OutboxRow) -> None:
+        async with self._slots:
+            await self._deliver(row, self.clock.now())
+
+    async def _deliver(self, row: OutboxRow, now: datetime) -> None:
+        channel = self.workflow().channels.get(row.channel)
+        if channel is None:
+            if await self.store.claim_outbox(row.id, now):
+                why = f"the channel {row.channel!r} is not in rules.toml any more"
+                await self.store.outbox_failed(row.id, why, now)
+            return
+        held = quiet_until(channel, now, row.severity)
+        if held is not None:
+            await self.store.outbox_defer(row.id, held)
+            return
+        if not await self.store.claim_outbox(row.id, now):
+            return  # someone else took it
+        try:
+            message = Message.from_json(row.payload)
+            notices = await send(channel, message, self.client, self.environ, now)
+        except (DeliveryError, ValueError, KeyError) as error:
+            await self._failed(row, str(error) or type(error).__name__, channel.attempts, now)
+            return
+        await self.store.outbox_sent(row.id, self.clock.now(), notices)
+
+    async def _failed(self, row: OutboxRow, error: str, attempts: int, now: datetime) -> None:
+        tried = row.attempts + 1
+        if tried >= attempts:
+            log.error("%s: %s: giving up after %d attempts", row.channel, row.key, tried)
+            await self.store.outbox_failed(row.id, error, now)
+            return
+        channel = self.workflow().channels[row.channel]
+        log.warning("%s: %s: %s (attempt %d of %d)", row.channel, row.key, error, tried, attempts)
+        await self.store.outbox_retry(row.id, error, now + channel.retry_every)
