@@ -26,6 +26,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="PATH",
         help=f"the database file (default: $ORDERWATCH_DB, else {DEFAULT_DB})",
     )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="a file whose [console] table holds the console's settings and role views "
+        "(default: ~/.config/orderwatch/console.toml when it exists)",
+    )
     return parser.parse_args(argv)
 
 
@@ -45,9 +52,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    from sync.errors import ConfigError
     from tui.app import OrderwatchApp  # Textual loads only when there is something to show.
+    from tui.config import load_config
 
-    app = OrderwatchApp(path)
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        for problem in error.problems:
+            print(f"orderwatch: {problem}", file=sys.stderr)
+        return 1
+    app = OrderwatchApp(path, config=config)
     app.run()
     return app.return_code or 0
 

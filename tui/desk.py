@@ -8,12 +8,18 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sync.clock import Clock
 from sync.errors import OrderwatchError
 from sync.store import Store
-from tui.live import ChangeLog
+from sync.store.console import DeskHealth
+from tui.config import ConsoleConfig
+
+if TYPE_CHECKING:
+    from tui.live import ChangeLog
+    from tui.pending import Pending
 
 READ_ERRORS = (OrderwatchError, sqlite3.Error)
 """What a read of the store can raise that the agent should see as a message, not a crash."""
@@ -59,6 +65,18 @@ def _named_zone() -> ZoneInfo | None:
     return None
 
 
+class Board:
+    """What the status bar shows, kept up to date by the app's feed."""
+
+    def __init__(self) -> None:
+        self.health: DeskHealth | None = None
+        self.paused = False
+        self.held = 0
+        """Orders changed while paused, not shown yet."""
+        self.waiting: list[str] = []
+        """Actions waiting out their grace window, described."""
+
+
 @dataclass(frozen=True, slots=True)
 class Desk:
     """The console's shared context, handed to every screen."""
@@ -68,3 +86,7 @@ class Desk:
     agent: str
     zone: tzinfo
     changes: ChangeLog
+    config: ConsoleConfig
+    board: Board
+    actions: Pending
+    """Agents' actions waiting out their grace window (``u`` takes the last one back)."""

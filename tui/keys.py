@@ -1,8 +1,10 @@
-"""Every key of the console, in one registry.
+"""Every key and command of the console, in one registry.
 
-The bindings of the app, its screens and the order list are all built from :data:`KEYS`, and the
-help screen lists the same entries, so what ``?`` shows is what the keys do. Each entry has a
-stable id so a keymap file can rebind it later (``App.set_keymap``).
+The bindings of the app, its screens and the order list, the ``?`` help, the command palette
+(``ctrl+p``) and the ``:`` command line are all built from :data:`KEYS`, so what help shows is what
+the keys do and every command shows its key. Each entry has a stable id so a keymap can rebind
+it (``App.set_keymap``). An entry with a ``command`` can be typed after ``:``; one with an
+``argument`` takes it there (``:assign ana``, ``:snooze 2h``) and asks for it otherwise.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ from textual.binding import Binding, BindingType
 
 class Scope(StrEnum):
     APP = "Everywhere"
-    LIST = "Lists (queue, all orders, escalations)"
-    ORDERS = "Queue and all orders"
-    ESCALATIONS = "Escalations"
+    LIST = "Lists"
+    VERBS = "Actions (on the marked rows, else the cursor's)"
     DETAIL = "Order detail"
 
 
@@ -25,72 +26,161 @@ class Scope(StrEnum):
 class Key:
     scope: Scope
     keys: str
-    """Textual key names, comma-separated; the first is the one the footer shows."""
+    """Textual key names, comma-separated; the first is the one shown. Empty: a command only."""
     action: str
     description: str
     id: str
     footer: str = ""
     """A short label for the footer; empty keeps the key out of the footer."""
+    command: str = ""
+    """The name to type after ``:``; empty for keys that are not commands (moving around)."""
+    argument: str = ""
+    """What the command takes after its name (``AGENT``); the action then gets it as a string."""
+
+
+def _app(keys: str, action: str, text: str, id: str, footer: str = "", **more: str) -> Key:
+    return Key(Scope.APP, keys, action, text, id, footer, **more)
+
+
+def _list(keys: str, action: str, text: str, id: str, footer: str = "", **more: str) -> Key:
+    return Key(Scope.LIST, keys, action, text, id, footer, **more)
+
+
+def _verb(keys: str, action: str, text: str, id: str, footer: str = "", **more: str) -> Key:
+    return Key(Scope.VERBS, keys, action, text, id, footer, **more)
+
+
+def _detail(keys: str, action: str, text: str, id: str, footer: str = "", **more: str) -> Key:
+    return Key(Scope.DETAIL, keys, action, text, id, footer, **more)
 
 
 KEYS: tuple[Key, ...] = (
-    Key(Scope.APP, "1", "switch_view('queue')", "Queue: open orders", "view.queue", "Queue"),
-    Key(Scope.APP, "2", "switch_view('escalations')", "Escalations", "view.escalations", "Escal."),
-    Key(Scope.APP, "3", "switch_view('all')", "All orders", "view.all", "All"),
-    Key(
-        Scope.APP,
+    _app("1", "switch_view('queue')", "Queue: open orders", "view.queue", command="queue"),
+    _app("2", "switch_view('escalations')", "Escalations", "view.escalations", command="escal"),
+    _app(
+        "3", "switch_view('mine')", "Mine: escalations assigned to me", "view.mine", command="mine"
+    ),
+    _app("4", "switch_view('snoozed')", "Snoozed escalations", "view.snoozed", command="snoozed"),
+    _app(
+        "5", "switch_view('role')", "Role views (again: the next one)", "view.role", command="role"
+    ),
+    _app(
+        "",
+        "view",
+        "Show a view by name (queue, all, ship-today…)",
+        "view.named",
+        command="view",
+        argument="NAME",
+    ),
+    _app("", "switch_view('all')", "All orders", "view.all", command="all"),
+    _app(
         "ctrl+f",
         "find",
         "Find any order by number, phone, name or tracking",
         "find",
         "Find",
+        command="find",
+        argument="TEXT",
     ),
-    Key(Scope.APP, "R", "reload", "Reload from the database now", "reload"),
-    Key(Scope.APP, "question_mark,f1", "help", "This help", "help", "Help"),
-    Key(Scope.APP, "ctrl+p", "command_palette", "Command palette", "palette"),
-    Key(Scope.APP, "q,ctrl+q", "quit", "Quit", "quit", "Quit"),
-    Key(Scope.LIST, "j,down", "cursor_down", "Next row", "list.down"),
-    Key(Scope.LIST, "k,up", "cursor_up", "Previous row", "list.up"),
-    Key(Scope.LIST, "pagedown,ctrl+d", "page_down", "Page down", "list.page_down"),
-    Key(Scope.LIST, "pageup,ctrl+u", "page_up", "Page up", "list.page_up"),
-    Key(Scope.LIST, "g,home", "first", "First row", "list.first"),
-    Key(Scope.LIST, "G,end", "last", "Last row", "list.last"),
-    Key(Scope.LIST, "enter,l", "open", "Open the order", "list.open", "Open"),
-    Key(
-        Scope.ORDERS,
+    _app("colon", "command_line", "Command line", "command_line", command=""),
+    _app("ctrl+p", "command_palette", "Command palette: every command with its key", "palette"),
+    _app("question_mark,f1", "help", "Keys of this view", "help", "Help", command="help"),
+    _app("p", "pause", "Pause live updates (again: resume)", "pause", command="pause"),
+    _app("R,ctrl+r", "reload", "Reload from the database now", "reload", command="reload"),
+    _app("u", "undo", "Undo the last action while it waits", "undo", command="undo"),
+    _app("", "theme", "Change the colours", "theme", command="theme", argument="NAME"),
+    _app(
+        "q,ctrl+q",
+        "quit",
+        "Quit (from a list; q goes back elsewhere)",
+        "quit",
+        command="quit",
+    ),
+    _list("j,down", "cursor_down", "Next row", "list.down"),
+    _list("k,up", "cursor_up", "Previous row", "list.up"),
+    _list("pagedown,ctrl+d", "page_down", "Page down", "list.page_down"),
+    _list("pageup,ctrl+u", "page_up", "Page up", "list.page_up"),
+    _list("g,home", "first", "First row", "list.first", command="top"),
+    _list("G,end", "last", "Last row", "list.last", command="bottom"),
+    _list("enter,l", "open", "Open the order", "list.open", command="open"),
+    _list(
         "slash",
         "filter",
-        "Filter this view (number, name, phone, tracking)",
-        "orders.filter",
+        "Filter: text and field:value (status:exception age:>2d)",
+        "list.filter",
         "Filter",
+        command="filter",
+        argument="FILTER",
     ),
-    Key(Scope.ORDERS, "escape", "clear", "Clear the filter or the find result", "orders.clear"),
-    Key(
-        Scope.ORDERS, "a", "acknowledge", "Acknowledge the order's escalation", "orders.acknowledge"
+    _list("escape", "clear", "Clear: the filter, the find result, then the marks", "list.clear"),
+    _list("space", "mark", "Mark the row and move down", "list.mark", command="mark"),
+    _list("M", "mark_all", "Mark every row of the view", "list.mark_all", command="markall"),
+    _list("U", "clear_marks", "Clear the marks", "list.clear_marks", command="unmark"),
+    _list("o", "sort", "Sort by…", "list.sort", command="sort", argument="FIELD"),
+    _list("O", "reverse", "Reverse the order", "list.reverse", command="reverse"),
+    _list(
+        "E", "export", "Export the view as CSV", "list.export", command="export", argument="PATH"
     ),
-    Key(
-        Scope.ESCALATIONS,
-        "a",
-        "acknowledge",
-        "Acknowledge the selected escalation",
-        "escalations.acknowledge",
-        "Ack",
+    _list("y", "copy_number", "Copy the order number", "list.copy", command="copy"),
+    _verb("a", "acknowledge", "Acknowledge", "verb.acknowledge", "Ack", command="ack"),
+    _verb("t", "take", "Take: assign to me (acknowledges)", "verb.take", "Take", command="take"),
+    _verb("T", "assign", "Assign to…", "verb.assign", command="assign", argument="AGENT"),
+    _verb(
+        "s",
+        "snooze",
+        "Snooze… (until a time)",
+        "verb.snooze",
+        command="snooze",
+        argument="FOR",
     ),
-    Key(Scope.DETAIL, "escape,h,backspace", "back", "Back to the list", "detail.back", "Back"),
-    Key(
-        Scope.DETAIL,
-        "a",
-        "acknowledge",
-        "Acknowledge the order's open escalation",
-        "detail.acknowledge",
-        "Ack",
+    _verb(
+        "x",
+        "resolve",
+        "Resolve… with a delay reason",
+        "verb.resolve",
+        "Resolve",
+        command="resolve",
+        argument="REASON",
     ),
-    Key(Scope.DETAIL, "j,down", "scroll_down", "Scroll down", "detail.down"),
-    Key(Scope.DETAIL, "k,up", "scroll_up", "Scroll up", "detail.up"),
-    Key(Scope.DETAIL, "pagedown,ctrl+d", "page_down", "Page down", "detail.page_down"),
-    Key(Scope.DETAIL, "pageup,ctrl+u", "page_up", "Page up", "detail.page_up"),
-    Key(Scope.DETAIL, "g,home", "scroll_home", "Top", "detail.top"),
-    Key(Scope.DETAIL, "G,end", "scroll_end", "Bottom", "detail.bottom"),
+    _verb("c", "note", "Add a note", "verb.note", command="note", argument="TEXT"),
+    _verb("e", "escalate", "Escalate now to the next level", "verb.escalate", command="escalate"),
+    _detail("escape,q,h,backspace", "back", "Back to the list", "detail.back", "Back"),
+    _detail("j,down", "scroll_down", "Scroll down", "detail.down"),
+    _detail("k,up", "scroll_up", "Scroll up", "detail.up"),
+    _detail("pagedown,ctrl+d", "page_down", "Page down", "detail.page_down"),
+    _detail("pageup,ctrl+u", "page_up", "Page up", "detail.page_up"),
+    _detail("g,home", "scroll_home", "Top", "detail.top"),
+    _detail("G,end", "scroll_end", "Bottom", "detail.bottom"),
+    _detail("J", "next_order", "Next order of the list", "detail.next", command="next"),
+    _detail(
+        "K", "previous_order", "Previous order of the list", "detail.previous", command="previous"
+    ),
+    _detail(
+        "o",
+        "open_tracking",
+        "Open the carrier's tracking page",
+        "detail.tracking",
+        "Track",
+        command="track",
+    ),
+    _detail(
+        "y",
+        "copy_reply",
+        "Copy the reply to the customer",
+        "detail.copy_reply",
+        "Reply",
+        command="reply",
+    ),
+    _detail(
+        "L", "reply_language", "Reply in the next language", "detail.language", command="language"
+    ),
+    _detail(
+        "r",
+        "reopen",
+        "Reopen the order's last resolved escalation",
+        "detail.reopen",
+        command="reopen",
+    ),
 )
 
 _LABELS = {
@@ -104,6 +194,8 @@ _LABELS = {
     "escape": "Esc",
     "backspace": "Backspace",
     "slash": "/",
+    "colon": ":",
+    "space": "Space",
     "question_mark": "?",
     "f1": "F1",
 }
@@ -115,11 +207,16 @@ def key_label(name: str) -> str:
 
 
 def keys_label(key: Key) -> str:
-    return " ".join(key_label(name) for name in key.keys.split(","))
+    return " ".join(key_label(name) for name in key.keys.split(",") if name)
 
 
 def in_scope(scope: Scope) -> list[Key]:
     return [key for key in KEYS if key.scope is scope]
+
+
+def commands(scopes: tuple[Scope, ...]) -> list[Key]:
+    """The commands available where ``scopes`` apply (the app's are everywhere)."""
+    return [k for k in KEYS if k.command and (k.scope is Scope.APP or k.scope in scopes)]
 
 
 def bindings(scope: Scope) -> list[BindingType]:
@@ -134,4 +231,5 @@ def bindings(scope: Scope) -> list[BindingType]:
             id=key.id,
         )
         for key in in_scope(scope)
+        if key.keys
     ]

@@ -30,6 +30,28 @@ class OrderFile:
     events: tuple[EventRow, ...]
     escalations: tuple[EscalationRow, ...]
 
+    @property
+    def notes(self) -> list[EventRow]:
+        return [e for e in self.events if e.kind == "note"]
+
+    def ladder(self, escalation: EscalationRow) -> list[EventRow]:
+        """What happened to one escalation: its levels, notices, agents' actions, notes."""
+        return [
+            e
+            for e in self.events
+            if e.subject_kind == "escalation" and e.subject_id == escalation.id
+        ]
+
+    def tracking_url(self) -> str | None:
+        """The latest parcel's tracking page: the shop's link, else 17TRACK's public page."""
+        for parcel in reversed(self.parcels):
+            shipment = parcel.shipment
+            if shipment.tracking_url:
+                return shipment.tracking_url
+            if shipment.tracking_number:
+                return f"https://t.17track.net/en#nums={shipment.tracking_number}"
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -104,12 +126,38 @@ def describe(event: EventRow) -> str:
         return f"tracking number {event.from_value} → {event.to_value}"
     if event.kind == "acknowledged":
         return f"acknowledged escalation {event.field}"
+    if event.kind == "note":
+        return f"note: {event.detail}"
+    if event.kind in _AGENT_VERBS:
+        return _agent_action(event)
     if event.kind == "escalation":
         change = f"{event.from_value} → {event.to_value}" if event.from_value else "opened"
         tail = f": {event.detail}" if event.detail else ""
         return f"escalation {event.field} {change}{tail}"
     parts = [words(event.kind), event.field, event.to_value, event.detail]
     return " ".join(part for part in parts if part)
+
+
+_AGENT_VERBS = {
+    "taken": "took",
+    "assigned": "assigned",
+    "snoozed": "snoozed",
+    "resolved": "resolved",
+    "reopened": "reopened",
+    "escalated": "escalated",
+}
+
+
+def _agent_action(event: EventRow) -> str:
+    verb = _AGENT_VERBS[event.kind]
+    if event.kind == "assigned":
+        return f"assigned escalation {event.field} to {event.to_value}"
+    if event.kind == "escalated":
+        return f"escalated {event.field} {event.from_value} → {event.to_value}"
+    if event.kind == "snoozed":
+        return f"snoozed escalation {event.field}"
+    tail = f": {event.detail}" if event.detail else ""
+    return f"{verb} escalation {event.field}{tail}"
 
 
 def _status_change(event: EventRow) -> str:

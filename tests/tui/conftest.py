@@ -12,6 +12,7 @@ import pytest
 from sync.clock import VirtualClock
 from tests.tui.seed import NOW, ZONE, build_big, seed_small
 from tui.app import OrderwatchApp
+from tui.config import ConsoleConfig
 
 BIG_ORDERS = 200_000
 
@@ -40,9 +41,13 @@ MakeApp = Callable[..., OrderwatchApp]
 
 @pytest.fixture
 def make_app() -> MakeApp:
-    """The console on a shop, with the clock frozen at NOW in Asia/Shanghai."""
+    """The console on a shop, with the clock frozen at NOW in Asia/Shanghai.
+
+    Actions are written at once (no grace window) unless a test passes its own config.
+    """
 
     def build(shop: Shop, **options: Any) -> OrderwatchApp:
+        options.setdefault("config", ConsoleConfig(undo_seconds=0))
         options.setdefault("clock", VirtualClock(NOW))
         options.setdefault("zone", ZONE)
         options.setdefault("poll_seconds", 0.05)

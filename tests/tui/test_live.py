@@ -88,7 +88,7 @@ async def test_the_clock_moving_redraws_ages(small_shop: Shop, make_app: MakeApp
             "6h",
         ]  # #1001, created 37 minutes before T0
         app.clock.set(T0 + timedelta(days=3))  # type: ignore[attr-defined]
-        app.feed.check_minute()  # type: ignore[union-attr]
+        await app.feed.check_minute()  # type: ignore[union-attr]
         await settle(pilot)
         assert visible_lines(orders)[0].split()[1:3] == ["#1001", "3d"]
 

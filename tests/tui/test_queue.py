@@ -81,7 +81,7 @@ async def test_filter_stays_inside_the_view(small_shop: Shop, make_app: MakeApp)
         await pilot.press("slash", *"1005")  # a cancelled order: not in the queue
         await settle(pilot)
         assert app.screen.order_list.row_count == 0
-        await pilot.press("escape", "3")
+        await pilot.press("escape", "colon", *"view all", "enter")
         await settle(pilot)
         await pilot.press("slash", *"1005")
         await settle(pilot)

@@ -1,59 +1,95 @@
-"""One order, whole: summary, parcels, escalations, and the merged timeline."""
+"""One order, whole: summary, parcels, escalations with their ladders, notes, the reply for the
+customer, and the merged timeline. The verbs act on the order's most urgent open escalation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from sync.domain import EscalationRow
 from tui import words
-from tui.acknowledge import acknowledge, to_acknowledge
 from tui.desk import READ_ERRORS, Desk
 from tui.keys import Scope, bindings
 from tui.live import Change
 from tui.order_file import OrderFile, read_order_file
 from tui.screens import detail_text
-from tui.screens.base import LiveScreen
+from tui.screens.acting import ActingScreen, Chosen
+from tui.verbs import UNACKNOWLEDGED, OrderRef, Verb
 from tui.widgets.view_bar import ViewBar
 
+Neighbour = Callable[[int, int], "int | None"]
+"""Given an order and a step (+1, -1), the order next to it in the list it was opened from."""
 
-class DetailScreen(LiveScreen):
+_URGENCY = {"firing": 0, "warning": 1, "acknowledged": 2}
+
+
+def most_urgent(escalations: tuple[EscalationRow, ...], verb: Verb) -> EscalationRow | None:
+    """The escalation of an order that ``verb`` means: the last resolved one for a reopen,
+    else the most urgent open one (an unacknowledged one first for an acknowledgement)."""
+    if verb is Verb.REOPEN:
+        resolved = [e for e in escalations if e.state == "resolved"]
+        return max(resolved, key=lambda e: (e.resolved_at or e.opened_at, e.id), default=None)
+    waiting = [e for e in escalations if e.state in _URGENCY]
+    if verb is Verb.ACKNOWLEDGE and any(e.state in UNACKNOWLEDGED for e in waiting):
+        waiting = [e for e in waiting if e.state in UNACKNOWLEDGED]
+    waiting.sort(key=lambda e: (_URGENCY[e.state], e.deadline_at, e.id))
+    return waiting[0] if waiting else None
+
+
+class DetailScreen(ActingScreen):
     CSS_PATH = "detail.tcss"
     AUTO_FOCUS = "#detail"
-    BINDINGS = bindings(Scope.DETAIL)
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings(Scope.DETAIL), *bindings(Scope.VERBS)]
+    SCOPES = (Scope.DETAIL, Scope.VERBS)
+    HELP = "One order: its escalations and their ladders, notes, the reply, the timeline."
 
-    def __init__(self, desk: Desk, order_id: int) -> None:
+    def __init__(self, desk: Desk, order_id: int, neighbour: Neighbour | None = None) -> None:
         super().__init__(desk)
         self.order_id = order_id
+        self.neighbour = neighbour
         self.file: OrderFile | None = None
+        self.reply: str | None = None
+        languages = [desk.config.language, "zh", "en"]
+        self.languages = list(dict.fromkeys(languages))
+        self.language = self.languages[0]
 
     def compose(self) -> ComposeResult:
-        yield ViewBar("Order …", self.side_text(self.desk.clock.now()), id="view-bar")
+        yield from self.frame_top("Order …")
         with VerticalScroll(id="detail", can_focus=True):
             yield Static("Loading…", id="summary", markup=False)
             yield Static(id="parcels", markup=False)
             yield Static(id="escalations", markup=False)
+            yield Static(id="notes", markup=False)
+            yield Static(id="reply", markup=False)
             yield Static(id="timeline", markup=False)
-        yield Footer(show_command_palette=False)
+        yield from self.frame_bottom()
 
     def on_mount(self) -> None:
         self.load()
 
     @work(exclusive=True, group="order-file", exit_on_error=False)
     async def load(self) -> None:
+        store = self.desk.store
         try:
-            file = await read_order_file(self.desk.store, self.order_id)
+            file = await read_order_file(store, self.order_id)
+            reply = None
+            if file is not None:
+                now = self.desk.clock.now()
+                reply = await store.reply_template(self.order_id, self.language, now)
         except READ_ERRORS as error:
             self.notify(str(error), title="Cannot read the order", severity="error")
             return
         if file is None:
             self.query_one("#summary", Static).update("This order no longer exists.")
             return
-        self.file = file
+        self.file, self.reply = file, reply
         self._draw(self.desk.clock.now())
 
     def _draw(self, now: datetime) -> None:
@@ -65,14 +101,16 @@ class DetailScreen(LiveScreen):
         self.query_one(ViewBar).show(f"Order {order.number} · {status}")
         zone = self.desk.zone
         width = max(40, self.app.size.width - 1)
-        self.query_one("#summary", Static).update(detail_text.summary(file, now, zone))
-        self.query_one("#parcels", Static).update(detail_text.parcels(file, zone))
-        self.query_one("#escalations", Static).update(
-            detail_text.escalations(file, now, zone, width)
-        )
-        self.query_one("#timeline", Static).update(
-            detail_text.timeline_text(file, zone, now, width)
-        )
+        sections = {
+            "#summary": detail_text.summary(file, now, zone),
+            "#parcels": detail_text.parcels(file, zone),
+            "#escalations": detail_text.escalations(file, now, zone, width),
+            "#notes": detail_text.notes(file, zone, width),
+            "#reply": detail_text.reply(self.reply, self.language, width),
+            "#timeline": detail_text.timeline_text(file, zone, now, width),
+        }
+        for selector, content in sections.items():
+            self.query_one(selector, Static).update(content)
 
     def on_resize(self) -> None:
         self._draw(self.desk.clock.now())
@@ -84,24 +122,60 @@ class DetailScreen(LiveScreen):
     def minute_passed(self, now: datetime) -> None:
         self._draw(now)
 
+    # ----- what the verbs act on -----
+
+    async def chosen(self, verb: Verb) -> Chosen:
+        file = self.file
+        if file is None:
+            return Chosen()
+        escalation = most_urgent(file.escalations, verb)
+        concerns = most_urgent(file.escalations, Verb.NOTE)
+        order = OrderRef(self.order_id, file.order.number, concerns.id if concerns else None)
+        found = () if escalation is None else (escalation,)
+        return Chosen(found, (order,), without=0 if found else 1)
+
+    def action_reopen(self) -> None:
+        self.act(Verb.REOPEN)
+
     # ----- keys -----
 
     def action_back(self) -> None:
         self.dismiss()
 
-    def action_acknowledge(self) -> None:
-        escalation = to_acknowledge(self.file.escalations) if self.file else None
-        if escalation is None:
-            self.notify(
-                "This order has no escalation waiting for acknowledgement", severity="warning"
-            )
+    def _step(self, step: int) -> None:
+        found = self.neighbour(self.order_id, step) if self.neighbour else None
+        if found is None:
+            self.notify("No more orders that way", severity="warning", timeout=2)
             return
-        self._acknowledge(escalation)
+        self.order_id, self.file, self.reply = found, None, None
+        self.query_one("#detail", VerticalScroll).scroll_home(animate=False)
+        self.load()
 
-    @work(group="acknowledge", exit_on_error=False)
-    async def _acknowledge(self, escalation: EscalationRow) -> None:
-        outcome = await acknowledge(self.desk, escalation)
-        self.notify(outcome.message, title=outcome.title, severity=outcome.severity)
+    def action_next_order(self) -> None:
+        self._step(1)
+
+    def action_previous_order(self) -> None:
+        self._step(-1)
+
+    def action_open_tracking(self) -> None:
+        url = self.file.tracking_url() if self.file else None
+        if url is None:
+            self.notify("Nothing shipped yet: no tracking page", severity="warning")
+            return
+        self.app.open_url(url)
+        self.notify(url, title="Tracking page opened", timeout=4)
+
+    def action_copy_reply(self) -> None:
+        if not self.reply:
+            self.notify("No reply fits this order's situation", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.reply)
+        # Shown too: a terminal without OSC 52 support still lets the agent select it.
+        self.notify(self.reply, title=f"Reply copied ({self.language})", timeout=6)
+
+    def action_reply_language(self) -> None:
+        index = self.languages.index(self.language)
+        self.language = self.languages[(index + 1) % len(self.languages)]
         self.load()
 
     def _scroller(self) -> VerticalScroll:

@@ -12,7 +12,7 @@ from textual.content import Content
 
 from sync.domain import EscalationRow
 from tui import words
-from tui.order_file import OrderFile, timeline
+from tui.order_file import OrderFile, describe, timeline
 from tui.widgets.order_columns import MARKERS, TROUBLE, fit
 
 Part = str | tuple[str, str]
@@ -95,7 +95,7 @@ def _block(heading: str, lines: list[Content], empty: str) -> Content:
 def escalations(file: OrderFile, now: datetime, zone: tzinfo, width: int) -> Content:
     lines: list[Content] = []
     for esc in file.escalations:
-        lines += _escalation_lines(esc, now, zone, width)
+        lines += _escalation_lines(file, esc, now, zone, width)
     return _block("Escalations", lines, "none")
 
 
@@ -103,7 +103,9 @@ def _short_time(instant: datetime, zone: tzinfo) -> str:
     return words.local_time(instant, zone)[5:]
 
 
-def _escalation_lines(esc: EscalationRow, now: datetime, zone: tzinfo, width: int) -> list[Content]:
+def _escalation_lines(
+    file: OrderFile, esc: EscalationRow, now: datetime, zone: tzinfo, width: int
+) -> list[Content]:
     style = _STATE_STYLE.get(esc.state, _LABEL)
     marker = MARKERS.get(esc.state, " ")
     state = words.escalation_state_words(esc.state)
@@ -115,9 +117,51 @@ def _escalation_lines(esc: EscalationRow, now: datetime, zone: tzinfo, width: in
     else:
         left = words.time_left(esc.deadline_at, now)
         tail = f"due {_short_time(esc.deadline_at, zone)} ({left})"
+    extra = [f"level {esc.level}"]
+    if esc.assignee:
+        extra.append(f"owner {esc.assignee}")
+    if esc.snoozed(now) and esc.snoozed_until is not None:
+        extra.append(f"snoozed until {_short_time(esc.snoozed_until, zone)}")
     head = Content.styled(f" {marker} {state:<9}", style)
-    body = Content.assemble((esc.rule_id, "bold"), f"  {esc.summary}  ", (tail, _LABEL))
-    return hang(head, body, width)
+    body = Content.assemble(
+        (esc.rule_id, "bold"),
+        f"  {esc.summary}  ",
+        (tail, _LABEL),
+        (f" · {' · '.join(extra)}", _LABEL),
+    )
+    lines = hang(head, body, width)
+    if esc.delivery_error:
+        lines += hang(
+            Content("    "), Content.styled(f"not delivered: {esc.delivery_error}", "$error"), width
+        )
+    for event in file.ladder(esc):
+        step = Content.assemble(
+            (f"    {_short_time(event.at, zone)} ", _LABEL), (fit(event.actor, 8) + " ", "")
+        )
+        lines += hang(step, Content(describe(event)), width)
+    return lines
+
+
+def notes(file: OrderFile, zone: tzinfo, width: int) -> Content:
+    lines: list[Content] = []
+    for note in file.notes:
+        head = Content.assemble(
+            (f" {_short_time(note.at, zone)} ", _LABEL), (fit(note.actor, 8) + " ", "bold")
+        )
+        lines += hang(head, Content(note.detail), width)
+    return _block("Notes · c adds one", lines, "none yet")
+
+
+def reply(text: str | None, language: str, width: int) -> Content:
+    heading = f"Reply ({language}) · y copies · L other language"
+    if not text:
+        return _block(heading, [], "no reply fits this order's situation")
+    lines = [
+        line
+        for paragraph in text.splitlines()
+        for line in Content(paragraph).wrap(max(12, width - 1))
+    ]
+    return _block(heading, [Content.assemble(" ", line) for line in lines], "")
 
 
 def timeline_text(file: OrderFile, zone: tzinfo, now: datetime, width: int) -> Content:

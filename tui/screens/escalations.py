@@ -1,112 +1,172 @@
-"""The open escalations: firing first, then by deadline.
+"""The escalation lists: open (firing and warning first, then by time left), mine, snoozed.
 
 There are hundreds at most, so the built-in DataTable does: rows are keyed by escalation id and a
 refresh changes only the cells that changed (a countdown, who acknowledged), so the cursor and the
-terminal stay still.
+terminal stay still. Countdowns are in minutes and move when the minute does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Input, Static
 
 from sync.domain import EscalationRow
+from sync.store.views import OrderQuery, View
 from tui import words
-from tui.acknowledge import acknowledge
 from tui.desk import READ_ERRORS, Desk
+from tui.export import export_escalations, export_folder, export_name
+from tui.filters import Context, parse
 from tui.keys import Scope, bindings
 from tui.live import Change
-from tui.screens.base import LiveScreen
+from tui.screens.acting import Chosen
 from tui.screens.detail import DetailScreen
-from tui.widgets.view_bar import ViewBar
+from tui.screens.listing import ListingScreen
+from tui.verbs import OrderRef, Verb
+from tui.views import EscalationView
+from tui.widgets.filter_bar import FilterBar
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("mark", " ", 1),
     ("severity", "Sev", 4),
     ("order", "Order", 8),
-    ("rule", "Rule", 15),
-    ("summary", "Summary", 18),
+    ("rule", "Rule", 14),
+    ("summary", "Summary", 16),
     ("left", "Left", 7),
     ("state", "State", 6),
-    ("acked_by", "Acked", 7),
+    ("owner", "Owner", 7),
 )
 
 _SEVERITY = {"critical": ("crit", "bold red"), "warning": ("warn", "yellow"), "info": ("info", "")}
 _STATE = {"firing": "bold red", "warning": "yellow", "acknowledged": "green"}
+_URGENCY = {"firing": 0, "warning": 1, "acknowledged": 2}
+
+SORTS: dict[str, str] = {
+    "urgency": "firing and warning first, then time left",
+    "left": "time left",
+    "order": "order number",
+    "rule": "rule",
+    "owner": "owner",
+}
 
 Cells = tuple[Text, ...]
 
 
-def escalation_cells(esc: EscalationRow, now: datetime) -> Cells:
+def escalation_cells(esc: EscalationRow, now: datetime, marked: bool = False) -> Cells:
     severity, severity_style = _SEVERITY.get(esc.severity, (esc.severity[:4], ""))
     late = words.overdue(esc.deadline_at, now)
+    if esc.snoozed(now) and esc.snoozed_until is not None:
+        left = Text("z" + words.time_left(esc.snoozed_until, now), style="dim", justify="right")
+    else:
+        left = Text(
+            words.time_left(esc.deadline_at, now), style="bold red" if late else "", justify="right"
+        )
     return (
+        Text("*" if marked else " ", style="bold"),
         Text(severity, style=severity_style),
         Text(esc.order_number),
         Text(esc.rule_id, overflow="ellipsis", no_wrap=True),
         Text(esc.summary, overflow="ellipsis", no_wrap=True),
-        Text(
-            words.time_left(esc.deadline_at, now), style="bold red" if late else "", justify="right"
-        ),
+        left,
         Text(words.escalation_state_words(esc.state), style=_STATE.get(esc.state, "")),
-        Text(esc.acked_by or "—", overflow="ellipsis", no_wrap=True),
+        Text(esc.assignee or esc.acked_by or "—", overflow="ellipsis", no_wrap=True),
     )
 
 
-class EscalationsScreen(LiveScreen):
+def sort_key(name: str) -> Callable[[EscalationRow], tuple[Any, ...]]:
+    def key(esc: EscalationRow) -> tuple[Any, ...]:
+        by: dict[str, tuple[object, ...]] = {
+            "urgency": (_URGENCY.get(esc.state, 3), esc.deadline_at),
+            "left": (esc.deadline_at,),
+            "order": (esc.order_number,),
+            "rule": (esc.rule_id, esc.deadline_at),
+            "owner": (esc.assignee or esc.acked_by or "~", esc.deadline_at),
+        }
+        return (*by[name], esc.id)
+
+    return key
+
+
+class EscalationsScreen(ListingScreen):
     CSS_PATH = "escalations.tcss"
     AUTO_FOCUS = "#escalations"
-    BINDINGS: ClassVar[list[BindingType]] = [*bindings(Scope.LIST), *bindings(Scope.ESCALATIONS)]
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings(Scope.LIST), *bindings(Scope.VERBS)]
+    SCOPES = (Scope.LIST, Scope.VERBS)
 
-    def __init__(self, desk: Desk) -> None:
+    def __init__(self, desk: Desk, view: EscalationView) -> None:
         super().__init__(desk)
+        self.view = view
         self.rows: dict[str, EscalationRow] = {}
         self._cells: dict[str, Cells] = {}
+        self.marks: set[str] = set()
+        self.sort = "urgency"
         self.loaded = False
 
     def compose(self) -> ComposeResult:
-        now = self.desk.clock.now()
-        yield ViewBar("Escalations · counting…", self.side_text(now), id="view-bar")
+        yield from self.frame_top(f"{self.view.title} · counting…")
         table: DataTable[Text] = DataTable(id="escalations", cursor_type="row")
         for key, label, width in COLUMNS:
             table.add_column(label, width=width, key=key)
         yield table
-        yield Static("No open escalations", id="empty")
-        yield Footer(show_command_palette=False)
+        yield Static(self.view.empty, id="empty")
+        yield FilterBar(id="filter")
+        yield from self.frame_bottom()
 
     def on_mount(self) -> None:
         self.reload()
+
+    def help_line(self) -> str:
+        return self.view.help
 
     @property
     def table(self) -> DataTable[Text]:
         return self.query_one("#escalations", DataTable)
 
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one("#filter", FilterBar)
+
     @work(exclusive=True, group="escalations", exit_on_error=False)
     async def reload(self) -> None:
+        desk = self.desk
+        now = desk.clock.now()
+        parsed = parse(self.filter_text, Context(desk.agent, now, desk.zone))
+        query = OrderQuery(view=View.ALL, text=parsed.text, filters=parsed.filters)
         try:
-            rows = await self.desk.store.open_escalations()
+            rows = await desk.store.escalation_list(
+                self.view.which, agent=desk.agent, now=now, query=query
+            )
         except READ_ERRORS as error:
             self.notify(str(error), title="Cannot read escalations", severity="error")
             return
+        if self.sort != "urgency" or self.reverse:
+            rows.sort(key=sort_key(self.sort), reverse=self.reverse)
         self.rows = {str(row.id): row for row in rows}
+        self.marks &= set(self.rows)
         self.loaded = True
-        self._show(self.desk.clock.now())
+        self.filter_bar.show_problems(parsed.problems)
+        self._show(now)
 
     def apply_change(self, change: Change) -> None:
         self.reload()
 
     def minute_passed(self, now: datetime) -> None:
         self._show(now)
+        self.reload()  # a snooze may have ended
 
     # ----- updating the table by difference -----
 
     def _show(self, now: datetime) -> None:
-        wanted = {key: escalation_cells(row, now) for key, row in self.rows.items()}
+        wanted = {
+            key: escalation_cells(row, now, key in self.marks) for key, row in self.rows.items()
+        }
         table = self.table
         existing = [key for row in table.ordered_rows if isinstance(key := row.key.value, str)]
         kept = [key for key in existing if key in wanted]
@@ -120,7 +180,7 @@ class EscalationsScreen(LiveScreen):
                         self._cells.pop(key, None)
                 self._update(wanted, kept)
         self.query_one("#empty").display = not wanted
-        self._show_title()
+        self.show_title()
 
     def _update(self, wanted: dict[str, Cells], kept: list[str]) -> None:
         table = self.table
@@ -146,10 +206,16 @@ class EscalationsScreen(LiveScreen):
         if selected in wanted:
             table.move_cursor(row=table.get_row_index(selected), animate=False)
 
-    def _show_title(self) -> None:
+    def _title(self) -> str:
+        if not self.loaded:
+            return f"{self.view.title} · counting…"
         firing = sum(1 for row in self.rows.values() if row.state == "firing")
-        text = f"Escalations · {len(self.rows)} open · {firing} firing"
-        self.query_one(ViewBar).show(text)
+        text = f"{self.view.title} · {len(self.rows)} open · {firing} firing"
+        if self.sort != "urgency" or self.reverse:
+            text += f" · by {self.sort}{' ↑' if self.reverse else ''}"
+        if self.marks:
+            text += f" · {len(self.marks)} marked"
+        return f"{text} · filter “{self.filter_text}”" if self.filter_text else text
 
     # ----- keys -----
 
@@ -185,19 +251,107 @@ class EscalationsScreen(LiveScreen):
     def action_open(self) -> None:
         escalation = self.selected()
         if escalation is not None:
-            self.app.push_screen(DetailScreen(self.desk, escalation.order_id))
+            self.app.push_screen(DetailScreen(self.desk, escalation.order_id, self._neighbour))
+
+    def _neighbour(self, order_id: int, step: int) -> int | None:
+        rows = list(self.rows.values())
+        places = [n for n, row in enumerate(rows) if row.order_id == order_id]
+        if not places:
+            return None
+        index = places[0] + step
+        if not 0 <= index < len(rows):
+            return None
+        self.table.move_cursor(row=index, animate=False)
+        return rows[index].order_id
 
     @on(DataTable.RowSelected, "#escalations")
     def _row_selected(self) -> None:
         self.action_open()
 
-    def action_acknowledge(self) -> None:
+    def action_filter(self, text: str | None = None) -> None:
+        if text is not None:
+            self.filter_text = text.strip()
+            self.reload()
+            return
+        self.filter_bar.value = self.filter_text
+        self.filter_bar.open()
+
+    @on(Input.Changed, "#filter Input")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if event.value.strip() != self.filter_text:
+            self.filter_text = event.value.strip()
+            self.reload()
+
+    @on(Input.Submitted, "#filter Input")
+    def _filter_done(self) -> None:
+        if not self.filter_text:
+            self.filter_bar.close()
+        self.table.focus()
+
+    def action_clear(self) -> None:
+        if self.filter_bar.display or self.filter_text:
+            self.filter_bar.close()
+            self.filter_text = ""
+            self.table.focus()
+            self.reload()
+        elif self.marks:
+            self.action_clear_marks()
+
+    def action_mark(self) -> None:
+        key = self.selected_key()
+        if key is None:
+            return
+        self.marks ^= {key}
+        self._show(self.desk.clock.now())
+        self.table.action_cursor_down()
+
+    def action_mark_all(self) -> None:
+        self.marks = set(self.rows)
+        self._show(self.desk.clock.now())
+
+    def action_clear_marks(self) -> None:
+        self.marks.clear()
+        self._show(self.desk.clock.now())
+
+    def action_copy_number(self) -> None:
         escalation = self.selected()
         if escalation is not None:
-            self._acknowledge(escalation)
+            self.app.copy_to_clipboard(escalation.order_number)
+            self.notify(f"Copied {escalation.order_number}", timeout=2)
 
-    @work(group="acknowledge", exit_on_error=False)
-    async def _acknowledge(self, escalation: EscalationRow) -> None:
-        outcome = await acknowledge(self.desk, escalation)
-        self.notify(outcome.message, title=outcome.title, severity=outcome.severity)
+    def sort_choices(self) -> list[tuple[str, str]]:
+        return list(SORTS.items())
+
+    @property
+    def sort_name(self) -> str:
+        return self.sort
+
+    def set_sort(self, name: str, reverse: bool | None = None) -> None:
+        self.sort = name
+        if reverse is not None:
+            self.reverse = reverse
         self.reload()
+
+    async def export_to(self, path: Path | None) -> None:
+        desk = self.desk
+        if path is None:
+            now = desk.clock.now()
+            path = export_folder(desk.config.export_dir) / export_name(
+                self.view.title, now, desk.zone
+            )
+        written = export_escalations(list(self.rows.values()), path, desk.zone)
+        self.notify(f"Exported {written:,} escalations to {path}", title="Exported")
+
+    # ----- what the verbs act on -----
+
+    async def chosen(self, verb: Verb) -> Chosen:
+        keys = [k for k in self.rows if k in self.marks] or [
+            k for k in [self.selected_key()] if k is not None
+        ]
+        escalations = tuple(self.rows[k] for k in keys)
+        orders = tuple(OrderRef(e.order_id, e.order_number, e.id) for e in escalations)
+        return Chosen(escalations, orders)
+
+    def submitted(self) -> None:
+        if self.marks:
+            self.action_clear_marks()

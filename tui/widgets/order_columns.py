@@ -30,12 +30,12 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("", 1),
+    Column("", 2),
     Column("Order", 8),
     Column("Age", 4),
     Column("Customer", 13),
     Column("Status", 25),
-    Column("Parcel", 23),
+    Column("Parcel", 22),
 )
 
 LINE_WIDTH = sum(c.width for c in COLUMNS) + len(COLUMNS) - 1
@@ -62,9 +62,10 @@ def header_cells(total: int) -> list[Cell]:
     return _join([(c.title, "") for c in COLUMNS], widths(total))
 
 
-def line_cells(line: QueueLine, now: datetime, total: int) -> list[Cell]:
-    marker = MARKERS.get(line.escalation_state, " ")
-    marker_style = line.escalation_state or ""
+def line_cells(line: QueueLine, now: datetime, total: int, marked: bool = False) -> list[Cell]:
+    """One order's line; a marked order shows ``*`` before its escalation marker."""
+    marker = ("*" if marked else " ") + MARKERS.get(line.escalation_state, " ")
+    marker_style = "marked" if marked else line.escalation_state or ""
     parcel_style = "trouble" if line.shipment_status in TROUBLE else ""
     status_style = "" if line.lifecycle == "open" else "closed"
     cells = [
@@ -83,6 +84,12 @@ def line_cells(line: QueueLine, now: datetime, total: int) -> list[Cell]:
 
 def placeholder_cells(text: str, total: int) -> list[Cell]:
     return [(fit(f"  {text}", total), "placeholder")]
+
+
+def heading_cells(label: str, count: int, total: int) -> list[Cell]:
+    """A group's heading line: ``── picked · 12 ───…``."""
+    text = f"── {label} · {count:,} "
+    return [(fit(text + "─" * max(0, total - len(text)), total), "heading")]
 
 
 def _join(cells: list[Cell], sizes: list[int]) -> list[Cell]:

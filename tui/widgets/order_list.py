@@ -3,7 +3,11 @@
 It holds only the ids of the orders in its view (8 bytes an order) and draws the lines on screen
 from a small cache. A line that is not cached yet is drawn as a placeholder while a worker reads
 its whole page (``page_size`` ids) from the store; the message pump never waits on SQLite. The
-cursor is an order id as much as a position: when the ids change, it stays on the same order.
+cursor and the marks are order ids as much as positions: when the ids change, they stay on the
+same orders. A grouped view draws a heading line before each group (:mod:`.layout`).
+
+Its keys are the screen's (the registry's list scope); the screen moves it through the methods
+below.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -26,18 +31,34 @@ from sync.clock import Clock
 from sync.store import QueueLine
 from tui.css import beside
 from tui.desk import READ_ERRORS
-from tui.keys import Scope, bindings
 from tui.row_cache import RowCache
-from tui.widgets.order_columns import LINE_WIDTH, Cell, line_cells, placeholder_cells
+from tui.widgets.layout import Heading, Layout
+from tui.widgets.order_columns import (
+    LINE_WIDTH,
+    Cell,
+    heading_cells,
+    line_cells,
+    placeholder_cells,
+)
 
 FetchLines = Callable[[Sequence[int]], Awaitable[list[QueueLine]]]
 
-_STYLED = ("firing", "warning", "acknowledged", "trouble", "closed", "placeholder")
+_STYLED = (
+    "firing",
+    "warning",
+    "acknowledged",
+    "trouble",
+    "closed",
+    "placeholder",
+    "marked",
+    "heading",
+)
 
 
-class OrderList(ScrollView, can_focus=True):
+class OrderList(ScrollView, can_focus=True, inherit_bindings=False):
     DEFAULT_CSS = beside(__file__)
-    BINDINGS = bindings(Scope.LIST)
+    BINDINGS: ClassVar[list[BindingType]] = []
+    """None of its own (nor the scrolling ones it would inherit): the screen moves it."""
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "order-list--cursor",
         *(f"order-list--{name}" for name in _STYLED),
@@ -49,6 +70,9 @@ class OrderList(ScrollView, can_focus=True):
         def __init__(self, order_id: int) -> None:
             super().__init__()
             self.order_id = order_id
+
+    class MarksChanged(Message):
+        """The set of marked orders changed."""
 
     def __init__(
         self,
@@ -66,12 +90,14 @@ class OrderList(ScrollView, can_focus=True):
         self.page_size = page_size
         self.empty_text = empty_text
         self._ids: array[int] = array("q")
+        self._layout = Layout(0)
         self._cursor = 0
         self._loaded = False
         self._cache = RowCache(cache_rows)
         self._generation = 0
         self._in_flight: set[tuple[int, int]] = set()
         self._now = clock.now()
+        self._marks: set[int] = set()
 
     # ----- what the screen asks -----
 
@@ -79,6 +105,15 @@ class OrderList(ScrollView, can_focus=True):
     def loaded(self) -> bool:
         """True once the first id list arrived."""
         return self._loaded
+
+    @property
+    def ids(self) -> array[int]:
+        """The listed ids, in order (the caller must not change them)."""
+        return self._ids
+
+    @property
+    def grouped(self) -> bool:
+        return bool(self._layout.headings)
 
     @property
     def row_count(self) -> int:
@@ -97,8 +132,17 @@ class OrderList(ScrollView, can_focus=True):
         order_id = self.cursor_id
         return None if order_id is None else self._cache.get(order_id)
 
+    def line_of(self, order_id: int) -> QueueLine | None:
+        """The cached line of an order, when it was read."""
+        return self._cache.get(order_id)
+
     def set_ids(
-        self, ids: Sequence[int], *, keep_cursor: bool = True, changed: Iterable[int] = ()
+        self,
+        ids: Sequence[int],
+        *,
+        keep_cursor: bool = True,
+        changed: Iterable[int] = (),
+        groups: Sequence[tuple[str, int]] = (),
     ) -> None:
         """Show these orders; the cursor stays on its order when that order is still listed.
 
@@ -109,9 +153,10 @@ class OrderList(ScrollView, can_focus=True):
         """
         keep_id = self.cursor_id if keep_cursor else None
         at_top = self.scroll_offset.y == 0
-        screen_row = self._cursor - self.scroll_offset.y
+        screen_row = self._layout.row_of(self._cursor) - self.scroll_offset.y
         self._cache.invalidate(changed)
         self._ids = ids if isinstance(ids, array) else array("q", ids)
+        self._layout = Layout(len(self._ids), groups)
         self._loaded = True
         self._generation += 1
         self._in_flight.clear()
@@ -120,10 +165,11 @@ class OrderList(ScrollView, can_focus=True):
             with suppress(ValueError):
                 cursor = self._ids.index(keep_id)
         self._cursor = max(0, min(cursor, len(self._ids) - 1))
-        self.virtual_size = Size(LINE_WIDTH, len(self._ids))
-        top = self._cursor - screen_row if keep_cursor else 0
+        self.virtual_size = Size(LINE_WIDTH, self._layout.rows)
+        row = self._layout.row_of(self._cursor)
+        top = row - screen_row if keep_cursor else 0
         height = max(1, self.scrollable_content_region.height)
-        if at_top and self._cursor < height:
+        if at_top and row < height:
             top = 0
         self.scroll_to(y=max(0, top), animate=False, immediate=True)
         self.refresh()
@@ -143,7 +189,7 @@ class OrderList(ScrollView, can_focus=True):
             index = self._ids.index(order_id)
         except ValueError:
             return False
-        self._move_to(index)
+        self.move_to(index)
         return True
 
     def tick(self, now: datetime) -> None:
@@ -151,25 +197,62 @@ class OrderList(ScrollView, can_focus=True):
         self._now = now
         self.refresh()
 
+    # ----- marks -----
+
+    @property
+    def marks(self) -> frozenset[int]:
+        return frozenset(self._marks)
+
+    def toggle_mark(self) -> None:
+        """Mark or unmark the cursor's order, and move down (so repeated presses mark many)."""
+        order_id = self.cursor_id
+        if order_id is None:
+            return
+        self._marks ^= {order_id}
+        self.refresh_line(self._layout.row_of(self._cursor))
+        self.post_message(self.MarksChanged())
+        self.move_to(self._cursor + 1)
+
+    def mark_all(self, limit: int) -> int:
+        """Mark every listed order, up to ``limit``; returns how many are marked."""
+        self._marks = set(self._ids[:limit])
+        self.refresh()
+        self.post_message(self.MarksChanged())
+        return len(self._marks)
+
+    def clear_marks(self) -> bool:
+        """Unmark everything; False when nothing was marked."""
+        if not self._marks:
+            return False
+        self._marks.clear()
+        self.refresh()
+        self.post_message(self.MarksChanged())
+        return True
+
     # ----- drawing -----
 
     def render_line(self, y: int) -> Strip:
-        index = self.scroll_offset.y + y
+        row = self.scroll_offset.y + y
         width = max(self.scrollable_content_region.width, LINE_WIDTH)
         base = self.rich_style
-        if index >= len(self._ids):
+        if row >= self._layout.rows:
             return self._message_line(y, width, base)
-        cells = self._cells(index, width)
+        where = self._layout.at(row)
+        if isinstance(where, Heading):
+            return self._strip(heading_cells(where.label, where.count, width), base, None)
         cursor = (
-            self.get_component_rich_style("order-list--cursor") if index == self._cursor else None
+            self.get_component_rich_style("order-list--cursor") if where == self._cursor else None
         )
+        return self._strip(self._cells(where, width), base, cursor)
+
+    def _strip(self, cells: list[Cell], base: Style, cursor: Style | None) -> Strip:
         segments = []
         for text, name in cells:
             style = base if cursor is None else base + cursor
             if name:
                 style += self.get_component_rich_style(f"order-list--{name}", partial=True)
             segments.append(Segment(text, style))
-        strip = Strip(segments, width)
+        strip = Strip(segments)
         scroll_x = self.scroll_offset.x
         return strip.crop_extend(scroll_x, scroll_x + self.scrollable_content_region.width, base)
 
@@ -186,7 +269,7 @@ class OrderList(ScrollView, can_focus=True):
         if line is None or self._cache.stale([order_id]):
             self._request_page(index // self.page_size)
         if line is not None:
-            return line_cells(line, self._now, width)
+            return line_cells(line, self._now, width, order_id in self._marks)
         if self._cache.is_gone(order_id):
             return placeholder_cells("(this order no longer exists)", width)
         return placeholder_cells("…", width)
@@ -218,62 +301,71 @@ class OrderList(ScrollView, can_focus=True):
         finally:
             self._in_flight.discard(key)
         if generation == self._generation:
-            self.refresh_lines(page * self.page_size, self.page_size)
+            first = self._layout.row_of(page * self.page_size)
+            last = self._layout.row_of(min(len(self._ids), (page + 1) * self.page_size) - 1)
+            self.refresh_lines(first, last - first + 1)
 
     # ----- moving -----
 
-    def _move_to(self, index: int) -> None:
+    def move_to(self, index: int) -> None:
         if not self._ids:
             return
         old, self._cursor = self._cursor, max(0, min(index, len(self._ids) - 1))
+        row = self._layout.row_of(self._cursor)
+        if self._cursor == 0:
+            row = 0  # the first group's heading stays in view above the first order
         height = max(1, self.scrollable_content_region.height)
         top = self.scroll_offset.y
-        if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False, immediate=True)
-        elif self._cursor >= top + height:
-            self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True)
-        self.refresh_line(old)
-        self.refresh_line(self._cursor)
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row >= top + height:
+            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+        self.refresh_line(self._layout.row_of(old))
+        self.refresh_line(self._layout.row_of(self._cursor))
 
     def _page_height(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
 
-    def action_cursor_down(self) -> None:
-        self._move_to(self._cursor + 1)
+    def cursor_down(self) -> None:
+        self.move_to(self._cursor + 1)
 
-    def action_cursor_up(self) -> None:
-        self._move_to(self._cursor - 1)
+    def cursor_up(self) -> None:
+        self.move_to(self._cursor - 1)
 
-    def action_page_down(self) -> None:
+    def page_down(self) -> None:
         step = self._page_height()
         self.scroll_to(y=self.scroll_offset.y + step, animate=False, immediate=True)
-        self._move_to(self._cursor + step)
+        self.move_to(self._cursor + step)
 
-    def action_page_up(self) -> None:
+    def page_up(self) -> None:
         step = self._page_height()
         self.scroll_to(y=max(0, self.scroll_offset.y - step), animate=False, immediate=True)
-        self._move_to(self._cursor - step)
+        self.move_to(self._cursor - step)
 
-    def action_first(self) -> None:
-        self._move_to(0)
+    def first(self) -> None:
+        self.move_to(0)
 
-    def action_last(self) -> None:
-        self._move_to(len(self._ids) - 1)
+    def last(self) -> None:
+        self.move_to(len(self._ids) - 1)
 
-    def action_open(self) -> None:
+    def open(self) -> None:
         order_id = self.cursor_id
         if order_id is not None:
             self.post_message(self.Opened(order_id))
 
     def on_click(self, event: events.Click) -> None:
-        index = self.scroll_offset.y + event.y
-        if index < len(self._ids):
-            self._move_to(index)
-            if event.chain == 2:
-                self.action_open()
+        row = self.scroll_offset.y + event.y
+        if row >= self._layout.rows:
+            return
+        where = self._layout.at(row)
+        if isinstance(where, Heading):
+            return
+        self.move_to(where)
+        if event.chain == 2:
+            self.open()
 
     def on_focus(self) -> None:
-        self.refresh_line(self._cursor)
+        self.refresh_line(self._layout.row_of(self._cursor))
 
     def on_blur(self) -> None:
-        self.refresh_line(self._cursor)
+        self.refresh_line(self._layout.row_of(self._cursor))
