@@ -24,6 +24,7 @@ import httpx
 from daemon import lifecycle
 from daemon.clockskew import SkewWatch
 from daemon.config import Config, Feed
+from daemon.desk_state import publish_desk
 from daemon.drops import DropFolder
 from daemon.engine import RulesEngine
 from daemon.http import aftership_webhook, kuaidi100_push, shopify, track17_push, woocommerce
@@ -32,9 +33,13 @@ from daemon.http.metrics import metrics_routes
 from daemon.http.server import HttpServer
 from daemon.http.track_push import push_secrets
 from daemon.inbox import Inbox
+from daemon.ladder.conflicts import ConflictWatch
+from daemon.ladder.driver import Ladder
+from daemon.outbox.worker import OutboxWorker
 from daemon.reload import reload_state, try_load, watch_rules
 from daemon.retention import Retention
 from daemon.rules.model import RuleSet
+from daemon.rules.workflow import Workflow
 from daemon.systemd import Notifier, watchdog_interval
 from daemon.tracking_links import publish_link_settings, tracking_page_routes
 from daemon.vitals import Vitals
@@ -71,6 +76,9 @@ class Daemon:
         self.clock = clock
         self.client = client
         self.engine = RulesEngine(store, clock, rules)
+        self.outbox = OutboxWorker(store, clock, client, self._workflow)
+        self.ladder = Ladder(store, clock, lambda: self.engine.rules, self.outbox.wake)
+        self.conflicts = ConflictWatch(store, clock, lambda: self.engine.rules)
         self.stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._reload_wanted = False
@@ -109,6 +117,9 @@ class Daemon:
         app = create_app(context, receivers=receivers)
         return HttpServer(app, self.config.http.host, self.config.http.port)
 
+    def _workflow(self) -> Workflow:
+        return self.engine.rules.workflow or Workflow()
+
     def _pushed(self) -> None:
         """A webhook was queued (the inbox applies it) or a push applied (the rules look)."""
         self.inbox.wake()
@@ -126,6 +137,7 @@ class Daemon:
             reload_state(self.engine.rules, [], self.clock.now()), self.clock.now()
         )
         await publish_link_settings(self.store, self.config, self.clock)
+        await publish_desk(self.store, self.engine.rules, self.clock.now())
         self.notifier.status("planning timers")
         await self.engine.replan_all()
         self.notifier.ready(f"running rules {self.engine.rules.version}")
@@ -142,6 +154,9 @@ class Daemon:
             for feed, follower in zip(self.config.trackers, self.followers, strict=True):
                 group.create_task(self._every(feed, self._follower(follower), follower.provider))
             group.create_task(self._rules_loop())
+            group.create_task(self.ladder.run(self.stop))
+            group.create_task(self.outbox.run(self.stop))
+            group.create_task(self.conflicts.run(self.stop))
             group.create_task(watch_rules(self.config.rules, self._reload_soon, self.stop))
         log.info("stopped")
 
@@ -191,7 +206,9 @@ class Daemon:
                 log.error("rules not reloaded: %s", problem)
             return False
         self.engine.swap(rules)
+        await publish_desk(self.store, rules, now)
         moved = await self.engine.replan_all()
+        self.ladder.wake()
         log.info("rules reloaded: version %s, %d escalations moved", rules.version, moved)
         self._wake.set()
         return True
@@ -257,6 +274,8 @@ class Daemon:
                 await self.engine.tick()
             except OrderwatchError as exc:
                 log.error("rules: %s", exc)
+            self.ladder.wake()
+            self.conflicts.wake()
             self.vitals.rules_turned(time.perf_counter() - began)
             wake_at = await self.engine.next_wake()
             delay = MAX_SLEEP

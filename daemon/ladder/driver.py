@@ -14,7 +14,6 @@ as ``coalesced`` (kept for the record, never sent) and each channel gets one dig
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -25,6 +24,7 @@ from daemon.ladder.step import Advance, Position, advance
 from daemon.rules.ladders import Policy, policy_from_snapshot
 from daemon.rules.model import RuleSet
 from daemon.rules.workflow import Workflow
+from daemon.waiting import wait_any
 from sync.clock import Clock
 from sync.domain import EscalationRow
 from sync.errors import OrderwatchError
@@ -97,8 +97,7 @@ class Ladder:
             delay = MAX_SLEEP
             if wake_at is not None:
                 delay = min(MAX_SLEEP, max(0.05, (wake_at - self.clock.now()).total_seconds()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_first(self._wake, stop), timeout=delay)
+            await wait_any(delay, self._wake, stop)
 
     def _decide(self, row: LadderRow, now: datetime) -> _Decided:
         rules = self.rules()
@@ -235,12 +234,3 @@ def _bare(escalation: EscalationRow, snapshot: str) -> LadderStep:
         policy_snapshot=snapshot,
         visible=False,
     )
-
-
-async def _first(*events: asyncio.Event) -> None:
-    waiters = [asyncio.create_task(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

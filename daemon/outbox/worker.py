@@ -11,7 +11,6 @@ idempotency key, which is all a receiver needs to drop the repeat.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -23,6 +22,7 @@ from daemon.outbox.message import Message
 from daemon.outbox.senders import DeliveryError, send
 from daemon.rules.channels import quiet_until
 from daemon.rules.workflow import Workflow
+from daemon.waiting import wait_any
 from sync.clock import Clock
 from sync.errors import OrderwatchError
 from sync.store import OutboxRow, Store
@@ -83,8 +83,7 @@ class OutboxWorker:
             delay = MAX_SLEEP
             if wake_at is not None:
                 delay = min(MAX_SLEEP, max(0.05, (wake_at - self.clock.now()).total_seconds()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            await wait_any(delay, self._wake, stop)
 
     async def _guarded(self, row: OutboxRow) -> None:
         async with self._slots:

@@ -75,8 +75,13 @@ class SignalStore(StoreBase):
         orders = list(dict.fromkeys(int(row["order_id"]) for row in rows))
         return orders, int(rows[-1]["id"])
 
-    async def last_event_id(self) -> int:
-        return int(await self.db.scalar("SELECT coalesce(max(id), 0) FROM events"))
+    async def first_event_id_since(self, at: datetime) -> int:
+        """The first timeline line at or after ``at`` (one past the last when there is none);
+        a scan of the timeline, for the first pass only."""
+        found = await self.db.scalar("SELECT min(id) FROM events WHERE at >= ?", (to_db(at),))
+        if found is not None:
+            return int(found)
+        return int(await self.db.scalar("SELECT coalesce(max(id), 0) + 1 FROM events"))
 
     async def status_actors(self, order_id: int, since: datetime) -> list[str]:
         """The different actors that changed the order's status since ``since``, first first."""
