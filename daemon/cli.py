@@ -17,6 +17,11 @@ from sync.errors import OrderwatchError
 
 DEFAULT_CONFIG = Path("orderwatchd.toml")
 
+AGENT_COMMANDS = frozenset(
+    {"ack", "take", "assign", "snooze", "note", "resolve", "reopen", "escalate", "audit"}
+)
+"""Agents' actions for scripts, and the audit trail (:mod:`daemon.agent_cli`)."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -213,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     explain.add_argument("--rules", type=Path, default=None, help="rules file (default: config)")
     _add_upkeep(commands)
+    from daemon.agent_cli import add_agent_commands
+
+    add_agent_commands(commands)
     return parser
 
 
@@ -250,6 +258,10 @@ def _add_upkeep(commands: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command in AGENT_COMMANDS:
+            from daemon.agent_cli import run_agent_command
+
+            return asyncio.run(run_agent_command(args))
         return _dispatch(args)
     except OrderwatchError as exc:
         problems = getattr(exc, "problems", [str(exc)])

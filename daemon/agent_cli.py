@@ -1,0 +1,220 @@
+"""Agents' actions from the command line, for scripts: ``orderwatchd ack|take|assign|snooze|
+note|resolve|reopen|escalate ESCALATION …`` and ``orderwatchd audit ORDER``.
+
+They go through the same store methods as the console: a compare-and-swap on the escalation's
+version (the one just read, or ``--version N`` to insist on the one a script saw), the agent's OS
+login on the timeline (from the process's uid, never ``$USER``), and ``synchronous=FULL``. A
+lost race exits 1 with one line naming who changed the escalation first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pwd
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from daemon.backup import database_path
+from daemon.errors import UsageError
+from daemon.rules.durations import parse_duration
+from sync.clock import Clock, SystemClock
+from sync.domain import EscalationRow, EventRow, OrderRow
+from sync.store import Store
+
+ACTIONS = ("ack", "take", "assign", "snooze", "note", "resolve", "reopen", "escalate")
+DEFAULT_CONFIG = Path("orderwatchd.toml")
+
+
+def agent_login() -> str:
+    """The OS login of this process's uid: who the timeline says did it."""
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def add_agent_commands(commands: Any) -> None:
+    helps = {
+        "ack": "acknowledge an escalation",
+        "take": "take an escalation (own and acknowledge it)",
+        "assign": "assign an escalation to another agent",
+        "snooze": "hold an escalation's notifications until a time",
+        "note": "add a note to an escalation's order",
+        "resolve": "resolve an escalation with a delay reason",
+        "reopen": "reopen a resolved escalation",
+        "escalate": "move an escalation to its next level now",
+    }
+    for name in ACTIONS:
+        command = commands.add_parser(
+            name,
+            help=helps[name],
+            description=f"{helps[name].capitalize()}, as the OS login running this command. "
+            "Exits 1 with who changed the escalation when someone else got there first.",
+        )
+        command.add_argument("escalation", type=int, metavar="ESCALATION", help="its number")
+        _action_arguments(name, command)
+        command.add_argument(
+            "--version", type=int, default=None, help="act only if it is still at this version"
+        )
+        _where(command)
+    audit = commands.add_parser(
+        "audit",
+        help="an order's full timeline: who, when, what, from → to",
+        description="Print every line of an order's timeline, oldest first: syncs, rules, "
+        "escalations, notifications and every agent's action. ORDER is the order number.",
+    )
+    audit.add_argument("order", metavar="ORDER")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    _where(audit)
+
+
+def _action_arguments(name: str, command: argparse.ArgumentParser) -> None:
+    if name == "assign":
+        command.add_argument("to_agent", metavar="AGENT", help="the OS login to assign to")
+    if name == "note":
+        command.add_argument("text", metavar="TEXT")
+    if name == "snooze":
+        until = command.add_mutually_exclusive_group(required=True)
+        until.add_argument("--for", dest="snooze_for", metavar="DURATION", help="e.g. 2h")
+        until.add_argument("--until", dest="snooze_until", metavar="TIME", help="ISO time")
+    if name == "resolve":
+        command.add_argument("--reason", required=True, help="a delay reason code")
+        command.add_argument("--note", default="", help="what happened (needed for 'other')")
+
+
+def _where(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--db", type=Path, default=None, help="database (default: config)")
+    command.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+
+
+async def run_agent_command(args: argparse.Namespace, clock: Clock | None = None) -> int:
+    db = database_path(args.db, args.config)
+    if not db.is_file():
+        raise UsageError(f"{db}: no database here (has the daemon run?)")
+    store = await Store.open(db, durable=True)
+    try:
+        if args.command == "audit":
+            print("\n".join(await audit_lines(store, args.order, as_json=args.json)))
+            return 0
+        print(await act(store, args, clock or SystemClock(), agent_login()))
+    finally:
+        await store.close()
+    return 0
+
+
+async def act(store: Store, args: argparse.Namespace, clock: Clock, agent: str) -> str:
+    """Do the action ``args`` asks for as ``agent``; returns the line to print."""
+    found = await store.escalation(args.escalation)
+    if found is None:
+        raise UsageError(f"escalation {args.escalation} does not exist")
+    version = found.version if args.version is None else args.version
+    now = clock.now()
+    name = args.command
+    if name == "note":
+        await store.add_note(found.order_id, agent, args.text, now, found.id)
+        return f"{_label(found)}: note added by {agent}"
+    done: EscalationRow
+    if name == "ack":
+        done = await store.acknowledge(found.id, version, agent, now)
+    elif name == "take":
+        done = await store.take(found.id, version, agent, now)
+    elif name == "assign":
+        done = await store.assign(found.id, version, agent, args.to_agent, now)
+    elif name == "snooze":
+        until = _until(args.snooze_for, args.snooze_until, now)
+        done = await store.snooze(found.id, version, agent, until, now)
+    elif name == "resolve":
+        done = await store.resolve(found.id, version, agent, args.reason, args.note, now)
+    elif name == "reopen":
+        done = await store.reopen(found.id, version, agent, now)
+    else:
+        done = await store.escalate_now(found.id, version, agent, now)
+    return f"{_label(done)}: {_state(done)} (version {done.version})"
+
+
+def _label(escalation: EscalationRow) -> str:
+    return f"escalation {escalation.id} ({escalation.order_number} {escalation.rule_id})"
+
+
+def _state(escalation: EscalationRow) -> str:
+    parts = [f"{escalation.state} at level {escalation.level}"]
+    if escalation.assignee:
+        parts.append(f"owner {escalation.assignee}")
+    if escalation.snoozed_until is not None:
+        parts.append(f"snoozed until {_when(escalation.snoozed_until)}")
+    if escalation.resolution:
+        parts.append(f"reason {escalation.resolution}")
+    return ", ".join(parts)
+
+
+def _until(span: str | None, until: str | None, now: datetime) -> datetime:
+    if span is not None:
+        try:
+            return now + parse_duration(span)
+        except ValueError as error:
+            raise UsageError(f"--for: {error}") from None
+    assert until is not None
+    try:
+        when = datetime.fromisoformat(until)
+    except ValueError:
+        raise UsageError(f"--until: {until!r} is not a time like 2026-11-20T18:00") from None
+    return when if when.tzinfo is not None else when.astimezone()
+
+
+async def audit_lines(store: Store, order: str, *, as_json: bool = False) -> list[str]:
+    """The order's timeline, one line per entry, oldest first."""
+    found = await _order(store, order)
+    events = await store.events(found.id)
+    if as_json:
+        return [json.dumps(_event_json(e), ensure_ascii=False) for e in events]
+    header = f"order {found.number} ({found.source} {found.external_id}), {len(events)} entries"
+    width = max((len(e.actor) for e in events), default=5)
+    return [header, *(_event_line(e, width) for e in events)]
+
+
+async def _order(store: Store, order: str) -> OrderRow:
+    found = await store.order_by_number(order)
+    if found is None and order.isdigit():
+        found = await store.order_by_number("#" + order)
+    if found is None:
+        raise UsageError(f"no order numbered {order!r}")
+    return found
+
+
+def _event_line(event: EventRow, width: int) -> str:
+    what = event.kind
+    if event.subject_kind == "escalation" and event.subject_id is not None:
+        what += f" escalation {event.subject_id}"
+    if event.field:
+        what += f" {event.field}"
+    change = ""
+    if event.from_value or event.to_value:
+        change = f"{event.from_value or '-'} → {event.to_value or '-'}"
+    line = f"{_when(event.at)}  {event.actor:<{width}}  {what}"
+    if change:
+        line += f"  {change}"
+    if event.detail:
+        line += f"  ({event.detail})"
+    return line
+
+
+def _event_json(event: EventRow) -> dict[str, object]:
+    return {
+        "at": event.at.isoformat(),
+        "who": event.actor,
+        "what": event.kind,
+        "subject": event.subject_kind,
+        "subject_id": event.subject_id,
+        "field": event.field,
+        "from": event.from_value,
+        "to": event.to_value,
+        "detail": event.detail,
+    }
+
+
+def _when(instant: datetime) -> str:
+    return instant.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def is_agent_command(command: str) -> bool:
+    return command in (*ACTIONS, "audit")
