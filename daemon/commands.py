@@ -17,6 +17,7 @@ import httpx
 from daemon import lifecycle
 from daemon.clockskew import skew_lines, skew_report
 from daemon.config import Config, load_config
+from daemon.desk_report import desk_lines, desk_report
 from daemon.errors import UsageError
 from daemon.importing import import_lines, import_report
 from daemon.logs import config_secrets, protect
@@ -94,6 +95,7 @@ async def status(db: Path | None, config_path: Path, *, as_json: bool) -> int:
             "webhooks": await store.webhook_counts(),
             "clock": await skew_report(store),
             **await import_report(store),
+            **await desk_report(store, SystemClock().now()),
         }
     finally:
         await store.close()
@@ -127,6 +129,7 @@ def _status_text(report: dict[str, Any]) -> str:
     lines += [webhooks] if webhooks else []
     lines += import_lines(report)
     lines += skew_lines(report["clock"])
+    lines += desk_lines(report)
     return "\n".join(lines)
 
 
