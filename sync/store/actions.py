@@ -32,7 +32,7 @@ from sync.domain import EscalationRow, EscalationState
 from sync.errors import ActionError
 from sync.replies import ReplyBook, pick_language, render, situation
 from sync.store.base import StoreBase
-from sync.store.db import Database, Transaction, to_db
+from sync.store.db import Transaction, to_db
 from sync.store.escalations import FIRST_ACK, explain_conflict
 from sync.store.events import append_event
 from sync.store.rows import (
@@ -74,7 +74,8 @@ class ActionStore(StoreBase):
                 tx, row, escalation_id, agent, now, "taken", row["assignee"], agent,
                 "taken and acknowledged" if acked else "taken over",
             )  # fmt: skip
-        return await _fresh(self.db, escalation_id)
+            fresh = await _fresh(tx, escalation_id)
+        return fresh
 
     async def assign(
         self, escalation_id: int, version: int, agent: str, to_agent: str, now: datetime
@@ -110,7 +111,8 @@ class ActionStore(StoreBase):
                     to_db(now),
                 ),
             )
-        return await _fresh(self.db, escalation_id)
+            fresh = await _fresh(tx, escalation_id)
+        return fresh
 
     async def snooze(
         self, escalation_id: int, version: int, agent: str, until: datetime, now: datetime
@@ -135,7 +137,8 @@ class ActionStore(StoreBase):
                 tx, row, escalation_id, agent, now, "snoozed", row["state"],
                 f"snoozed until {to_db(until)}", "",
             )  # fmt: skip
-        return await _fresh(self.db, escalation_id)
+            fresh = await _fresh(tx, escalation_id)
+        return fresh
 
     async def resolve(
         self,
@@ -168,7 +171,8 @@ class ActionStore(StoreBase):
             )  # fmt: skip
             if note:
                 await _note(tx, row["order_id"], escalation_id, row["rule_id"], agent, note, now)
-        return await _fresh(self.db, escalation_id)
+            fresh = await _fresh(tx, escalation_id)
+        return fresh
 
     async def reopen(
         self, escalation_id: int, version: int, agent: str, now: datetime
@@ -190,7 +194,8 @@ class ActionStore(StoreBase):
             await _record(
                 tx, row, escalation_id, agent, now, "reopened", row["state"], "firing", ""
             )
-        return await _fresh(self.db, escalation_id)
+            fresh = await _fresh(tx, escalation_id)
+        return fresh
 
     async def escalate_now(
         self, escalation_id: int, version: int, agent: str, now: datetime
@@ -216,7 +221,8 @@ class ActionStore(StoreBase):
                 tx, row, escalation_id, agent, now, "escalated", f"level {level}",
                 f"level {target}", "escalated by hand",
             )  # fmt: skip
-        return await _fresh(self.db, escalation_id)
+            fresh = await _fresh(tx, escalation_id)
+        return fresh
 
     async def add_note(
         self,
@@ -402,8 +408,9 @@ def _words(seconds: float) -> str:
     return f"{hours}h{rest // 60:02d}m" if rest else f"{hours}h"
 
 
-async def _fresh(db: Database, escalation_id: int) -> EscalationRow:
-    row = await db.fetchone(
+async def _fresh(tx: Transaction, escalation_id: int) -> EscalationRow:
+    """The escalation as this transaction leaves it (not as a later writer may)."""
+    row = await tx.fetchone(
         f"SELECT {ESCALATION_COLUMNS} FROM escalations e JOIN orders o ON o.id = e.order_id "
         "WHERE e.id = ?",
         (escalation_id,),

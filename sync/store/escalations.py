@@ -202,9 +202,13 @@ class EscalationStore(StoreBase):
                 from_value=EscalationState.FIRING,
                 to_value=EscalationState.ACKNOWLEDGED,
             )
-        found = await self.escalation(escalation_id)
+            found = await tx.fetchone(
+                f"SELECT {ESCALATION_COLUMNS} FROM escalations e "
+                "JOIN orders o ON o.id = e.order_id WHERE e.id = ?",
+                (escalation_id,),
+            )
         assert found is not None
-        return found
+        return escalation_row(found)
 
 
 async def explain_conflict(tx: Transaction, escalation_id: int, version: int) -> None:
