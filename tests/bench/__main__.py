@@ -24,6 +24,7 @@ from daemon.rules.loader import load_rules
 from sync.clock import VirtualClock
 from sync.domain import FulfillmentStatus, Lifecycle, LineItem, OrderRecord, PaymentStatus
 from sync.store import OrderQuery, Store, View
+from tests.bench.agents import agent_writes
 from tests.bench.exports import csv_import
 from tests.bench.tracking import ingest_checkpoints
 from tests.tui.seed import T0, build_big
@@ -289,6 +290,7 @@ async def main() -> None:
         await rules_replan(folder)
         report("csv_import", **await csv_import(folder))
         await ingest_checkpoints(folder, report)
+        await agent_writes(folder, report)
         big = folder / "big.db"
         await asyncio.to_thread(build_big, big, orders)
         await console_open(big, orders)
