@@ -13,11 +13,12 @@ already has), and a re-plan that finds nothing new writes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from daemon.rules.decide import Muting, decide, decide_source, resolved
 from daemon.rules.model import ConditionRule, Rule, RuleSet
+from daemon.rules.prefilter import candidates
 from daemon.rules.subject import source_subject, subjects_of
 from sync.clock import Clock
 from sync.domain import SubjectKind, TimerState
@@ -64,9 +65,10 @@ class RulesEngine:
     async def replan_all(self) -> int:
         """Re-plan every order that is open or has a running timer (after a reload)."""
         moved = await self.evaluate_sources()
-        ids = await self.store.active_order_ids()
+        found = await self.store.candidate_subjects(*candidates(self.rules))
+        ids = sorted(found.orders)
         for start in range(0, len(ids), BATCH):
-            moved += await self.replan(ids[start : start + BATCH])
+            moved += await self.replan(ids[start : start + BATCH], found.subjects)
         return moved
 
     async def tick(self) -> int:
@@ -101,7 +103,11 @@ class RulesEngine:
             return sweep
         return found
 
-    async def replan(self, order_ids: Sequence[int]) -> int:
+    async def replan(
+        self, order_ids: Sequence[int], only: Mapping[str, set[int]] | None = None
+    ) -> int:
+        """Re-plan every rule for the orders and their parcels, or with ``only``, each rule
+        for the subjects listed under its id (a full re-plan's candidates)."""
         now = self.clock.now()
         orders = await self.store.orders_by_id(order_ids)
         parcels = await self.store.shipments_of_orders(order_ids)
@@ -114,6 +120,8 @@ class RulesEngine:
         for order in orders:
             for subject in subjects_of(order, tuple(parcels.get(order.id, ()))):
                 for rule in self._by_kind.get(subject.kind, ()):
+                    if only is not None and subject.subject_id not in only.get(rule.id, ()):
+                        continue
                     key = (rule.id, str(subject.kind), subject.subject_id)
                     found = decide(rule, subject, timers.pop(key, None), now, version, self.muting)
                     if found is not None:

@@ -35,13 +35,15 @@ def to_db(instant: datetime | None) -> str | None:
 
 
 def from_db(text: str | None) -> datetime | None:
+    # fromisoformat reads the stored "…Z" form as UTC, some twenty times faster than strptime
+    # (a full re-plan reads millions of these).
     if text is None:
         return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)
 
 
 def from_db_required(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)
 
 
 class Transaction:
@@ -169,6 +171,13 @@ class Database:
             cursor.row_factory = None
             rows = await cursor.fetchall()
         return [row[0] for row in rows]
+
+    async def tuples(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        """Every row as a plain tuple (no Row objects: for long scans)."""
+        async with self._lock, self.conn.execute(sql, params) as cursor:
+            cursor.row_factory = None
+            rows = await cursor.fetchall()
+        return [tuple(row) for row in rows]
 
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

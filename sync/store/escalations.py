@@ -7,13 +7,16 @@ and agents' actions on them (compare-and-swap on the escalation's ``version``).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sync.domain import EscalationRow, EscalationState
 from sync.errors import ActionError, ConflictError
 from sync.store.base import StoreBase
 from sync.store.db import Transaction, to_db
-from sync.store.events import append_event
+from sync.store.events import EVENT_INSERT, append_event, event_values
 from sync.store.rows import ESCALATION_COLUMNS, escalation_row
 
 _OPEN = (EscalationState.WARNING, EscalationState.FIRING, EscalationState.ACKNOWLEDGED)
@@ -26,6 +29,88 @@ FIRST_ACK = (
 """Columns that record the first acknowledgement (the response figure); its parameters are the
 agent and the time. SQLite reads every right-hand side from the row as it was, so the order of
 these assignments does not matter."""
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """An escalation to open for a timer that started firing."""
+
+    timer_id: int
+    rule_id: str
+    subject_kind: str
+    subject_id: int
+    order_id: int
+    severity: str
+    summary: str
+    rules_version: str
+    deadline_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """An escalation to resolve because its timer stopped (with the reason, in shop words)."""
+
+    escalation_id: int
+    rule_id: str
+    order_id: int
+    reason: str
+
+
+async def open_escalations(
+    tx: Transaction, openings: Sequence[Opening], now: datetime
+) -> dict[int, int]:
+    """Open a firing escalation for each timer, a few statements for the whole batch; returns
+    the new escalation id by timer id."""
+    if not openings:
+        return {}
+    opened = to_db(now)
+    await tx.executemany(
+        "INSERT INTO escalations (timer_id, rule_id, subject_kind, subject_id, order_id, "
+        "severity, summary, state, rules_version, opened_at, deadline_at, change_seq) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                o.timer_id,
+                o.rule_id,
+                o.subject_kind,
+                o.subject_id,
+                o.order_id,
+                o.severity,
+                o.summary,
+                EscalationState.FIRING,
+                o.rules_version,
+                opened,
+                to_db(o.deadline_at),
+                tx.seq,
+            )
+            for o in openings
+        ],
+    )
+    rows = await tx.fetchall(
+        "SELECT id, timer_id FROM escalations WHERE change_seq = ? AND state = ? "
+        "AND timer_id IN (SELECT value FROM json_each(?))",
+        (tx.seq, EscalationState.FIRING, json.dumps([o.timer_id for o in openings])),
+    )
+    ids = {int(row["timer_id"]): int(row["id"]) for row in rows}
+    await _touch_orders(tx, [o.order_id for o in openings])
+    await tx.executemany(
+        EVENT_INSERT,
+        [
+            event_values(
+                at=now,
+                actor="daemon",
+                order_id=o.order_id,
+                subject_kind="escalation",
+                subject_id=ids[o.timer_id],
+                kind="escalation",
+                field=o.rule_id,
+                to_value=EscalationState.FIRING,
+                detail=o.summary,
+            )
+            for o in openings
+        ],
+    )
+    return ids
 
 
 async def open_escalation(
@@ -43,41 +128,63 @@ async def open_escalation(
     now: datetime,
 ) -> int:
     """Open a firing escalation for a timer; returns its id."""
-    cursor = await tx.execute(
-        "INSERT INTO escalations (timer_id, rule_id, subject_kind, subject_id, order_id, "
-        "severity, summary, state, rules_version, opened_at, deadline_at, change_seq) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            timer_id,
-            rule_id,
-            subject_kind,
-            subject_id,
-            order_id,
-            severity,
-            summary,
-            EscalationState.FIRING,
-            rules_version,
-            to_db(now),
-            to_db(deadline_at),
-            tx.seq,
-        ),
+    opening = Opening(
+        timer_id,
+        rule_id,
+        subject_kind,
+        subject_id,
+        order_id,
+        severity,
+        summary,
+        rules_version,
+        deadline_at,
     )
-    escalation_id = cursor.lastrowid
-    assert escalation_id is not None
-    await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, order_id))
-    await append_event(
-        tx,
-        at=now,
-        actor="daemon",
-        order_id=order_id,
-        subject_kind="escalation",
-        subject_id=escalation_id,
-        kind="escalation",
-        field=rule_id,
-        to_value=EscalationState.FIRING,
-        detail=summary,
+    return (await open_escalations(tx, [opening], now))[timer_id]
+
+
+async def close_escalations(tx: Transaction, closings: Sequence[Closing], now: datetime) -> int:
+    """Resolve the escalations that are still open; returns how many were."""
+    if not closings:
+        return 0
+    rows = await tx.fetchall(
+        "SELECT id, state FROM escalations WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps([c.escalation_id for c in closings]),),
     )
-    return escalation_id
+    states = {int(row["id"]): row["state"] for row in rows}
+    open_ones = [
+        c
+        for c in closings
+        if c.escalation_id in states and states[c.escalation_id] != EscalationState.RESOLVED
+    ]
+    await tx.executemany(
+        "UPDATE escalations SET state = ?, resolved_at = ?, resolved_by = 'daemon', "
+        "resolution = ?, resolved_level = level, next_step_at = NULL, "
+        "version = version + 1, change_seq = ? WHERE id = ?",
+        [
+            (EscalationState.RESOLVED, to_db(now), c.reason, tx.seq, c.escalation_id)
+            for c in open_ones
+        ],
+    )
+    await _touch_orders(tx, [c.order_id for c in open_ones])
+    await tx.executemany(
+        EVENT_INSERT,
+        [
+            event_values(
+                at=now,
+                actor="daemon",
+                order_id=c.order_id,
+                subject_kind="escalation",
+                subject_id=c.escalation_id,
+                kind="escalation",
+                field=c.rule_id,
+                from_value=states[c.escalation_id],
+                to_value=EscalationState.RESOLVED,
+                detail=c.reason,
+            )
+            for c in open_ones
+        ],
+    )
+    return len(open_ones)
 
 
 async def close_escalation(
@@ -90,30 +197,15 @@ async def close_escalation(
     now: datetime,
 ) -> int:
     """Resolve an open escalation with ``reason``; returns 1 if it was open, else 0."""
-    row = await tx.fetchone("SELECT state FROM escalations WHERE id = ?", (escalation_id,))
-    if row is None or row["state"] == EscalationState.RESOLVED:
-        return 0
+    return await close_escalations(tx, [Closing(escalation_id, rule_id, order_id, reason)], now)
+
+
+async def _touch_orders(tx: Transaction, order_ids: Sequence[int]) -> None:
+    """Move the orders' change stamps, so readers that follow orders see their escalations."""
     await tx.execute(
-        "UPDATE escalations SET state = ?, resolved_at = ?, resolved_by = 'daemon', "
-        "resolution = ?, resolved_level = level, next_step_at = NULL, "
-        "version = version + 1, change_seq = ? WHERE id = ?",
-        (EscalationState.RESOLVED, to_db(now), reason, tx.seq, escalation_id),
+        "UPDATE orders SET change_seq = ? WHERE id IN (SELECT value FROM json_each(?))",
+        (tx.seq, json.dumps(sorted(set(order_ids)))),
     )
-    await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, order_id))
-    await append_event(
-        tx,
-        at=now,
-        actor="daemon",
-        order_id=order_id,
-        subject_kind="escalation",
-        subject_id=escalation_id,
-        kind="escalation",
-        field=rule_id,
-        from_value=row["state"],
-        to_value=EscalationState.RESOLVED,
-        detail=reason,
-    )
-    return 1
 
 
 class EscalationStore(StoreBase):

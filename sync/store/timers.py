@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sync.domain import TimerRow, TimerState
 from sync.store.base import StoreBase
 from sync.store.db import Transaction, from_db, from_db_required, to_db
-from sync.store.escalations import close_escalation, open_escalation
-from sync.store.events import append_event
+from sync.store.escalations import Closing, Opening, close_escalations, open_escalations
+from sync.store.events import EVENT_INSERT, event_values
 from sync.store.rows import timer_row
+from sync.store.rule_filters import Filter, render
 
 _UPSERT = (
     "INSERT INTO timers (rule_id, subject_kind, subject_id, order_id, started_at, deadline_at, "
@@ -106,6 +107,14 @@ class SourceTimer:
     rules_version: str = ""
 
 
+@dataclass
+class Candidates:
+    """Orders to visit, and per rule the subject ids (order or parcel) to evaluate it for."""
+
+    orders: set[int] = field(default_factory=set)
+    subjects: dict[str, set[int]] = field(default_factory=dict)
+
+
 def _timer_values(d: TimerDecision, seq: int) -> tuple[object, ...]:
     return (
         d.rule_id,
@@ -145,13 +154,46 @@ class TimerStore(StoreBase):
             (to_db(now), limit),
         )
 
-    async def active_order_ids(self) -> list[int]:
-        """Orders a full re-plan must visit: open ones, and any with a timer still running."""
-        ids = await self.db.column(
-            "SELECT id FROM orders WHERE lifecycle = 'open' UNION "
-            "SELECT order_id FROM timers WHERE state != 'resolved'"
+    async def candidate_subjects(
+        self, orders: Mapping[str, Filter | None], parcels: Mapping[str, Filter | None]
+    ) -> Candidates:
+        """The subjects a full re-plan must visit, per rule: the orders (for order rules) and
+        parcels (for shipment rules) each rule's condition may match (None: every one), and
+        every subject with a timer still running. One pass over each table."""
+        found = Candidates()
+        await self._flagged(found, orders, "SELECT o.id, o.id, {flags} FROM orders o")
+        await self._flagged(
+            found,
+            parcels,
+            "SELECT s.id, s.order_id, {flags} FROM shipments s JOIN orders o ON o.id = s.order_id",
         )
-        return sorted(int(value) for value in ids)
+        running = await self.db.tuples(
+            "SELECT rule_id, subject_id, order_id FROM timers WHERE state != 'resolved'"
+        )
+        for rule_id, subject_id, order_id in running:
+            found.subjects.setdefault(rule_id, set()).add(int(subject_id))
+            found.orders.add(int(order_id))
+        return found
+
+    async def _flagged(
+        self, found: Candidates, rules: Mapping[str, Filter | None], select: str
+    ) -> None:
+        if not rules:
+            return
+        params: list[object] = []
+        flags = [
+            "1" if condition is None else render(condition, params)
+            for condition in rules.values()
+        ]
+        where = " OR ".join(f"({flag})" for flag in flags)
+        sql = select.format(flags=", ".join(flags)) + f" WHERE {where}"
+        names = list(rules)
+        for row in await self.db.tuples(sql, params + params):
+            subject_id, order_id = int(row[0]), int(row[1])
+            found.orders.add(order_id)
+            for name, flag in zip(names, row[2:], strict=True):
+                if flag:
+                    found.subjects.setdefault(name, set()).add(subject_id)
 
     async def timer_order_ids(self, rule_ids: Sequence[str]) -> list[int]:
         """Orders with a running timer of any of ``rule_ids``."""
@@ -172,92 +214,50 @@ class TimerStore(StoreBase):
         return min((t for t in times if t is not None), default=None)
 
     async def save_timers(self, decisions: Sequence[TimerDecision], now: datetime) -> int:
-        """Record the engine's decisions; returns how many escalations opened or closed."""
+        """Record the engine's decisions; returns how many escalations opened or closed.
+
+        Set-wise: one upsert for the live timers, one update for the resolved ones, and the
+        escalations that open or close go in a few statements for the whole batch.
+        """
         if not decisions:
             return 0
-        moved = 0
+        live = [d for d in decisions if d.state != TimerState.RESOLVED]
+        done = [d for d in decisions if d.state == TimerState.RESOLVED]
         async with self.db.write() as tx:
-            live = [d for d in decisions if d.state != TimerState.RESOLVED]
             await tx.executemany(_UPSERT, [_timer_values(d, tx.seq) for d in live])
-            for d in decisions:
-                if d.state == TimerState.RESOLVED:
-                    moved += await self._resolve(tx, d, now)
-                    continue
-                if d.restarted:
-                    moved += await self._end_run(tx, d, now)
-                if d.state == TimerState.FIRING and not d.muted_by:
-                    moved += await self._fire(tx, d, now)
-                elif d.announce and d.state == TimerState.WARNING:
-                    await _announce(tx, d, now)
-        return moved
-
-    async def _end_run(self, tx: Transaction, d: TimerDecision, now: datetime) -> int:
-        row = await tx.fetchone(
-            "SELECT id, escalation_id FROM timers "
-            "WHERE rule_id = ? AND subject_kind = ? AND subject_id = ?",
-            (d.rule_id, d.subject_kind, d.subject_id),
-        )
-        if row is None or row["escalation_id"] is None:
-            return 0
-        await tx.execute("UPDATE timers SET escalation_id = NULL WHERE id = ?", (row["id"],))
-        return await close_escalation(
-            tx,
-            row["escalation_id"],
-            rule_id=d.rule_id,
-            order_id=d.order_id,
-            reason="clock restarted",
-            now=now,
-        )
-
-    async def _fire(self, tx: Transaction, d: TimerDecision, now: datetime) -> int:
-        row = await tx.fetchone(
-            "SELECT id, escalation_id FROM timers "
-            "WHERE rule_id = ? AND subject_kind = ? AND subject_id = ?",
-            (d.rule_id, d.subject_kind, d.subject_id),
-        )
-        if row is None or row["escalation_id"] is not None:
-            return 0
-        escalation_id = await open_escalation(
-            tx,
-            timer_id=row["id"],
-            rule_id=d.rule_id,
-            subject_kind=d.subject_kind,
-            subject_id=d.subject_id,
-            order_id=d.order_id,
-            severity=d.severity,
-            summary=d.summary,
-            rules_version=d.rules_version,
-            deadline_at=d.deadline_at,
-            now=now,
-        )
-        await tx.execute(
-            "UPDATE timers SET escalation_id = ? WHERE id = ?", (escalation_id, row["id"])
-        )
-        return 1
-
-    async def _resolve(self, tx: Transaction, d: TimerDecision, now: datetime) -> int:
-        row = await tx.fetchone(
-            "SELECT id, escalation_id FROM timers "
-            "WHERE rule_id = ? AND subject_kind = ? AND subject_id = ?",
-            (d.rule_id, d.subject_kind, d.subject_id),
-        )
-        if row is None:
-            return 0
-        await tx.execute(
-            "UPDATE timers SET state = ?, next_at = NULL, paused_since = NULL, reason = ?, "
-            "rules_version = ?, escalation_id = NULL, change_seq = ? WHERE id = ?",
-            (TimerState.RESOLVED, d.reason, d.rules_version, tx.seq, row["id"]),
-        )
-        if row["escalation_id"] is None:
-            return 0
-        return await close_escalation(
-            tx,
-            row["escalation_id"],
-            rule_id=d.rule_id,
-            order_id=d.order_id,
-            reason=d.reason,
-            now=now,
-        )
+            watched = [d for d in decisions if _ends_run(d) or _loud(d)]
+            rows = await _timer_rows(tx, watched)
+            closings = [
+                Closing(row[1], d.rule_id, d.order_id, d.reason or "clock restarted")
+                for d in watched
+                if (row := rows.get(_key(d))) is not None
+                and row[1] is not None
+                and _ends_run(d)
+            ]
+            await tx.executemany(
+                "UPDATE timers SET state = ?, next_at = NULL, paused_since = NULL, reason = ?, "
+                "rules_version = ?, escalation_id = NULL, change_seq = ? "
+                "WHERE rule_id = ? AND subject_kind = ? AND subject_id = ?",
+                [
+                    (TimerState.RESOLVED, d.reason, d.rules_version, tx.seq, *_key(d))
+                    for d in done
+                ],
+            )
+            moved = await close_escalations(tx, closings, now)
+            openings = [
+                _opening(row[0], d)
+                for d in watched
+                if _loud(d)
+                and (row := rows.get(_key(d))) is not None
+                and (row[1] is None or d.restarted)
+            ]
+            opened = await open_escalations(tx, openings, now)
+            await tx.executemany(
+                "UPDATE timers SET escalation_id = ? WHERE id = ?",
+                [(escalation, timer) for timer, escalation in opened.items()],
+            )
+            await tx.executemany(EVENT_INSERT, [_warning(d, now) for d in live if d.announce])
+        return moved + len(opened)
 
     # ----- sources -----
 
@@ -354,9 +354,60 @@ def _source_timer(row: sqlite3.Row) -> SourceTimer:
     )
 
 
-async def _announce(tx: Transaction, d: TimerDecision, now: datetime) -> None:
-    await append_event(
-        tx,
+TimerKey = tuple[str, str, int]
+
+
+def _key(d: TimerDecision) -> TimerKey:
+    return (d.rule_id, d.subject_kind, d.subject_id)
+
+
+def _ends_run(d: TimerDecision) -> bool:
+    """The timer stopped, or its clock started again: an open escalation closes."""
+    return d.state == TimerState.RESOLVED or d.restarted
+
+
+def _loud(d: TimerDecision) -> bool:
+    """A firing timer nothing mutes: it needs an open escalation."""
+    return d.state == TimerState.FIRING and not d.muted_by
+
+
+async def _timer_rows(
+    tx: Transaction, decisions: Sequence[TimerDecision]
+) -> dict[TimerKey, tuple[int, int | None]]:
+    """(timer id, open escalation id) of the decisions' timers, in one query."""
+    if not decisions:
+        return {}
+    rows = await tx.fetchall(
+        "SELECT id, escalation_id, rule_id, subject_kind, subject_id FROM timers "
+        "WHERE (rule_id, subject_kind, subject_id) IN "
+        "(SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))",
+        (json.dumps([list(_key(d)) for d in decisions]),),
+    )
+    return {
+        (row["rule_id"], row["subject_kind"], int(row["subject_id"])): (
+            int(row["id"]),
+            row["escalation_id"],
+        )
+        for row in rows
+    }
+
+
+def _opening(timer_id: int, d: TimerDecision) -> Opening:
+    return Opening(
+        timer_id=timer_id,
+        rule_id=d.rule_id,
+        subject_kind=d.subject_kind,
+        subject_id=d.subject_id,
+        order_id=d.order_id,
+        severity=d.severity,
+        summary=d.summary,
+        rules_version=d.rules_version,
+        deadline_at=d.deadline_at,
+    )
+
+
+def _warning(d: TimerDecision, now: datetime) -> tuple[object, ...]:
+    return event_values(
         at=now,
         actor="daemon",
         order_id=d.order_id,
