@@ -65,9 +65,7 @@ class Transaction:
         return row
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self.conn.execute(sql, params) as cursor:
-            rows = await cursor.fetchall()
-        return list(rows)
+        return list(await self.conn.execute_fetchall(sql, params))
 
 
 class Database:
@@ -143,12 +141,11 @@ class Database:
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"{self.path}: cannot start a write: {exc}") from exc
             try:
-                cursor = await self.conn.execute(
+                # One trip to the database thread per statement: a short write (an audit row)
+                # is mostly these trips.
+                (row,) = await self.conn.execute_fetchall(
                     "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
                 )
-                row = await cursor.fetchone()
-                await cursor.close()
-                assert row is not None
                 yield Transaction(self.conn, int(row[0]))
             except BaseException:
                 await self.conn.execute("ROLLBACK")
@@ -156,9 +153,8 @@ class Database:
             await self.conn.execute("COMMIT")
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._lock, self.conn.execute(sql, params) as cursor:
-            rows = await cursor.fetchall()
-        return list(rows)
+        async with self._lock:
+            return list(await self.conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         async with self._lock, self.conn.execute(sql, params) as cursor:
