@@ -76,34 +76,53 @@ def _district(address: str, city: str, province: str) -> str:
     return match[1] if match else ""
 
 
+class Scrubber:
+    """Masks phone numbers, and one customer's names and phones, in courier texts.
+
+    Built once per page: the customer's patterns are compiled here, not for every scan.
+    """
+
+    def __init__(self, names: Iterable[str] = (), phones: Iterable[str] = ()) -> None:
+        self._numbers = [_number_pattern(phone) for phone in phones]
+        self._names: list[tuple[re.Pattern[str], str]] = []
+        for name in (" ".join(n.split()) for n in names):
+            self._names += _name_patterns(name)
+
+    def __call__(self, text: str) -> str:
+        for pattern, masked in self._numbers:
+            text = pattern.sub(masked, text)
+        text = _PHONE.sub(lambda m: mask_phone(m[0]), text)
+        for pattern, masked in self._names:
+            text = pattern.sub(masked, text)
+        return text
+
+
 def scrub(text: str, names: Iterable[str] = (), phones: Iterable[str] = ()) -> str:
     """``text`` with phone numbers, and the given names and phones, masked wherever they occur."""
-    for phone in phones:
-        text = _mask_number_in(text, phone)
-    text = _PHONE.sub(lambda m: mask_phone(m[0]), text)
-    for name in names:
-        text = _mask_name_in(text, " ".join(name.split()))
-    return text
+    return Scrubber(names, phones)(text)
 
 
-def _mask_number_in(text: str, phone: str) -> str:
-    """The customer's number masked, written with or without its country or area code."""
+_NOTHING = re.compile(r"(?!)")
+
+
+def _number_pattern(phone: str) -> tuple[re.Pattern[str], str]:
+    """The customer's number written with or without its country or area code, longest first."""
     digits = "".join(_DIGITS.findall(phone))
-    for size in range(len(digits), 6, -1):  # the longest tail first: +1 415…, then 415…
-        tail = re.compile(rf"(?<!\d){digits[-size:]}(?!\d)")
-        if tail.search(text):
-            return tail.sub(mask_phone(phone), text)
-    return text
+    tails = [digits[-size:] for size in range(len(digits), 6, -1)]
+    if not tails:
+        return _NOTHING, ""
+    return re.compile(rf"(?<!\d)(?:{'|'.join(tails)})(?!\d)"), mask_phone(phone)
 
 
-def _mask_name_in(text: str, name: str) -> str:
+def _name_patterns(name: str) -> list[tuple[re.Pattern[str], str]]:
     if not name:
-        return text
+        return []
+    masked = mask_name(name)
     if _CJK.search(name):
-        return text.replace(name, mask_name(name)).replace(name.replace(" ", ""), mask_name(name))
-    words = name.split(" ")
-    text = re.sub(rf"\b{re.escape(name)}\b", mask_name(name), text, flags=re.IGNORECASE)
-    for word in words[1:]:  # a family name alone ("signed: WATSON") becomes its initial
+        spellings = sorted({name, name.replace(" ", "")}, key=len, reverse=True)
+        return [(re.compile("|".join(map(re.escape, spellings))), masked)]
+    patterns = [(re.compile(rf"\b{re.escape(name)}\b", re.IGNORECASE), masked)]
+    for word in name.split(" ")[1:]:  # a family name alone ("signed: WATSON") becomes its initial
         if len(word) >= 3:
-            text = re.sub(rf"\b{re.escape(word)}\b", word[0] + ".", text, flags=re.IGNORECASE)
-    return text
+            patterns.append((re.compile(rf"\b{re.escape(word)}\b", re.IGNORECASE), word[0] + "."))
+    return patterns

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from daemon.http.masking import mask_name, mask_phone, mask_place, scrub
+from daemon.http.masking import Scrubber, mask_name, mask_phone, mask_place
 from daemon.http.page_stage import STEPS, Stage, order_stage, parcel_stage
 from daemon.http.page_words import ago, carrier_name, local_day, local_time, say
 from sync.domain import CheckpointRow
@@ -109,8 +109,8 @@ def _parcel(
     now: datetime,
 ) -> ParcelView:
     shipment = parcel.shipment
-    names, phones = [page.order.customer_name], [page.order.phone]
-    scans = tuple(_scan(scan, zone, lang, names, phones) for scan in reversed(parcel.checkpoints))
+    scrub = Scrubber([page.order.customer_name], [page.order.phone])
+    scans = tuple(_scan(scan, zone, lang, scrub) for scan in reversed(parcel.checkpoints))
     eta = ""
     if shipment.eta is not None and shipment.status != "delivered":
         eta = local_day(shipment.eta, zone, lang)
@@ -128,9 +128,7 @@ def _parcel(
     )
 
 
-def _scan(
-    scan: CheckpointRow, zone: ZoneInfo, lang: str, names: list[str], phones: list[str]
-) -> ScanLine:
+def _scan(scan: CheckpointRow, zone: ZoneInfo, lang: str, scrub: Scrubber) -> ScanLine:
     if scan.at is None:
         when = f"{scan.at_raw} ({say(lang, 'zoneless')})"
         iso = ""
@@ -139,6 +137,6 @@ def _scan(
     return ScanLine(
         when=when,
         iso=iso,
-        text=scrub(scan.description, names, phones),
-        place=scrub(scan.location, names, phones),
+        text=scrub(scan.description),
+        place=scrub(scan.location),
     )

@@ -130,13 +130,14 @@ class TrackingPage:
 class TrackingPageStore(StoreBase):
     async def tracking_page(self, order_id: int) -> TrackingPage | None:
         """Everything the page shows about ``order_id``, or None when there is no such order."""
-        row = await self.db.fetchone(
+        found = await self.db.fetchall(
             f"SELECT {ORDER_COLUMNS}, (SELECT last_success_at FROM sources "
             "WHERE name = orders.source) AS synced_at FROM orders WHERE id = ?",
             (order_id,),
         )
-        if row is None:
+        if not found:
             return None
+        (row,) = found
         shipments = await self.db.fetchall(
             f"SELECT {SHIPMENT_COLUMNS}, max(coalesce(polled_at, ''), coalesce(pushed_at, '')) "
             "AS heard_at FROM shipments WHERE order_id = ? AND status != 'cancelled' ORDER BY id",
@@ -163,9 +164,9 @@ class TrackingPageStore(StoreBase):
     async def record_page_access(self, access: PageAccess) -> None:
         """Audit one request; views and refusals naming an order also reach its timeline."""
         async with self.db.write() as tx:
-            cursor = await tx.execute(
+            (inserted,) = await tx.fetchall(
                 "INSERT INTO page_access (at, token_id, order_id, outcome, via, ip, user_agent) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     at_text(access.at),
                     access.token_id,
@@ -176,11 +177,9 @@ class TrackingPageStore(StoreBase):
                     access.user_agent[:USER_AGENT_CHARS],
                 ),
             )
-            access_id = cursor.lastrowid
-            await cursor.close()
             kind = EVENT_KINDS.get(access.outcome)
-            if access.order_id is not None and kind is not None and access_id is not None:
-                await _timeline(tx, access, access.order_id, kind, access_id)
+            if access.order_id is not None and kind is not None:
+                await _timeline(tx, access, access.order_id, kind, int(inserted["id"]))
 
     async def record_link_issued(
         self, order_id: int, token_id: str, expires_at: datetime, actor: str, now: datetime
@@ -257,12 +256,11 @@ async def _timeline(
     tx: Transaction, access: PageAccess, order_id: int, kind: str, access_id: int
 ) -> None:
     """Append the timeline event for this access unless one went out for it within the hour."""
-    row = await tx.fetchone(
+    (row,) = await tx.fetchall(
         "SELECT count(*) AS seen, max(CASE WHEN logged THEN at END) AS logged_at "
         "FROM page_access WHERE token_id = ? AND order_id = ? AND outcome = ?",
         (access.token_id, order_id, str(access.outcome)),
     )
-    assert row is not None
     logged_at = from_db(row["logged_at"])
     if logged_at is not None and access.at - logged_at < COALESCE:
         return
