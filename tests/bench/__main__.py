@@ -27,6 +27,7 @@ from sync.store import OrderQuery, Store, View
 from tests.bench.agents import agent_writes
 from tests.bench.exports import csv_import
 from tests.bench.tracking import ingest_checkpoints
+from tests.bench.tracking_page import tracking_page
 from tests.tui.seed import T0, build_big
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -291,6 +292,7 @@ async def main() -> None:
         report("csv_import", **await csv_import(folder))
         await ingest_checkpoints(folder, report)
         await agent_writes(folder, report)
+        report("tracking_page", **await tracking_page(folder))
         big = folder / "big.db"
         await asyncio.to_thread(build_big, big, orders)
         await console_open(big, orders)
