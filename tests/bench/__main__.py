@@ -28,6 +28,7 @@ from tests.bench.agents import agent_writes
 from tests.bench.exports import csv_import
 from tests.bench.tracking import ingest_checkpoints
 from tests.bench.tracking_page import tracking_page
+from tests.bench.upkeep import upkeep
 from tests.tui.seed import T0, build_big
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -297,6 +298,7 @@ async def main() -> None:
         await asyncio.to_thread(build_big, big, orders)
         await console_open(big, orders)
         await lookup(big, orders)
+        await upkeep(big, orders, report)
 
 
 if __name__ == "__main__":
