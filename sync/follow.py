@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sync.clock import Clock
 from sync.connectors.base import Parcel, TrackingProvider
@@ -126,6 +126,9 @@ class FollowPlan:
         )
 
 
+QUOTA_CHECK = timedelta(hours=1)
+
+
 def cursor_key(provider: str) -> str:
     return f"tracking.cursor.{provider}"
 
@@ -149,12 +152,16 @@ class Follower:
         self.budget = Budget(self.plan.budget_per_hour)
         self.outage: str = ""
         """The stale-feed problem being shown, "" while the provider answers."""
+        self._quota: tuple[datetime, int] | None = None
+        """(when asked, registrations left), for providers that count them."""
+        self._quota_short = False
 
     async def round(self) -> list[int]:
         """One pass over the provider; returns the ids of the orders whose parcels moved."""
         if self.provider.breaker.state == BreakerState.OPEN:
             return []  # the outage is already on record; only the breaker's probe may call
         changed: list[int] = []
+        self._quota_short = False
         try:
             changed += await self._stop_finished()
             changed += await self._read_changes()
@@ -225,9 +232,10 @@ class Follower:
         changed: list[int] = []
         size = self.provider.fetch_batch
         for start in range(0, len(due), size):
-            batch = due[start : start + size]
-            if not await self._register(batch):
-                break
+            waiting = await self._register(due[start : start + size])
+            batch = [s for s in due[start : start + size] if s.id not in waiting]
+            if not batch:
+                continue
             if not self._spend(1):
                 break
             tracks = await self.provider.fetch_tracks([_parcel(s) for s in batch])
@@ -240,18 +248,38 @@ class Follower:
             )
         return changed
 
-    async def _register(self, batch: Sequence[ShipmentRow]) -> bool:
-        """Register the parcels of ``batch`` the provider does not follow yet; False when the
-        budget cannot pay for it."""
+    async def _register(self, batch: Sequence[ShipmentRow]) -> set[int]:
+        """Register the parcels of ``batch`` the provider does not follow yet; returns the ids
+        left unregistered because the budget or the registration quota cannot pay for them."""
         fresh = set(await self.store.unregistered([s.id for s in batch]))
         if not fresh:
-            return True
+            return set()
         parcels = [_parcel(s) for s in batch if s.id in fresh]
+        if not await self._quota_allows(len(parcels)):
+            return fresh
         if not self._spend(_calls(len(parcels), self.provider.register_batch)):
-            return False
+            return fresh
         await self.provider.register(parcels)
         await self.store.mark_registered(self.provider.name, sorted(fresh), self.clock.now())
-        return True
+        if self._quota is not None:
+            self._quota = (self._quota[0], self._quota[1] - len(parcels))
+        return set()
+
+    async def _quota_allows(self, parcels: int) -> bool:
+        """Whether the registration quota (asked of the provider at most hourly) covers
+        ``parcels``; when it does not, that is shown once on the source."""
+        now = self.clock.now()
+        if self._quota is None or now - self._quota[0] >= QUOTA_CHECK:
+            if not self._spend(1):
+                return False
+            left = await self.provider.registrations_left()
+            self._quota = None if left is None else (now, left)
+        if self._quota is None or self._quota[1] >= parcels:
+            return True
+        problem = f"registration quota used up ({self._quota[1]} left); new parcels wait"
+        await self.store.record_feed_stale(self.provider.name, self.provider.kind, problem, now)
+        self._quota_short = True
+        return False
 
     async def _stale(self, exc: SourceError) -> None:
         if not self.outage:
@@ -266,6 +294,8 @@ class Follower:
         if self.outage:
             log.info("%s: answering again (%s)", self.provider.name, self.outage)
             self.outage = ""
+        if self._quota_short:
+            return  # the quota problem stays shown until registrations go through again
         await self.store.record_source_success(
             self.provider.name, self.provider.kind, moved, self.clock.now()
         )

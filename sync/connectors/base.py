@@ -175,6 +175,11 @@ class TrackingProvider(Connector, ABC):
     async def stop(self, parcels: Sequence[Parcel]) -> None:
         """Tell the provider to stop following finished parcels; nothing to do by default."""
 
+    async def registrations_left(self) -> int | None:
+        """How many more parcels the account may register (its paid quota); None when the
+        provider does not count registrations."""
+        return None
+
     async def updated_since(self, cursor: str) -> tuple[list[TrackRecord], str, bool] | None:
         """One page of the tracks the provider changed after ``cursor``: (tracks, the cursor
         after them, whether more pages follow). None when the provider cannot list by update

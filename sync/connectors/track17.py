@@ -145,6 +145,9 @@ class Track17Provider(TrackingProvider):
         except (TypeError, ValueError) as exc:
             raise PayloadError(f"{self.name}: unreadable quota: {exc}") from None
 
+    async def registrations_left(self) -> int | None:
+        return (await self.quota()).remaining
+
     async def _call(self, operation: str, items: list[JSON]) -> JSON:
         url = f"{self.base}/track/v2.2/{operation}"
         await self.pacer.wait()

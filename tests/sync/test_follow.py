@@ -190,14 +190,20 @@ async def test_the_hourly_budget_caps_the_requests(
     clock: VirtualClock,
 ) -> None:
     server = await start()
+    sent: list[str] = []
+
+    async def note(request: httpx.Request) -> None:
+        sent.append(request.url.path.rsplit("/", 1)[-1])
+
+    client.event_hooks["request"] = [note]
     await shipped(store, make_order, shop, moving(shop), 120)
-    follower = Follower(store, tracker("17track", server, client, budget_per_hour="2"), clock)
+    follower = Follower(store, tracker("17track", server, client, budget_per_hour="3"), clock)
     await follower.round()
     await follower.round()
-    assert sum(app_state(server).track17.calls.values()) == 2  # one register, one fetch
+    assert sent == ["getquota", "register", "gettrackinfo"]
     clock.advance(timedelta(hours=1, minutes=1))
     await follower.round()
-    assert sum(app_state(server).track17.calls.values()) == 4
+    assert len(sent) == 6
 
 
 async def test_a_parcel_pushed_recently_is_not_polled(
@@ -338,3 +344,24 @@ async def test_a_courier_down_for_the_whole_outage_is_one_stale_problem_and_reco
     assert stuck.state == BreakerState.CLOSED
     assert "pending" not in await statuses(store, shop, indexes["17track"])
     assert (await store.source("17track")).last_error == ""  # type: ignore[union-attr]
+
+
+async def test_a_used_up_registration_quota_holds_new_parcels_and_says_so(
+    start: Start,
+    client: httpx.AsyncClient,
+    store: Store,
+    make_order: OrderFactory,
+    shop: Shop,
+    clock: VirtualClock,
+) -> None:
+    server = await start()
+    service = app_state(server).track17
+    service.registered.update({f"X{n}": 0 for n in range(1100)})  # the account's whole quota
+    indexes = await shipped(store, make_order, shop, moving(shop), 3)
+    follower = Follower(store, tracker("17track", server, client), clock)
+    await follower.round()
+    await follower.round()
+    assert "register" not in service.calls
+    assert set(await statuses(store, shop, indexes)) == {"pending"}
+    source = await store.source("17track")
+    assert source is not None and source.last_error.startswith("registration quota used up")
