@@ -216,8 +216,10 @@ class _Walk:
         """Begin level ``index`` (0-based) at ``at``, reassigning first when it says so."""
         before = self.p.level
         level = self.policy.levels[index]
-        if level.reassign_to:
-            self.reassign(level, before)
+        last = index == len(self.policy.levels) - 1
+        skipped = level.outside_hours is OutsideHours.SKIP and not last
+        if level.reassign_to and not (skipped and self._calendar_opens(level, at) != at):
+            self.reassign(level, before)  # a level skipped for its hours reassigns nothing
         self.p = replace(self.p, level=index + 1, level_started_at=at, repeat_no=0)
         self.note("escalated", f"level {before}", f"level {index + 1}", why)
 

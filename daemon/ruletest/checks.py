@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from daemon.outbox.message import Message
 from daemon.rules.durations import format_duration, parse_duration
 from daemon.ruletest.spec import Expectation, instant_of
 from daemon.ruletest.view import Instance, show
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 _TEXT_FIELDS = ("state", "override", "clock", "muted_by", "escalation", "reason")
 _TIME_FIELDS = ("deadline", "warn_at")
 _DURATION_FIELDS = ("remaining", "timeout")
+_LADDER_FIELDS = ("level", "assignee", "policy_version", "notified")
 
 
 async def check(run: CaseRun, expect: Expectation) -> list[str]:
@@ -65,6 +67,7 @@ async def _instance(run: CaseRun, checks: dict[str, Any]) -> list[str]:
     failures = [
         f"{name}: {problem}" for problem in _differences(run, found, checks) if problem is not None
     ]
+    failures += [f"{name}: {problem}" for problem in await _ladder(run, checks, rule_id, key)]
     return failures + _timeline(run, name) if failures else []
 
 
@@ -92,6 +95,38 @@ def _differences(run: CaseRun, found: Instance, checks: dict[str, Any]) -> list[
     if "modifiers" in checks and list(found.modifiers) != list(checks["modifiers"]):
         problems.append(f"modifiers are {list(found.modifiers)}, expected {checks['modifiers']}")
     return problems
+
+
+async def _ladder(run: CaseRun, checks: dict[str, Any], rule_id: str, key: str) -> list[str]:
+    """The escalation's ladder: its level, owner, policy version (numbered by the rules
+    version that first had it) and whom it notified at this moment ("channel:login")."""
+    wanted = {field: checks[field] for field in _LADDER_FIELDS if field in checks}
+    if not wanted:
+        return []
+    found = await run.timer(rule_id, key)
+    escalation_id = found[0].escalation_id if found is not None else None
+    escalation = await run.store.escalation(escalation_id) if escalation_id else None
+    if escalation is None:
+        return [f"no escalation to check {', '.join(wanted)} on"]
+    actual: dict[str, Any] = {
+        "level": escalation.level,
+        "assignee": escalation.assignee,
+        "policy_version": run.policy_versions.get(escalation.policy_version, 0),
+    }
+    if "notified" in wanted:
+        now = run.clock.now()
+        actual["notified"] = sorted(
+            f"{row.channel}:{person.login}"
+            for row in await run.store.outbox_rows(escalation.id)
+            if row.created_at == now and row.state != "coalesced"
+            for person in Message.from_json(row.payload).recipients
+        )
+        wanted["notified"] = sorted(str(item) for item in wanted["notified"])
+    return [
+        f"{field} is {actual[field]!r}, expected {value!r}"
+        for field, value in wanted.items()
+        if actual[field] != value
+    ]
 
 
 def _compare_time(run: CaseRun, field: str, value: datetime | None, wanted: object) -> str | None:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import tomli_w
 
 from daemon.engine import RulesEngine
+from daemon.ladder.driver import Ladder
 from daemon.rules.loader import parse_rules
 from daemon.rules.model import RuleSet
 from daemon.ruletest.checks import check
@@ -68,6 +69,7 @@ class CaseRun:
         self.timelines: dict[tuple[str, str], list[str]] = defaultdict(list)
         self._last: dict[tuple[str, str], str] = {}
         self._seq = -1
+        self.policy_versions: dict[str, int] = {}
 
     async def run(self) -> Outcome:
         outcome = Outcome(self.case.name)
@@ -76,6 +78,8 @@ class CaseRun:
             self.store = store
             self.world = World(store, self.zone, str(self.file.path), self.file.fixtures)
             self.engine = RulesEngine(store, self.clock, parse_rules(self.text, self.filename))
+            self.ladder = Ladder(store, self.clock, lambda: self.engine.rules)
+            self._remember_policies()
             await self.engine.replan_all()
             for stop in self._stops():
                 await self._wake_until(stop)
@@ -106,12 +110,24 @@ class CaseRun:
 
     async def _wake_until(self, stop: datetime) -> None:
         for _ in range(MAX_WAKES):
-            wake = await self.engine.next_wake()
+            wake = await self._next_wake()
             if wake is None or wake >= stop or wake <= self.clock.now():
                 return
             self.clock.set(wake)
             await self._pass()
         raise ConfigError(f"{self.file.path}: {self.case.name}: the engine never settles")
+
+    async def _next_wake(self) -> datetime | None:
+        """The engine's next wake, or the ladder's when that comes first."""
+        found = [await self.engine.next_wake(), await self.ladder.next_wake()]
+        return min((at for at in found if at is not None), default=None)
+
+    def _remember_policies(self) -> None:
+        """Number each escalation policy by the rules version that first had it, so a scenario
+        can say an escalation runs on "policy_version = 1" after a reload."""
+        workflow = self.engine.rules.workflow
+        for policy in workflow.policies.values() if workflow is not None else ():
+            self.policy_versions.setdefault(policy.version, self.reloads.version)
 
     async def _events_at(self, stop: datetime) -> None:
         for beat in self.case.heartbeats:
@@ -129,6 +145,7 @@ class CaseRun:
 
     async def _pass(self) -> None:
         await self.engine.tick()
+        await self.ladder.step()
         seq = await self.store.change_seq()
         if seq == self._seq:  # nothing was written: every instance is as it was
             return
@@ -150,6 +167,7 @@ class CaseRun:
         self.text = text
         self.reloads = Reloads(self.reloads.version + 1)
         self.engine.swap(rules)
+        self._remember_policies()
         await self.engine.replan_all()
 
     def _edited(self, event: Event) -> str:

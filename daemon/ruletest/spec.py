@@ -69,6 +69,10 @@ EXPECT_KEYS = frozenset(
         "reload",
         "error_contains",
         "active_version",
+        "level",
+        "assignee",
+        "notified",
+        "policy_version",
     }
 )
 
