@@ -38,10 +38,24 @@ class RulesEngine:
         self.muting = Muting()
         self._by_kind = _by_kind(rules)
         self._sources_due: datetime | None = None
+        self._dirty: set[str] | None = None  # rules to re-plan in full (None: every rule)
         self._sources_stamp = "never looked"
 
-    def swap(self, rules: RuleSet) -> None:
-        """Use ``rules`` from now on; the caller then runs :meth:`replan_all`."""
+    def swap(self, rules: RuleSet, *, everything: bool = False) -> None:
+        """Use ``rules`` from now on; the caller then runs :meth:`replan_all`, which re-plans
+        the rules that changed (their own table, or anything shared they depend on) and
+        resolves the instances of removed ones, or with ``everything``, every rule."""
+        old = {rule.id: rule.fingerprint for rule in self.rules.rules}
+        changed = {
+            rule.id
+            for rule in rules.rules
+            if not rule.fingerprint or old.get(rule.id) != rule.fingerprint
+        }
+        removed = set(old) - rules.ids
+        if self._dirty is not None:
+            self._dirty |= changed | removed
+        if everything:
+            self._dirty = None
         self.rules = rules
         self._by_kind = _by_kind(rules)
         self._sources_due = None
@@ -63,9 +77,15 @@ class RulesEngine:
         return moved
 
     async def replan_all(self) -> int:
-        """Re-plan every order that is open or has a running timer (after a reload)."""
+        """Re-plan, for every rule that changed since the last full plan (all of them the
+        first time), every subject it could apply to or has a running timer for."""
         moved = await self.evaluate_sources()
-        found = await self.store.candidate_subjects(*candidates(self.rules))
+        dirty, self._dirty = self._dirty, set()
+        orders, parcels = candidates(self.rules)
+        if dirty is not None:
+            orders = {rule: found for rule, found in orders.items() if rule in dirty}
+            parcels = {rule: found for rule, found in parcels.items() if rule in dirty}
+        found = await self.store.candidate_subjects(orders, parcels, running=dirty)
         ids = sorted(found.orders)
         for start in range(0, len(ids), BATCH):
             moved += await self.replan(ids[start : start + BATCH], found.subjects)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import watchfiles
 
-from daemon.rules.loader import load_rules
+from daemon.rules.loader import load_rules, text_version
 from daemon.rules.model import RuleSet
 from sync.errors import ConfigError
 
@@ -25,6 +25,14 @@ log = logging.getLogger("orderwatch.reload")
 RULES_VERSION = "rules.version"
 RULES_RESULT = "rules.last_reload"
 RULES_ERROR = "rules.error"
+
+
+def file_version(path: Path) -> str:
+    """The version the rules in ``path`` would load as ("" if it cannot be read)."""
+    try:
+        return text_version(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def try_load(path: Path) -> tuple[RuleSet | None, list[str]]:

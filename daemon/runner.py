@@ -36,7 +36,7 @@ from daemon.inbox import Inbox
 from daemon.ladder.conflicts import ConflictWatch
 from daemon.ladder.driver import Ladder
 from daemon.outbox.worker import OutboxWorker
-from daemon.reload import reload_state, try_load, watch_rules
+from daemon.reload import file_version, reload_state, try_load, watch_rules
 from daemon.retention import Retention
 from daemon.rules.model import RuleSet
 from daemon.rules.workflow import Workflow
@@ -140,6 +140,8 @@ class Daemon:
         await publish_desk(self.store, self.engine.rules, self.clock.now())
         self.notifier.status("planning timers")
         await self.engine.replan_all()
+        if file_version(self.config.rules) != self.engine.rules.version:
+            self.request_reload()  # saved while the first plan ran, before the watcher started
         self.notifier.ready(f"running rules {self.engine.rules.version}")
         async with asyncio.TaskGroup() as group:
             self._upkeep(group)

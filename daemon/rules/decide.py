@@ -74,8 +74,12 @@ def decide(
         return None
     state = planned.state
     was = timer.state if timer is not None and timer.state != TimerState.RESOLVED else ""
-    loud = not muted_by and state in (TimerState.FIRING, TimerState.WARNING)
     restarted = planned.restarted and timer is not None and timer.escalation_id is not None
+    announce = not muted_by and state == TimerState.WARNING and was != TimerState.WARNING
+    # The summary is only read when an escalation opens or a warning is announced: render it
+    # then, not on every re-plan of a timer that is already firing.
+    opens = state == TimerState.FIRING and not muted_by
+    opens = opens and (timer is None or timer.escalation_id is None or restarted)
     return TimerDecision(
         rule_id=rule.id,
         subject_kind=str(subject.kind),
@@ -88,7 +92,7 @@ def decide(
         next_at=planned.next_at,
         rules_version=version,
         severity=str(severity_of(rule, planned)),
-        summary=render_summary(rule, subject, now, planned) if loud else "",
+        summary=render_summary(rule, subject, now, planned) if opens or announce else "",
         restarted=restarted,
         timeout_seconds=int(planned.timeout.total_seconds()),
         clock=planned.clock.name,
@@ -98,7 +102,7 @@ def decide(
         paused_since=planned.paused_since,
         muted_by=muted_by,
         last_true_at=planned.last_true_at,
-        announce=loud and state == TimerState.WARNING and was != TimerState.WARNING,
+        announce=announce,
     )
 
 

@@ -10,10 +10,14 @@ daemon's reload) then keeps running the rules it had.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path as FilePath
+from typing import Any
 
 from daemon.rules.business import BusinessClock, RuleClock
 from daemon.rules.calendar import Calendar
@@ -124,7 +128,7 @@ def parse_rules(text: str, filename: str = "rules.toml") -> RuleSet:
         _dry_run(rule, _rule_path(top, rule.id, index), problems)
     problems.raise_if_any()
     return RuleSet(
-        version=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
+        version=text_version(text),
         source=filename,
         timezone=timezone,
         rules=tuple(rules),
@@ -136,6 +140,11 @@ def parse_rules(text: str, filename: str = "rules.toml") -> RuleSet:
         eval_interval=eval_interval,
         workflow=workflow,
     )
+
+
+def text_version(text: str) -> str:
+    """The version of a rules file: a short hash of its text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _syntax_problem(message: str, text: str, filename: str) -> str:
@@ -170,8 +179,17 @@ def _rules(top: Table, context: RuleContext) -> list[Rule]:
         elif isinstance(rule_id, str):
             first_seen[rule_id] = top.problems.line((*path, "id"))
         if rule is not None:
-            rules.append(rule)
+            rules.append(replace(rule, fingerprint=_fingerprint(data, top.data)))
     return rules
+
+
+def _fingerprint(rule: Mapping[str, Any], document: Mapping[str, Any]) -> str:
+    """What decides a rule's timers: its own table and every shared table (calendars, periods,
+    segments, modifiers, inhibit, timezone). A reload re-plans only the rules whose fingerprint
+    moved; a comment or another rule's edit leaves a rule's timers alone."""
+    shared = {key: value for key, value in document.items() if key not in ("rules", "schema")}
+    text = json.dumps({"rule": rule, "shared": shared}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _rule_path(top: Table, rule_id: str, fallback: int) -> Path:

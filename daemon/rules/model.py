@@ -188,6 +188,7 @@ class TimeoutRule:
     pause_while: Expr | None = None
     clock: RuleClock = WALL
     rollout: Decimal | None = None
+    fingerprint: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -222,6 +223,7 @@ class ConditionRule:
     escalation: str = ""
     timezone: str = "UTC"
     rollout: Decimal | None = None
+    fingerprint: str = ""
 
     @property
     def zone(self) -> ZoneInfo:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -155,11 +155,15 @@ class TimerStore(StoreBase):
         )
 
     async def candidate_subjects(
-        self, orders: Mapping[str, Filter | None], parcels: Mapping[str, Filter | None]
+        self,
+        orders: Mapping[str, Filter | None],
+        parcels: Mapping[str, Filter | None],
+        running: Collection[str] | None = None,
     ) -> Candidates:
         """The subjects a full re-plan must visit, per rule: the orders (for order rules) and
         parcels (for shipment rules) each rule's condition may match (None: every one), and
-        every subject with a timer still running. One pass over each table."""
+        every subject with a timer still running (of the ``running`` rules only, when given).
+        One pass over each table."""
         found = Candidates()
         await self._flagged(found, orders, "SELECT o.id, o.id, {flags} FROM orders o")
         await self._flagged(
@@ -167,10 +171,12 @@ class TimerStore(StoreBase):
             parcels,
             "SELECT s.id, s.order_id, {flags} FROM shipments s JOIN orders o ON o.id = s.order_id",
         )
-        running = await self.db.tuples(
-            "SELECT rule_id, subject_id, order_id FROM timers WHERE state != 'resolved'"
-        )
-        for rule_id, subject_id, order_id in running:
+        sql = "SELECT rule_id, subject_id, order_id FROM timers WHERE state != 'resolved'"
+        params: tuple[str, ...] = ()
+        if running is not None:
+            sql += " AND rule_id IN (SELECT value FROM json_each(?))"
+            params = (json.dumps(sorted(running)),)
+        for rule_id, subject_id, order_id in await self.db.tuples(sql, params):
             found.subjects.setdefault(rule_id, set()).add(int(subject_id))
             found.orders.add(int(order_id))
         return found
@@ -182,8 +188,7 @@ class TimerStore(StoreBase):
             return
         params: list[object] = []
         flags = [
-            "1" if condition is None else render(condition, params)
-            for condition in rules.values()
+            "1" if condition is None else render(condition, params) for condition in rules.values()
         ]
         where = " OR ".join(f"({flag})" for flag in flags)
         sql = select.format(flags=", ".join(flags)) + f" WHERE {where}"
@@ -230,18 +235,13 @@ class TimerStore(StoreBase):
             closings = [
                 Closing(row[1], d.rule_id, d.order_id, d.reason or "clock restarted")
                 for d in watched
-                if (row := rows.get(_key(d))) is not None
-                and row[1] is not None
-                and _ends_run(d)
+                if (row := rows.get(_key(d))) is not None and row[1] is not None and _ends_run(d)
             ]
             await tx.executemany(
                 "UPDATE timers SET state = ?, next_at = NULL, paused_since = NULL, reason = ?, "
                 "rules_version = ?, escalation_id = NULL, change_seq = ? "
                 "WHERE rule_id = ? AND subject_kind = ? AND subject_id = ?",
-                [
-                    (TimerState.RESOLVED, d.reason, d.rules_version, tx.seq, *_key(d))
-                    for d in done
-                ],
+                [(TimerState.RESOLVED, d.reason, d.rules_version, tx.seq, *_key(d)) for d in done],
             )
             moved = await close_escalations(tx, closings, now)
             openings = [
@@ -378,9 +378,10 @@ async def _timer_rows(
     if not decisions:
         return {}
     rows = await tx.fetchall(
-        "SELECT id, escalation_id, rule_id, subject_kind, subject_id FROM timers "
-        "WHERE (rule_id, subject_kind, subject_id) IN "
-        "(SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))",
+        # A join, not a row-value IN: SQLite would use only two columns of the index for that.
+        "SELECT t.id, t.escalation_id, t.rule_id, t.subject_kind, t.subject_id "
+        "FROM json_each(?) j CROSS JOIN timers t ON t.rule_id = j.value ->> 0 "
+        "AND t.subject_kind = j.value ->> 1 AND t.subject_id = j.value ->> 2",
         (json.dumps([list(_key(d)) for d in decisions]),),
     )
     return {
