@@ -26,6 +26,7 @@ from sync.domain import FulfillmentStatus, Lifecycle, LineItem, OrderRecord, Pay
 from sync.store import OrderQuery, Store, View
 from tests.bench.agents import agent_writes
 from tests.bench.exports import csv_import
+from tests.bench.rules import main as rules_engine
 from tests.bench.tracking import ingest_checkpoints
 from tests.bench.tracking_page import tracking_page
 from tests.bench.upkeep import upkeep
@@ -290,6 +291,7 @@ async def main() -> None:
         await ingest_orders(folder)
         await sync_upsert(folder)
         await rules_replan(folder)
+        await rules_engine(folder, report)
         report("csv_import", **await csv_import(folder))
         await ingest_checkpoints(folder, report)
         await agent_writes(folder, report)
