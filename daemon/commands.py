@@ -92,6 +92,7 @@ async def status(db: Path | None, config_path: Path, *, as_json: bool) -> int:
                 "error": await store.get_state(RULES_ERROR),
             },
             "sources": await sources_report(store, SystemClock().now()),
+            "feed_alerts": await _feed_alerts(store),
             "webhooks": await store.webhook_counts(),
             "clock": await skew_report(store),
             **await import_report(store),
@@ -104,6 +105,21 @@ async def status(db: Path | None, config_path: Path, *, as_json: bool) -> int:
     else:
         print(_status_text(report))
     return 0
+
+
+async def _feed_alerts(store: Store) -> list[dict[str, str]]:
+    """Rules about sources that are pending or firing (a stale tracking feed)."""
+    return [
+        {
+            "rule": timer.rule_id,
+            "source": timer.source,
+            "state": timer.state,
+            "since": timer.since.isoformat(),
+            "summary": timer.summary,
+        }
+        for timer in await store.source_timers()
+        if timer.state != "resolved"
+    ]
 
 
 def _status_text(report: dict[str, Any]) -> str:
@@ -125,6 +141,11 @@ def _status_text(report: dict[str, Any]) -> str:
             f"{source['last_success_at'] or 'never'}, {source['rows_synced']} rows, {health}"
         )
         lines += source_lines(source)
+    for alert in report["feed_alerts"]:
+        lines.append(
+            f"feed alert   {alert['rule']} about {alert['source']}: {alert['state']} since "
+            f"{alert['since']}; {alert['summary']}"
+        )
     webhooks = webhook_line(report["webhooks"])
     lines += [webhooks] if webhooks else []
     lines += import_lines(report)

@@ -165,3 +165,22 @@ def test_explain_of_an_unknown_order_is_one_line(
     assert (
         capsys.readouterr().err.strip() == "orderwatchd: no order numbered '999' in this database"
     )
+
+
+async def _stale_feed_db(folder: Path) -> Path:
+    from sync.store import SourceTimer
+
+    db = folder / "orderwatch.db"
+    store = await Store.open(db)
+    await store.save_source_timers(
+        [SourceTimer("courier_feed_stale", "17track", "firing", T0, T0, None, None, {}, "late")]
+    )
+    await store.close()
+    return db
+
+
+def test_status_shows_a_stale_feed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = asyncio.run(_stale_feed_db(tmp_path))
+    assert main(["status", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "feed alert   courier_feed_stale about 17track: firing since 2026-11-20T08:00:00" in out
