@@ -126,4 +126,3 @@ def _column(column: Column) -> str:
     if column.name not in allowed:
         raise ValueError(f"no column {column.table}.{column.name}")
     return f"{alias}.{column.name}"
-

@@ -9,18 +9,19 @@ runs on every tick (the next due time, the due orders) are index-only queries.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sync.domain import TimerRow, TimerState
-from sync.store.base import StoreBase
-from sync.store.db import Transaction, from_db, from_db_required, to_db
+from sync.store.db import Transaction, from_db, to_db
 from sync.store.escalations import Closing, Opening, close_escalations, open_escalations
 from sync.store.events import EVENT_INSERT, event_values
 from sync.store.rows import timer_row
 from sync.store.rule_filters import Filter, render
+from sync.store.source_timers import SourceHealth, SourceTimer, SourceTimerStore
+
+__all__ = ["Candidates", "SourceHealth", "SourceTimer", "TimerDecision", "TimerStore"]
 
 _UPSERT = (
     "INSERT INTO timers (rule_id, subject_kind, subject_id, order_id, started_at, deadline_at, "
@@ -76,37 +77,6 @@ class TimerDecision:
     restarted: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class SourceHealth:
-    """A source as rules about feeds see it."""
-
-    name: str
-    kind: str
-    last_attempt_at: datetime | None
-    last_success_at: datetime | None
-    last_error: str
-    last_error_at: datetime | None
-    breaker: str = "closed"
-    breaker_changed_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SourceTimer:
-    """One condition rule's instance about one source (state pending, firing or resolved)."""
-
-    rule_id: str
-    source: str
-    state: str
-    since: datetime
-    fired_at: datetime | None
-    last_true_at: datetime | None
-    next_at: datetime | None
-    labels: dict[str, str] = field(default_factory=dict)
-    summary: str = ""
-    reason: str = ""
-    rules_version: str = ""
-
-
 @dataclass
 class Candidates:
     """Orders to visit, and per rule the subject ids (order or parcel) to evaluate it for."""
@@ -139,7 +109,7 @@ def _timer_values(d: TimerDecision, seq: int) -> tuple[object, ...]:
     )
 
 
-class TimerStore(StoreBase):
+class TimerStore(SourceTimerStore):
     async def timers_for_orders(self, order_ids: Sequence[int]) -> list[TimerRow]:
         rows = await self.db.fetchall(
             "SELECT * FROM timers WHERE order_id IN (SELECT value FROM json_each(?))",
@@ -258,100 +228,6 @@ class TimerStore(StoreBase):
             )
             await tx.executemany(EVENT_INSERT, [_warning(d, now) for d in live if d.announce])
         return moved + len(opened)
-
-    # ----- sources -----
-
-    async def source_health(self) -> list[SourceHealth]:
-        rows = await self.db.fetchall(
-            "SELECT name, kind, last_attempt_at, last_success_at, last_error, last_error_at, "
-            "breaker_state, breaker_changed_at FROM sources ORDER BY name"
-        )
-        return [
-            SourceHealth(
-                name=row["name"],
-                kind=row["kind"],
-                last_attempt_at=from_db(row["last_attempt_at"]),
-                last_success_at=from_db(row["last_success_at"]),
-                last_error=row["last_error"],
-                last_error_at=from_db(row["last_error_at"]),
-                breaker=row["breaker_state"],
-                breaker_changed_at=from_db(row["breaker_changed_at"]),
-            )
-            for row in rows
-        ]
-
-    async def sources_stamp(self) -> str:
-        """Changes whenever any source is asked, answers, fails or trips its breaker."""
-        row = await self.db.fetchone(
-            "SELECT count(*), max(last_attempt_at), max(last_success_at), max(last_error_at), "
-            "max(breaker_changed_at) FROM sources"
-        )
-        return "" if row is None else "|".join(str(value) for value in row)
-
-    async def set_source_breaker(self, name: str, kind: str, state: str, now: datetime) -> None:
-        """Record a source's circuit breaker state (``closed``, ``open`` or ``half_open``)."""
-        async with self.db.write() as tx:
-            await tx.execute(
-                "INSERT INTO sources (name, kind, breaker_state, breaker_changed_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-                "breaker_changed_at = CASE WHEN breaker_state = excluded.breaker_state "
-                "THEN breaker_changed_at ELSE excluded.breaker_changed_at END, "
-                "breaker_state = excluded.breaker_state",
-                (name, kind, state, to_db(now)),
-            )
-
-    async def source_timers(self) -> list[SourceTimer]:
-        rows = await self.db.fetchall("SELECT * FROM source_timers ORDER BY rule_id, source")
-        return [_source_timer(row) for row in rows]
-
-    async def save_source_timers(self, timers: Sequence[SourceTimer]) -> None:
-        if not timers:
-            return
-        async with self.db.write() as tx:
-            await tx.executemany(
-                "INSERT INTO source_timers (rule_id, source, state, since, fired_at, "
-                "last_true_at, next_at, labels, summary, reason, rules_version, change_seq) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (rule_id, source) DO UPDATE SET state = excluded.state, "
-                "since = excluded.since, fired_at = excluded.fired_at, "
-                "last_true_at = excluded.last_true_at, next_at = excluded.next_at, "
-                "labels = excluded.labels, summary = excluded.summary, "
-                "reason = excluded.reason, rules_version = excluded.rules_version, "
-                "change_seq = excluded.change_seq",
-                [
-                    (
-                        t.rule_id,
-                        t.source,
-                        t.state,
-                        to_db(t.since),
-                        to_db(t.fired_at),
-                        to_db(t.last_true_at),
-                        to_db(t.next_at),
-                        json.dumps(t.labels, sort_keys=True, ensure_ascii=False),
-                        t.summary,
-                        t.reason,
-                        t.rules_version,
-                        tx.seq,
-                    )
-                    for t in timers
-                ],
-            )
-
-
-def _source_timer(row: sqlite3.Row) -> SourceTimer:
-    return SourceTimer(
-        rule_id=row["rule_id"],
-        source=row["source"],
-        state=row["state"],
-        since=from_db_required(row["since"]),
-        fired_at=from_db(row["fired_at"]),
-        last_true_at=from_db(row["last_true_at"]),
-        next_at=from_db(row["next_at"]),
-        labels=json.loads(row["labels"]),
-        summary=row["summary"],
-        reason=row["reason"],
-        rules_version=row["rules_version"],
-    )
 
 
 TimerKey = tuple[str, str, int]
