@@ -203,7 +203,7 @@ class OrderwatchApp(App[None]):
         if request is None:
             self.notify("Nothing to undo: actions are written once their few seconds are up")
         else:
-            self.notify(f"Undone: {request.describe()}", title="Undone")
+            self.notify(request.describe().capitalize(), title="Undone", markup=False)
 
     def action_theme(self, name: str = "") -> None:
         if not name:

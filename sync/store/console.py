@@ -21,7 +21,6 @@ from sync.store.base import StoreBase
 from sync.store.db import from_db, from_db_required, to_db
 from sync.store.filters import OPEN_ESCALATION
 from sync.store.rows import ESCALATION_COLUMNS, escalation_row
-from sync.store.timers import SourceHealth
 from sync.store.views import OrderQuery, where
 
 RULES_VERSION_KEY = "rules.version"
@@ -52,10 +51,22 @@ class ConsoleNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceState:
+    """A source as the status bar shows it: when it last synced, its last error, its breaker."""
+
+    name: str
+    kind: str
+    last_success_at: datetime | None
+    last_error: str
+    last_error_at: datetime | None
+    breaker: str
+
+
+@dataclass(frozen=True, slots=True)
 class DeskHealth:
     """What the console's status bar shows."""
 
-    sources: tuple[SourceHealth, ...]
+    sources: tuple[SourceState, ...]
     rules_version: str
     rules_error: str
     firing: int
@@ -193,8 +204,8 @@ class ConsoleStore(StoreBase):
     async def desk_health(self, now: datetime) -> DeskHealth:
         """Sources, rules and escalation counts for the status bar (snoozed ones not counted)."""
         sources = await self.db.fetchall(
-            "SELECT name, kind, last_attempt_at, last_success_at, last_error, last_error_at, "
-            "breaker_state, breaker_changed_at FROM sources ORDER BY name"
+            "SELECT name, kind, last_success_at, last_error, last_error_at, breaker_state "
+            "FROM sources ORDER BY name"
         )
         state = await self.db.fetchall(
             "SELECT key, value FROM daemon_state WHERE key IN (?, ?)",
@@ -209,15 +220,13 @@ class ConsoleStore(StoreBase):
         by_state = {row["state"]: int(row["n"]) for row in counts}
         return DeskHealth(
             sources=tuple(
-                SourceHealth(
+                SourceState(
                     name=row["name"],
                     kind=row["kind"],
-                    last_attempt_at=from_db(row["last_attempt_at"]),
                     last_success_at=from_db(row["last_success_at"]),
                     last_error=row["last_error"],
                     last_error_at=from_db(row["last_error_at"]),
                     breaker=row["breaker_state"],
-                    breaker_changed_at=from_db(row["breaker_changed_at"]),
                 )
                 for row in sources
             ),

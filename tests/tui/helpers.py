@@ -57,3 +57,16 @@ def toasts(messages: list[object]) -> list[str]:
         for m in messages
         if isinstance(m, Notify)
     ]
+
+
+async def shows(pilot: Pilot[None], kind: type, tries: int = 200) -> None:
+    """Wait until a screen of ``kind`` is on top (a picker a worker is waiting on, say).
+
+    ``settle`` cannot be used then: the worker that opened the picker waits for its answer.
+    """
+    for _ in range(tries):
+        if isinstance(pilot.app.screen, kind):
+            await pilot.pause()
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"no {kind.__name__} came up; on top: {pilot.app.screen!r}")

@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
 
-from sync.store.timers import SourceHealth
+from sync.store.console import SourceState
 from tui import words
 from tui.css import beside
 from tui.desk import Board
@@ -23,7 +23,7 @@ from tui.desk import Board
 Part = str | tuple[str, str]
 
 
-def source_parts(source: SourceHealth, now: datetime) -> list[Part]:
+def source_parts(source: SourceState, now: datetime) -> list[Part]:
     seen = source.last_success_at
     age = words.age(seen, now) if seen else "never"
     failing = bool(source.last_error) and (
