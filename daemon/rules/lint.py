@@ -41,7 +41,26 @@ def lint(rules: RuleSet, text: str, filename: str) -> list[str]:
         if isinstance(rule, TimeoutRule):
             for at, message in _unreachable(rule):
                 warn(("rules", index, "overrides", at), message)
+    for path, message in _short_steps(rules):
+        warn(path, message)
     return [message for _, message in sorted(found, key=lambda item: item[0])]
+
+
+def _short_steps(rules: RuleSet) -> Iterator[tuple[Path, str]]:
+    """Ladder steps shorter than ``eval_interval``: the engine may look later than they ask."""
+    if rules.workflow is None:
+        return
+    interval = rules.eval_interval
+    for name, policy in rules.workflow.policies.items():
+        for index, level in enumerate(policy.levels):
+            steps = (("ack_within", level.ack_within), ("repeat", level.repeat_every))
+            for key, step in steps:
+                if step is not None and step < interval:
+                    yield (
+                        ("escalations", name, "levels", index, key),
+                        f"{format_duration(step)} is shorter than eval_interval "
+                        f"{format_duration(interval)}",
+                    )
 
 
 def _indexed(data: dict[str, Any], rules: RuleSet) -> Iterator[tuple[int, Rule]]:

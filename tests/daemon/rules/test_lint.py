@@ -65,3 +65,15 @@ def test_the_summary_says_what_was_understood() -> None:
     assert any(
         line.startswith("  calendar shop (UTC): 40h a week; mon-fri 09:00-17:00") for line in lines
     )
+
+
+def test_a_ladder_step_shorter_than_the_evaluation_interval_is_reported() -> None:
+    text = (
+        'eval_interval = "2m"\n' + RULE + 'escalation = "desk"\n'
+        '[agents.anna]\nteam = "desk"\n[teams.desk]\n'
+        '[escalations.desk]\n[[escalations.desk.levels]]\nnotify = ["team:desk"]\n'
+        'channels = ["console"]\nack_within = "30s"\n'
+        '[[escalations.desk.levels]]\nnotify = ["agent:anna"]\nchannels = ["console"]\n'
+    )
+    (warning,) = _lint(text)
+    assert "escalations.desk.levels[0].ack_within: warning: 30s is shorter than" in warning
