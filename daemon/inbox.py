@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from sync.clock import Clock
 from sync.connectors.base import OrderSource
+from sync.domain import OrderRecord
 from sync.errors import OrderwatchError, PayloadError
 from sync.store import Store
 
@@ -22,6 +23,7 @@ log = logging.getLogger("orderwatch.inbox")
 
 BATCH = 100
 POLL_SECONDS = 30.0
+GATHER_SECONDS = 0.05
 
 
 class Inbox:
@@ -47,20 +49,19 @@ class Inbox:
         changed: list[int] = []
         while True:
             rows = await self.store.pending_webhooks(BATCH)
+            readable: list[tuple[int, str, Sequence[OrderRecord]]] = []
             for row in rows:
                 source = self.sources.get(row.source)
                 if source is None:
                     await self.store.fail_webhook(row.id, "no such order source", final=True)
                     continue
                 try:
-                    records = source.parse_push(row.topic, row.body)
+                    readable.append((row.id, row.source, source.parse_push(row.topic, row.body)))
                 except PayloadError as exc:
                     log.error("%s: webhook %s set aside: %s", row.source, row.delivery_id, exc)
                     await self.store.fail_webhook(row.id, str(exc), final=True)
-                    continue
-                changed += await self.store.apply_webhook(
-                    row.id, row.source, records, self.clock.now()
-                )
+            if readable:
+                changed += await self.store.apply_webhooks(readable, self.clock.now())
             if len(rows) < BATCH:
                 return changed
 
@@ -78,3 +79,5 @@ class Inbox:
                 self.on_change()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.arrived.wait(), timeout=POLL_SECONDS)
+            if not stop.is_set():
+                await asyncio.sleep(GATHER_SECONDS)  # let a burst of deliveries gather

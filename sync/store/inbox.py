@@ -67,12 +67,28 @@ class InboxStore(StoreBase):
         self, inbox_id: int, source: str, records: Sequence[OrderRecord], now: datetime
     ) -> list[int]:
         """Write a delivery's orders and mark it processed; returns the orders that changed."""
+        return await self.apply_webhooks([(inbox_id, source, records)], now)
+
+    async def apply_webhooks(
+        self, deliveries: Sequence[tuple[int, str, Sequence[OrderRecord]]], now: datetime
+    ) -> list[int]:
+        """Write several deliveries' orders and mark them processed, in one transaction.
+
+        Each delivery is (inbox id, source, its orders). Of several copies of one order the
+        newest is written; returns the orders that changed.
+        """
+        by_source: dict[str, list[OrderRecord]] = {}
+        for _, source, records in deliveries:
+            by_source.setdefault(source, []).extend(records)
+        changed: list[int] = []
         async with self.db.write() as tx:
-            changed = await PageWriter(tx, source, now).write(_newest_per_order(records))
-            await tx.execute(
+            for source, records in by_source.items():
+                writer = PageWriter(tx, source, now)
+                changed += await writer.write(_newest_per_order(records))
+            await tx.executemany(
                 "UPDATE webhook_inbox SET processed_at = ?, attempts = attempts + 1, error = '' "
                 "WHERE id = ?",
-                (to_db(now), inbox_id),
+                [(to_db(now), inbox_id) for inbox_id, _, _ in deliveries],
             )
         return changed
 
