@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--webhook-every", type=float, default=2.0, metavar="SECONDS", help="how often to send"
     )
     simulate.add_argument(
+        "--webhook-backlog",
+        type=float,
+        default=0.0,
+        metavar="MINUTES",
+        help="also send the changes of the last MINUTES at start (default: only new ones)",
+    )
+    simulate.add_argument(
         "--push-17track",
         metavar="URL",
         default="",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -80,6 +81,7 @@ async def simulate(args: argparse.Namespace) -> int:
                     vendor=args.webhook_vendor,
                     secret=args.webhook_secret,
                     faults=faults,
+                    since=clock.now() - timedelta(minutes=max(args.webhook_backlog, 0.0)),
                 )
                 log.info("sending %s webhooks to %s", args.webhook_vendor, args.webhooks)
                 group.create_task(sender.run(max(args.webhook_every, 0.1), stop))

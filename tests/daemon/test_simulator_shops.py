@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import signal
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -277,3 +280,29 @@ async def test_dup_and_reorder_repeat_and_send_old_versions(
         order = json.loads(body)
         stamps.setdefault(order["id"], []).append(order["updated_at"])
     assert any(s != sorted(s) for s in stamps.values())  # an older version arrived later
+
+
+async def test_simulate_sends_signed_webhooks_to_the_url_given(
+    catcher: tuple[Catcher, RunningServer],
+) -> None:
+    caught, server = catcher
+    command = [
+        sys.executable, "-m", "daemon", "simulate", "--port", "0", "--orders", "200",
+        "--webhooks", f"{server.url}/hook", "--webhook-vendor", "woocommerce",
+        "--webhook-secret", "s3", "--webhook-backlog", "600", "--webhook-every", "0.2",
+    ]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while not caught.got and loop.time() < deadline and process.returncode is None:
+            await asyncio.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, errors = await process.communicate()
+    assert caught.got, errors.decode()
+    headers, body = caught.got[0]
+    digest = base64.b64encode(hmac.new(b"s3", body, hashlib.sha256).digest()).decode()
+    assert headers["x-wc-webhook-signature"] == digest
