@@ -56,7 +56,9 @@ def _detail(keys: str, action: str, text: str, id: str, footer: str = "", **more
 
 KEYS: tuple[Key, ...] = (
     _app("1", "switch_view('queue')", "Queue: open orders", "view.queue", command="queue"),
-    _app("2", "switch_view('escalations')", "Escalations", "view.escalations", command="escal"),
+    _app(
+        "2", "switch_view('escalations')", "Escalations", "view.escalations", command="escalations"
+    ),
     _app(
         "3", "switch_view('mine')", "Mine: escalations assigned to me", "view.mine", command="mine"
     ),
