@@ -134,9 +134,7 @@ async def test_a_commit_by_another_process_keeps_the_cursor_on_its_order(
         listed = screen.order_list
         assert listed.select_id(small_shop.ids["#1004"])
         before = listed.cursor_index
-        subprocess.run(
-            [sys.executable, "-c", _WRITER, str(small_shop.path)], check=True, cwd=ROOT
-        )
+        subprocess.run([sys.executable, "-c", _WRITER, str(small_shop.path)], check=True, cwd=ROOT)
         await settle(pilot, pause=0.3)
         assert listed.cursor_id == small_shop.ids["#1004"]
         assert listed.cursor_index == before

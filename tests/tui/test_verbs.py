@@ -164,9 +164,9 @@ async def test_the_reason_other_needs_a_note(small_shop: Shop, make_app: MakeApp
         await pilot.press(*"customer moved", "enter")
         await settle(pilot)
     assert (await escalation(small_shop, "#1001")).resolution == "other"
-    assert any(e.kind == "note" and e.detail == "customer moved" for e in await events(
-        small_shop, "#1001"
-    ))
+    assert any(
+        e.kind == "note" and e.detail == "customer moved" for e in await events(small_shop, "#1001")
+    )
 
 
 async def test_c_adds_a_note_shown_in_the_detail(small_shop: Shop, make_app: MakeApp) -> None:
