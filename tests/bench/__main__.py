@@ -30,6 +30,7 @@ from tests.bench.rules import main as rules_engine
 from tests.bench.tracking import ingest_checkpoints
 from tests.bench.tracking_page import tracking_page
 from tests.bench.upkeep import upkeep
+from tests.bench.webhooks import webhook_ingest
 from tests.tui.seed import T0, build_big
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -296,6 +297,7 @@ async def main() -> None:
         await ingest_checkpoints(folder, report)
         await agent_writes(folder, report)
         report("tracking_page", **await tracking_page(folder))
+        report("webhook_ingest", **await webhook_ingest(folder))
         big = folder / "big.db"
         await asyncio.to_thread(build_big, big, orders)
         await console_open(big, orders)
