@@ -196,9 +196,17 @@ class TimerStore(SourceTimerStore):
         """
         if not decisions:
             return 0
-        live = [d for d in decisions if d.state != TimerState.RESOLVED]
-        done = [d for d in decisions if d.state == TimerState.RESOLVED]
         async with self.db.write() as tx:
+            # An order can vanish between the engine's read and this write (a restore into the
+            # running daemon): its decisions are dropped, the next pass sees the new mirror.
+            found = await tx.fetchall(
+                "SELECT id FROM orders WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted({d.order_id for d in decisions})),),
+            )
+            present = {int(row["id"]) for row in found}
+            decisions = [d for d in decisions if d.order_id in present]
+            live = [d for d in decisions if d.state != TimerState.RESOLVED]
+            done = [d for d in decisions if d.state == TimerState.RESOLVED]
             await tx.executemany(_UPSERT, [_timer_values(d, tx.seq) for d in live])
             watched = [d for d in decisions if _ends_run(d) or _loud(d)]
             rows = await _timer_rows(tx, watched)
