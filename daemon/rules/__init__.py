@@ -3,12 +3,17 @@
 Pure Python, no database and no clock of its own. The pieces, in the order data flows:
 
 - :mod:`~daemon.rules.durations`   ``90s``, ``1h30m``, ``2d`` ↔ ``timedelta``
+- :mod:`~daemon.rules.calendar`    opening hours, holidays, closures; local times → UTC
+- :mod:`~daemon.rules.business`    rule clocks: wall time, or a calendar's open hours
 - :mod:`~daemon.rules.schema`      the one table of fields a rule may read, with their types
 - :mod:`~daemon.rules.syntax`      expression text → tokens → syntax tree
 - :mod:`~daemon.rules.expr`        syntax tree → type-checked closures (never ``eval``)
 - :mod:`~daemon.rules.template`    ``"Order {order.number} …"`` messages
 - :mod:`~daemon.rules.loader`      TOML → :class:`RuleSet`, or every problem with its line
-- :mod:`~daemon.rules.plan`        (rule, subject, now) → :class:`Plan` or None
+- :mod:`~daemon.rules.plan`        (rule, subject, now, memory) → :class:`Plan` or None
+- :mod:`~daemon.rules.decide`      plan vs stored timer → what the store must write
+- :mod:`~daemon.rules.prefilter`   which subjects a rule could apply to, for a full re-plan
+- :mod:`~daemon.rules.lint`        ``rules check``: what was understood, what looks wrong
 
 Errors: the parsers raise ``ValueError`` subclasses (``DurationError``, ``ExpressionError`` with
 a column, ``TemplateError``); they never leave this package, because the loader turns each into
