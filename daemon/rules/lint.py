@@ -20,6 +20,7 @@ from daemon.rules.locate import Path, key_lines, line_of
 from daemon.rules.model import ConditionRule, OverridePolicy, Rule, RuleSet, TimeoutRule
 from daemon.rules.reader import dotted
 from daemon.rules.syntax import ExpressionError, Logic, Node, parse
+from daemon.rules.workflow import describe as describe_workflow
 
 
 def lint(rules: RuleSet, text: str, filename: str) -> list[str]:
@@ -205,6 +206,8 @@ def summary(rules: RuleSet, filename: str) -> list[str]:
             f"  inhibit {inhibit.source_rule} ({'/'.join(sorted(inhibit.states))}) mutes "
             f"{inhibit.target_rule} on equal {', '.join(inhibit.equal) or '(everything)'}"
         )
+    if rules.workflow is not None:
+        lines += describe_workflow(rules.workflow)
     return lines
 
 

@@ -22,7 +22,8 @@ from daemon.rules.desk_reader import (
     read_desk,
     read_replies,
 )
-from daemon.rules.ladders import LEVEL_KEYS, POLICY_KEYS, REPEAT_KEYS, Policy, read_policies
+from daemon.rules.durations import format_duration
+from daemon.rules.ladders import LEVEL_KEYS, POLICY_KEYS, REPEAT_KEYS, Level, Policy, read_policies
 from daemon.rules.model import ConditionRule, Period, Rule, TimeoutRule
 from daemon.rules.people import AGENT_KEYS, SHIFT_KEYS, TEAM_KEYS, Roster, read_roster
 from daemon.rules.reader import Table
@@ -129,3 +130,40 @@ def _check_references(top: Table, rules: Sequence[Rule], policies: Mapping[str, 
                     (*path, "overrides", position, "escalation"),
                     f"unknown escalation policy {override.escalation!r} ({known})",
                 )
+
+
+def describe(workflow: Workflow) -> list[str]:
+    """What ``rules check`` prints about the workflow: one line per policy, team and channel."""
+    lines = []
+    for policy in workflow.policies.values():
+        steps = " → ".join(_describe_level(level) for level in policy.levels)
+        line = f"  escalation {policy.name}: {steps}"
+        if policy.ack_expires is not None:
+            line += f"; acknowledgements expire after {format_duration(policy.ack_expires)}"
+        lines.append(line)
+    for team in workflow.roster.teams.values():
+        duty = f"{len(team.shifts)} shifts" if team.shifts else "always on duty"
+        lines.append(f"  team {team.name}: {', '.join(team.members) or 'nobody'}; {duty}")
+    for channel in workflow.channels.values():
+        quiet = ""
+        if channel.quiet:
+            loud = ", ".join(sorted(channel.loud_severities))
+            quiet = f", quiet during {', '.join(p.name for p in channel.quiet)}"
+            quiet += f" except {loud}" if loud else ""
+        lines.append(
+            f"  channel {channel.name} ({channel.kind}): {channel.attempts} attempts "
+            f"{format_duration(channel.retry_every)} apart{quiet}"
+        )
+    return lines
+
+
+def _describe_level(level: Level) -> str:
+    who = [*level.notify, *([f"reassign to {level.reassign_to}"] if level.reassign_to else [])]
+    text = f"{' + '.join(who)} on {', '.join(level.channels)}"
+    if level.ack_within is not None:
+        text += f", {format_duration(level.ack_within)}"
+    if level.repeat_every is not None:
+        text += f", again every {format_duration(level.repeat_every)} x{level.repeat_times}"
+    if level.active_during is not None:
+        text += f" ({level.active_during.name} hours, else {level.outside_hours})"
+    return f"[{text}]"
