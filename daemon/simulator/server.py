@@ -38,6 +38,11 @@ class RunningServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def app(self) -> Any:
+        """The ASGI app being served (tests reach the simulator's state through it)."""
+        return self._server.config.app
+
     async def stop(self) -> None:
         """Stop accepting, cancel stalled requests after a second, and wait for the task."""
         self._server.should_exit = True

@@ -54,7 +54,7 @@ async def http(simulator: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def state(server: RunningServer) -> Any:
-    return server._server.config.app.state
+    return server.app.state
 
 
 def moving(shop: Shop, count: int) -> list[int]:

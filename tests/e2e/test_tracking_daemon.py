@@ -151,7 +151,7 @@ async def test_three_services_polled_then_pushed_keep_every_parcel_current(
     } == truth(shop, clock, numbers)
 
     clock.advance(timedelta(days=2))
-    state = simulator._server.config.app.state
+    state = simulator.app.state
     async with httpx.AsyncClient(timeout=10) as http:
         pusher = TrackPusher(
             clock,

@@ -194,7 +194,7 @@ async def test_creating_a_tracking_twice_makes_no_duplicate(start: Start, shop: 
 
 
 def server_state(server: RunningServer) -> Any:
-    return server._server.config.app.state.aftership
+    return server.app.state.aftership
 
 
 async def test_fetch_one_and_many(start: Start, shop: Shop) -> None:

@@ -66,7 +66,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def app_state(server: RunningServer) -> Any:
-    return server._server.config.app.state
+    return server.app.state
 
 
 def tracker(

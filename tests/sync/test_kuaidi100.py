@@ -205,7 +205,7 @@ async def test_subscribing_twice_is_fine(server: RunningServer, shop: Shop) -> N
         tracker = provider(server, client)
         await tracker.register(wanted)
         await tracker.register(wanted)
-    subscriptions = server._server.config.app.state.kuaidi100.subscriptions
+    subscriptions = server.app.state.kuaidi100.subscriptions
     assert sorted(subscriptions) == sorted(p.tracking_number for p in wanted)
     assert {s.salt for s in subscriptions.values()} == {"pepper"}
 

@@ -377,7 +377,7 @@ async def test_stoptrack_stops_finished_parcels_once(start: Start, shop: Shop) -
         await tracker.register(parcels)
         await tracker.stop(parcels)
         await tracker.stop(parcels)  # already stopped: harmless
-    service = server._server.config.app.state.track17
+    service = server.app.state.track17
     assert service.stopped == {p.tracking_number for p in parcels}
     assert service.calls["stoptrack"] == 2
 
