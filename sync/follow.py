@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sync.carriers import suggest_carrier
 from sync.clock import Clock
 from sync.connectors.base import Parcel, TrackingProvider
 from sync.domain import ShipmentRow, ShipmentStatus
@@ -228,7 +229,7 @@ class Follower:
             limit=self.plan.per_round,
             carriers=self.plan.carriers,
         )
-        due = await self.store.parcels_due(query)
+        due = [s for s in await self.store.parcels_due(query) if self._serves(s)]
         changed: list[int] = []
         size = self.provider.fetch_batch
         for start in range(0, len(due), size):
@@ -247,6 +248,17 @@ class Follower:
                 intervals=self.plan.intervals,
             )
         return changed
+
+    def _serves(self, shipment: ShipmentRow) -> bool:
+        """Whether this tracker follows ``shipment``: any, without a carriers setting; else one
+        of its carriers, or one whose number looks like one of them when the order named no
+        carrier (or names one no number shape tells)."""
+        if not self.plan.carriers or shipment.carrier in self.plan.carriers:
+            return True
+        if shipment.carrier:
+            return False
+        suggested = suggest_carrier(shipment.tracking_number)
+        return not suggested or suggested in self.plan.carriers
 
     async def _register(self, batch: Sequence[ShipmentRow]) -> set[int]:
         """Register the parcels of ``batch`` the provider does not follow yet; returns the ids

@@ -41,7 +41,8 @@ class DueQuery:
     pushed_after: datetime
     limit: int = 200
     carriers: tuple[str, ...] = ()
-    """When given, only parcels of these carriers (a tracker that serves some couriers only)."""
+    """When given, only parcels of these carriers, and those with no carrier (a tracker that
+    serves some couriers only; the caller decides about the latter)."""
 
 
 def push_digest(body: bytes, delivery_id: str = "") -> str:
@@ -66,7 +67,7 @@ class ParcelStore(StoreBase):
             ") "
             f"SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE id IN (SELECT id FROM due) "
             "AND (pushed_at IS NULL OR pushed_at <= ?) "
-            "AND (? = 0 OR carrier IN (SELECT value FROM json_each(?))) "
+            "AND (? = 0 OR carrier = '' OR carrier IN (SELECT value FROM json_each(?))) "
             "ORDER BY polled_at IS NOT NULL, coalesce(next_poll_at, ''), id LIMIT ?",
             (
                 query.provider,

@@ -365,3 +365,27 @@ async def test_a_used_up_registration_quota_holds_new_parcels_and_says_so(
     assert set(await statuses(store, shop, indexes)) == {"pending"}
     source = await store.source("17track")
     assert source is not None and source.last_error.startswith("registration quota used up")
+
+
+async def test_a_parcel_with_no_carrier_goes_to_the_tracker_its_number_suggests(
+    start: Start,
+    client: httpx.AsyncClient,
+    store: Store,
+    make_order: OrderFactory,
+    shop: Shop,
+    clock: VirtualClock,
+) -> None:
+    server = await start()
+    index = next(
+        i for i in range(shop.orders) if shop.details(i).carrier == "sf" and moving(shop)(i)
+    )
+    number = shop.details(index).tracking_number
+    parcel = ShipmentRecord("f1", number, "")  # the order named no courier
+    order = make_order(1, shipments=(parcel,), fulfillment_status=FulfillmentStatus.FULFILLED)
+    await store.save_order_page("shop", "shopify", [order], "", T0)
+    elsewhere = Follower(store, tracker("aftership", server, client, carriers="dhl,ups"), clock)
+    sf = Follower(store, tracker("17track", server, client, carriers="sf,yto"), clock)
+    await elsewhere.round()
+    assert await statuses(store, shop, [index]) == ["pending"]
+    await sf.round()
+    assert await statuses(store, shop, [index]) != ["pending"]
