@@ -1,8 +1,8 @@
 """Benchmark: courier checkpoints into the store, against a bare ``executemany`` of the same rows.
 
 ``ingest_checkpoints`` writes ``BENCH_CHECKPOINTS`` (default 500000) checkpoints, ten per parcel,
-through :meth:`Store.save_tracks` in batches of 100 parcels (one transaction each, as a poll of
-one page would), and the same rows through ``sqlite3`` ``executemany`` into a table with the same
+through :meth:`Store.save_tracks` in batches of 200 parcels (one transaction each, as a list page
+of AfterShip's largest size is written), and the same rows through ``sqlite3`` ``executemany`` into a table with the same
 columns and unique key, one transaction per batch, in the same run. Each batch is built just
 before it is written, and only the writing is timed, on both sides.
 """
@@ -24,7 +24,7 @@ from sync.store.tracking import checkpoint_key
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 PER_PARCEL = 10
-BATCH = 100
+BATCH = 200
 _TEXTS = ("Picked up", "Departed facility", "Arrived at hub", "Customs cleared", "Out for delivery")
 
 
