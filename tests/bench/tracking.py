@@ -1,10 +1,11 @@
 """Benchmark: courier checkpoints into the store, against a bare ``executemany`` of the same rows.
 
 ``ingest_checkpoints`` writes ``BENCH_CHECKPOINTS`` (default 500000) checkpoints, ten per parcel,
-through :meth:`Store.save_tracks` in batches of 200 parcels (one transaction each, as a list page
-of AfterShip's largest size is written), and the same rows through ``sqlite3`` ``executemany`` into a table with the same
-columns and unique key, one transaction per batch, in the same run. Each batch is built just
-before it is written, and only the writing is timed, on both sides.
+through :meth:`Store.save_tracks` in batches of 200 parcels (one transaction each, as a list
+page of AfterShip's largest size is written), and the same rows through ``sqlite3``
+``executemany`` into a table with the same columns and unique key, one transaction per batch,
+in the same run. Each batch is built just before it is written, and only the writing is timed,
+on both sides.
 """
 
 from __future__ import annotations
