@@ -234,7 +234,6 @@ SHIPPED: tuple[Profile, ...] = (
             tags="Tags",
             note=("Notes", "Note"),
         ),
-        time_zone="UTC",
         currency="",
         country="",
         description="English headers, as in Shopify's order export (one row per line item)",

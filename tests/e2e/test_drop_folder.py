@@ -17,9 +17,10 @@ from tests.conftest import T0
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "sync" / "fixtures" / "exports"
+RULE = "packed_still_in_the_warehouse"
 PACKED_RULE = """
 [[rules]]
-id = "packed_not_handed_over"
+id = "packed_still_in_the_warehouse"
 subject = "order"
 starts_at = "order.packed_at"
 active_while = "not is_set(order.handed_over_at) and order.lifecycle == 'open'"
@@ -63,7 +64,10 @@ async def test_the_daemon_imports_dropped_exports_and_times_their_stages(tmp_pat
     clock = VirtualClock(T0)  # 2026-11-20 08:00 UTC = 16:00 in Shanghai
     started: asyncio.Future[Daemon] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_daemon(config, clock, stop_after=60, started=started))
-    daemon = await started
+    await asyncio.wait({started, task}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()  # the daemon could not start: show why
+    daemon = started.result()
     store: Store = daemon.store
 
     async def folders_ready() -> bool:
@@ -79,12 +83,10 @@ async def test_the_daemon_imports_dropped_exports_and_times_their_stages(tmp_pat
     _drop(FIXTURES / "warehouse_stages.csv", stages_folder)
 
     async def escalated() -> bool:
-        return any(e.rule_id == "packed_not_handed_over" for e in await store.open_escalations())
+        return any(e.rule_id == RULE for e in await store.open_escalations())
 
     await _wait_for(escalated)
-    (escalation,) = [
-        e for e in await store.open_escalations() if e.rule_id == "packed_not_handed_over"
-    ]
+    (escalation,) = [e for e in await store.open_escalations() if e.rule_id == RULE]
     assert escalation.order_number == "3871204419020561234"  # 3871…240 was handed over
     assert {q.where for q in await store.quarantined(source="wms")} == {
         "warehouse_stages.csv:4",
