@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from sync.clock import VirtualClock
 from sync.connectors.csv_drop import Progress, import_export, import_path, open_export
 from sync.store import Store
 from tests.conftest import T0
+from tests.sync.csvimport.workbook import write_xlsx
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "exports"
 TAOBAO = FIXTURES / "taobao_orders.csv"
@@ -228,3 +231,21 @@ async def test_import_progress_is_kept_on_the_source(store: Store, clock: Virtua
     assert (source.kind, source.rows_synced, source.last_error) == ("csv", 8, "")
     row = await store.db.fetchone("SELECT run_rows, run_total FROM sources WHERE name = 'taobao'")
     assert row is not None and (row["run_rows"], row["run_total"]) == (8, 8)
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "xlsx"])
+async def test_the_same_export_saved_another_way_changes_nothing(
+    store: Store, clock: VirtualClock, tmp_path: Path, encoding: str
+) -> None:
+    await import_path(store, TAOBAO, "taobao", clock)
+    before = await _snapshot(store)
+    text = TAOBAO.read_text(encoding="utf-8")
+    if encoding == "xlsx":
+        rows = list(csv.reader(io.StringIO(text)))
+        again = write_xlsx(tmp_path / "orders.xlsx", rows)
+    else:
+        again = tmp_path / f"orders-{encoding}.csv"
+        again.write_bytes(text.encode(encoding))
+    result = await import_path(store, again, "taobao", clock)
+    assert (result.rows, result.changed, result.quarantined) == (8, (), 0)
+    assert await _snapshot(store) == before
