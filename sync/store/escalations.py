@@ -311,7 +311,8 @@ async def explain_conflict(tx: Transaction, escalation_id: int, version: int) ->
         raise ActionError(f"escalation {escalation_id} does not exist")
     last = await tx.fetchone(
         "SELECT actor, kind, at FROM events WHERE subject_kind = 'escalation' "
-        "AND subject_id = ? ORDER BY id DESC LIMIT 1",
+        "AND subject_id = ? AND kind NOT IN ('note', 'delivery_failed') "
+        "ORDER BY id DESC LIMIT 1",
         (escalation_id,),
     )
     who = last["actor"] if last else "someone"

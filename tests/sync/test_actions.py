@@ -72,6 +72,17 @@ async def test_two_takes_at_once_one_wins_and_the_other_is_told_who(
     assert found is not None and found.assignee == "anna"
 
 
+async def test_a_note_in_between_does_not_hide_who_won(
+    store: Store, make_order: OrderFactory
+) -> None:
+    escalation = await _escalation(store, make_order)
+    await store.take(escalation.id, escalation.version, "anna", NOW)
+    await store.add_note(escalation.order_id, "mia", "called the courier", NOW, escalation.id)
+    with pytest.raises(ConflictError) as lost:
+        await store.assign(escalation.id, escalation.version, "ben", "mia", NOW)
+    assert (lost.value.changed_by, lost.value.change) == ("anna", "taken")
+
+
 async def test_first_acknowledgement_is_recorded_for_the_figures(
     store: Store, make_order: OrderFactory
 ) -> None:
