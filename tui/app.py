@@ -192,9 +192,9 @@ class OrderwatchApp(App[None]):
             self.feed.publish(Change(everything=True))
 
     def action_pause(self) -> None:
+        # The status bar says PAUSED with the count of what is held; no toast to cover it.
         if self.feed is not None:
-            paused = self.feed.pause()
-            self.notify("Live updates paused: p resumes" if paused else "Live updates resumed")
+            self.feed.pause()
 
     def action_undo(self) -> None:
         if self.desk is None:

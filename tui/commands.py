@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
@@ -80,7 +80,7 @@ def parse_command(line: str, available: Sequence[Key]) -> Parsed:
     name, _, rest = line.strip().lstrip(":").partition(" ")
     name, rest = name.lower(), rest.strip()
     if not name:
-        raise ValueError("type a command; Tab completes, Esc closes")
+        raise ValueError("type a command; → completes it, Esc closes")
     exact = [k for k in available if k.command == name]
     matches = exact or [k for k in available if k.command.startswith(name)]
     if not matches:
@@ -114,13 +114,18 @@ class CommandLine(ModalScreen[None]):
         names = sorted(f"{key.command} " if key.argument else key.command for key in self.available)
         with Vertical(id="command-box"):
             yield Static(id="command-error", markup=False)
-            box = Input(
-                placeholder="ack · assign ana · snooze 2h · view support · find 5678 · sort due",
-                suggester=SuggestFromList(names, case_sensitive=False),
-                id="command-text",
-            )
-            box.cursor_blink = False
-            yield box
+            with Horizontal(id="command-line"):
+                yield Static(":", id="command-prompt")
+                yield self._input(names)
+
+    def _input(self, names: list[str]) -> Input:
+        box = Input(
+            placeholder="ack · assign ana · snooze 2h · view support · find 5678 · sort due",
+            suggester=SuggestFromList(names, case_sensitive=False),
+            id="command-text",
+        )
+        box.cursor_blink = False
+        return box
 
     @on(Input.Submitted, "#command-text")
     async def _run(self, event: Input.Submitted) -> None:

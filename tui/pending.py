@@ -46,6 +46,11 @@ class Pending:
         """Requests not written yet, oldest first."""
         return [w.request for w in self._waiting if not w.started]
 
+    @property
+    def writing(self) -> bool:
+        """True while a write is under way or about to start (no grace left to wait)."""
+        return bool(self._running) and (self.grace <= 0 or any(w.started for w in self._waiting))
+
     def submit(self, request: Request) -> None:
         waiting = _Waiting(request)
         self._waiting.append(waiting)

@@ -24,6 +24,7 @@ async def settle(pilot: Pilot[None], pause: float | None = None) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         busy = any(worker.state in _BUSY for worker in app.workers)
+        busy = busy or (app.desk is not None and app.desk.actions.writing)
         opened = any(isinstance(screen, LiveScreen) for screen in app.screen_stack)
         if app.desk is not None and opened and not busy:
             return

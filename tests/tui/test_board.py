@@ -3,6 +3,7 @@ process that keep the agent's place."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -142,8 +143,12 @@ async def test_a_commit_by_another_process_keeps_the_cursor_on_its_order(
 
 
 async def test_a_new_order_among_200k_is_patched_in_without_reading_the_view(
-    big_shop: Shop, make_app: MakeApp
+    big_shop: Shop, make_app: MakeApp, tmp_path: Path
 ) -> None:
+    # A copy: the big shop is shared by the whole session and must stay as built.
+    copy = Shop(tmp_path / "big.db", big_shop.ids)
+    shutil.copyfile(big_shop.path, copy.path)
+    big_shop = copy
     app = make_app(big_shop)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
