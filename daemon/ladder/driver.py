@@ -133,16 +133,13 @@ class Ladder:
         extra: list[Outgoing] = []
         coalesce = len(late) > 1
         if coalesce:
-            extra = digests([(d.row.escalation, d.sends) for d in late], now, self._workflow())
+            extra = digests([(d.row.escalation, d.sends) for d in late], now)
             log.info("%d escalations came due while the daemon was down: one digest", len(late))
         steps = [_with_sends(d, coalesce and d in late) for d in decided]
         saved = await self.store.save_ladder(steps, now, extra)
         if any(step.sends for step in steps) or extra:
             self.on_queued()
         return len(saved)
-
-    def _workflow(self) -> Workflow:
-        return self.rules().workflow or Workflow()
 
 
 def _with_sends(decided: _Decided, coalesced: bool) -> LadderStep:

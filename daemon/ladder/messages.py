@@ -10,14 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from daemon.ladder.step import Advance
-from daemon.outbox.message import Message, Recipient
+from daemon.outbox.message import Message, Recipient, digest
 from daemon.rules.ladders import Policy
 from daemon.rules.people import Roster
 from daemon.rules.workflow import Workflow
 from sync.domain import EscalationRow
 from sync.store import Outgoing
-
-SEVERITY_ORDER = ("info", "warning", "critical")
 
 
 def notification_key(escalation_id: int, ladder_round: int, level: int, repeat: int) -> str:
@@ -97,46 +95,25 @@ def escalation_messages(
 
 
 def digests(
-    late: Sequence[tuple[EscalationRow, tuple[Outgoing, ...]]], now: datetime, workflow: Workflow
+    late: Sequence[tuple[EscalationRow, tuple[Outgoing, ...]]], now: datetime
 ) -> list[Outgoing]:
     """One message per channel for everything that came due while the daemon was down."""
-    by_channel: dict[str, list[tuple[EscalationRow, Message]]] = {}
-    for escalation, sends in late:
+    by_channel: dict[str, list[Message]] = {}
+    for _, sends in late:
         for send in sends:
-            by_channel.setdefault(send.channel, []).append(
-                (escalation, Message.from_json(send.payload))
-            )
+            by_channel.setdefault(send.channel, []).append(Message.from_json(send.payload))
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     out = []
-    for channel, items in by_channel.items():
-        people: dict[str, Recipient] = {}
-        for _, message in items:
-            people.update({person.login: person for person in message.recipients})
-        severity = max(
-            (e.severity for e, _ in items),
-            key=lambda s: SEVERITY_ORDER.index(s) if s in SEVERITY_ORDER else 0,
-        )
-        lines = tuple(
-            f"Order {e.order_number}: {m.title.partition(': ')[2]} - level "
-            f"{m.escalation.get('level', e.level)} (escalation {e.id})"
-            for e, m in items
-        )
-        key = f"digest-{stamp}-{channel}"
-        message = Message(
-            key=key,
-            kind="digest",
-            severity=severity,
-            title=f"{len(items)} escalations came due while orderwatch was not running",
-            lines=lines,
-            recipients=tuple(people.values()),
-        )
+    for channel, messages in by_channel.items():
+        title = f"{len(messages)} escalations came due while orderwatch was not running"
+        message = digest(f"digest-{stamp}-{channel}", title, messages)
         out.append(
             Outgoing(
                 channel=channel,
-                key=key,
+                key=message.key,
                 payload=message.to_json(),
                 due_at=now,
-                severity=severity,
+                severity=message.severity,
             )
         )
     return out

@@ -9,8 +9,11 @@ same people even if ``rules.toml`` changed meanwhile.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+SEVERITY_ORDER = ("info", "warning", "critical")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +71,35 @@ class Message:
             recipients=tuple(Recipient(**item) for item in data.get("recipients", [])),
             escalation=dict(data.get("escalation", {})),
         )
+
+
+def digest(key: str, title: str, messages: Sequence[Message]) -> Message:
+    """One message standing for ``messages`` (what came due while the daemon was down): every
+    one of their recipients, their highest severity, a line for each."""
+    people: dict[str, Recipient] = {}
+    for message in messages:
+        people.update({person.login: person for person in message.recipients})
+    severity = max(
+        (message.severity for message in messages),
+        key=lambda s: SEVERITY_ORDER.index(s) if s in SEVERITY_ORDER else 0,
+        default="warning",
+    )
+    return Message(
+        key=key,
+        kind="digest",
+        severity=severity,
+        title=title,
+        lines=tuple(_digest_line(message) for message in messages),
+        recipients=tuple(people.values()),
+    )
+
+
+def _digest_line(message: Message) -> str:
+    details = message.escalation
+    if not details:
+        return message.title
+    subject = message.title.partition(": ")[2] or message.title
+    return (
+        f"Order {details.get('order_number', '?')}: {subject} - level {details.get('level', '?')}"
+        f" (escalation {details.get('id', '?')})"
+    )

@@ -14,22 +14,24 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 
-from daemon.outbox.message import Message
+from daemon.outbox.message import Message, digest
 from daemon.outbox.senders import DeliveryError, send
 from daemon.rules.channels import quiet_until
 from daemon.rules.workflow import Workflow
 from daemon.waiting import wait_any
 from sync.clock import Clock
 from sync.errors import OrderwatchError
-from sync.store import OutboxRow, Store
+from sync.store import OutboxRow, Outgoing, Store
 
 log = logging.getLogger("orderwatch.outbox")
 
 MAX_SLEEP = 30.0
+OVERDUE = timedelta(minutes=1)
+"""Notifications due longer ago than this at start-up go out folded into a digest."""
 CONCURRENT = 4
 
 
@@ -54,13 +56,36 @@ class OutboxWorker:
         self._wake.set()
 
     async def recover(self) -> int:
-        """Put sends a crash interrupted back in line (same keys); returns how many."""
-        found = await self.store.recover_interrupted_sends(self.clock.now())
+        """At start-up: put sends a crash interrupted back in line (same keys), and fold what
+        waited while the daemon was down into one digest per channel; returns the sends put
+        back in line."""
+        now = self.clock.now()
+        found = await self.store.recover_interrupted_sends(now)
         if found:
-            log.warning(
-                "%d notifications were being sent when the daemon stopped: resending", found
-            )
+            log.warning("%d sends were cut off when the daemon stopped: sending again", found)
+        await self._coalesce(await self.store.overdue_outbox(now - OVERDUE), now)
         return found
+
+    async def _coalesce(self, rows: list[OutboxRow], now: datetime) -> None:
+        by_channel: dict[str, list[OutboxRow]] = {}
+        for row in rows:
+            by_channel.setdefault(row.channel, []).append(row)
+        stamp = now.strftime("%Y%m%dT%H%M%SZ")
+        folded: list[int] = []
+        sends: list[Outgoing] = []
+        for channel, waiting in by_channel.items():
+            if len(waiting) < 2:
+                continue
+            title = f"{len(waiting)} notifications waited while orderwatch was not running"
+            messages = [Message.from_json(row.payload) for row in waiting]
+            message = digest(f"waited-{stamp}-{channel}", title, messages)
+            sends.append(
+                Outgoing(channel, message.key, message.to_json(), now, severity=message.severity)
+            )
+            folded += [row.id for row in waiting]
+        if sends:
+            log.info("%d waiting notifications folded into %d digests", len(folded), len(sends))
+            await self.store.coalesce_outbox(folded, sends, now)
 
     async def deliver_due(self) -> int:
         """One pass over the due rows; returns how many were sent, retried, held or failed."""

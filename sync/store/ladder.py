@@ -146,7 +146,7 @@ class LadderStore(StoreBase):
             for step in steps:
                 if await _save_step(tx, step, now):
                     saved.append(step.escalation_id)
-            await _queue(tx, extra, now)
+            await queue_outgoing(tx, extra, now)
         return saved
 
 
@@ -193,11 +193,12 @@ async def _save_step(tx: Transaction, step: LadderStep, now: datetime) -> bool:
             to_value=event.after,
             detail=event.detail,
         )
-    await _queue(tx, step.sends, now)
+    await queue_outgoing(tx, step.sends, now)
     return True
 
 
-async def _queue(tx: Transaction, sends: Sequence[Outgoing], now: datetime) -> None:
+async def queue_outgoing(tx: Transaction, sends: Sequence[Outgoing], now: datetime) -> None:
+    """Queue ``sends`` (a key already queued is left as it is)."""
     if not sends:
         return
     await tx.executemany(

@@ -21,6 +21,7 @@ from datetime import datetime
 from sync.store.base import StoreBase
 from sync.store.db import from_db, from_db_required, to_db
 from sync.store.events import append_event
+from sync.store.ladder import Outgoing, queue_outgoing
 
 EVERYONE = "*"
 """The agent of a console notice meant for every agent."""
@@ -195,6 +196,26 @@ class OutboxStore(StoreBase):
                 (to_db(now),),
             )
             return cursor.rowcount
+
+    async def overdue_outbox(self, before: datetime) -> list[OutboxRow]:
+        """Pending rows that were due before ``before`` (found at start-up)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at < ? ORDER BY id",
+            (to_db(before),),
+        )
+        return [_outbox_row(row) for row in rows]
+
+    async def coalesce_outbox(
+        self, row_ids: Sequence[int], digests: Sequence[Outgoing], now: datetime
+    ) -> None:
+        """Let ``digests`` carry the rows ``row_ids`` (which stay, ``coalesced``, for the
+        record)."""
+        async with self.db.write() as tx:
+            await tx.executemany(
+                "UPDATE outbox SET state = 'coalesced' WHERE id = ? AND state = 'pending'",
+                [(row_id,) for row_id in row_ids],
+            )
+            await queue_outgoing(tx, digests, now)
 
     async def outbox_rows(self, escalation_id: int | None = None) -> list[OutboxRow]:
         """Every outbox row (of one escalation when given), oldest first."""

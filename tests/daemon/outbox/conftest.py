@@ -176,10 +176,14 @@ class Outbox:
 
 
 async def queue(
-    store: Store, escalation: EscalationRow, channel: str, severity: str = "warning"
+    store: Store,
+    escalation: EscalationRow,
+    channel: str,
+    severity: str = "warning",
+    repeat: int = 0,
 ) -> str:
     """Queue the message the ladder would for level 1 of ``escalation`` on ``channel``."""
-    key = f"escalation-{escalation.id}-round-1-level-1-repeat-0-{channel}"
+    key = f"escalation-{escalation.id}-round-1-level-1-repeat-{repeat}-{channel}"
     message = Message(
         key=key,
         kind="escalation",

@@ -149,6 +149,22 @@ async def test_the_console_channel_leaves_a_notice_for_each_agent_reached(
     assert await store.unread_notice_count("anna") == 1
 
 
+async def test_what_waited_while_the_daemon_was_down_goes_out_as_one_digest(
+    store: Store, client: httpx.AsyncClient, receivers: Receivers, escalation: EscalationRow
+) -> None:
+    outbox = Outbox(store, client, receivers, receivers.rules())
+    keys = [await queue(store, escalation, "slack", repeat=n) for n in range(3)]
+    await queue(store, escalation, "wecom")
+    outbox.clock.set(NOW + timedelta(hours=3))
+    await outbox.worker.recover()
+    await outbox.at(NOW + timedelta(hours=3))
+    (digest,) = receivers.seen["slack"].bodies
+    assert digest["text"].startswith("*3 notifications waited while orderwatch was not running*")
+    assert receivers.count("wecom") == 1  # alone in its channel: sent as it is
+    states = {row.key: row.state for row in await store.outbox_rows()}
+    assert [states[key] for key in keys] == ["coalesced"] * 3
+
+
 def _shape(value: Any) -> Any:
     """The structure of a JSON value: keys and types, not contents."""
     if isinstance(value, dict):
