@@ -34,7 +34,11 @@ from sync.store.files import integrity_problems, schema_version, wal_path, wal_s
 from sync.store.migrations import MIGRATIONS
 
 PROBE_TIMEOUT = 10.0
-DEFAULT_URLS = {"17track": "https://api.17track.net"}
+DEFAULT_URLS = {
+    "17track": "https://api.17track.net",
+    "aftership": "https://api.aftership.com",
+    "kuaidi100": "https://poll.kuaidi100.com",
+}
 """Sources whose address need not be configured."""
 
 
