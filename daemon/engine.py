@@ -147,9 +147,13 @@ class RulesEngine:
                     if found is not None:
                         decisions.append(found)
         for timer in timers.values():  # rules removed, or subjects gone
-            if timer.state != TimerState.RESOLVED:
-                reason = "rule removed" if self.rules.rule(timer.rule_id) is None else "gone"
-                decisions.append(resolved(timer, reason, version))
+            if timer.state == TimerState.RESOLVED:
+                continue
+            if self.rules.rule(timer.rule_id) is None:
+                decisions.append(resolved(timer, "rule removed", version))
+            elif only is None or timer.subject_id in only.get(timer.rule_id, ()):
+                decisions.append(resolved(timer, "gone", version))
+            # else: a rule this pass does not re-plan (unchanged by the reload): left alone
         if not decisions:
             return 0
         return await self.store.save_timers(decisions, now)

@@ -187,3 +187,30 @@ async def test_a_full_replan_finds_parcels_of_archived_orders(
     engine = RulesEngine(store, VirtualClock(T0), parse_rules(FEED))
     await engine.replan_all()
     assert (await _timer(store, order_id, "silent")).state == TimerState.PENDING
+
+
+TWO = (
+    PAUSING
+    + """
+[[rules]]
+id = "other"
+subject = "order"
+starts_at = "order.created_at"
+active_while = "order.lifecycle == 'open'"
+timeout = "2d"
+"""
+)
+
+
+async def test_a_reload_re_plans_only_the_rule_it_changed(
+    store: Store, make_order: OrderFactory
+) -> None:
+    clock = VirtualClock(T0 + timedelta(hours=1))
+    engine = RulesEngine(store, clock, parse_rules(TWO))
+    (order_id,) = await store.save_order_page("shop", "x", [make_order(1, paid_at=T0)], "", T0)
+    await engine.replan_all()
+    other = await _timer(store, order_id, "other")
+    engine.swap(parse_rules(TWO.replace('timeout = "4h"', 'timeout = "6h"')))
+    await engine.replan_all()
+    assert (await _timer(store, order_id, "late")).deadline_at == T0 + timedelta(hours=6)
+    assert await _timer(store, order_id, "other") == other  # untouched, not resolved
