@@ -20,7 +20,7 @@ from daemon.runner import Daemon
 from sync.clock import VirtualClock
 from sync.domain import TimerRow
 from sync.store import Store
-from tests.conftest import T0, OrderFactory
+from tests.conftest import T0, OrderFactory, daemon_started
 
 RULES = """
 [[rules]]
@@ -58,7 +58,7 @@ async def daemon(tmp_path: Path, make_order: OrderFactory) -> AsyncIterator[tupl
     started: asyncio.Future[Daemon] = asyncio.get_running_loop().create_future()
     config = Config(database=db, rules=rules)
     task = asyncio.create_task(run_daemon(config, VirtualClock(T0), started=started))
-    running = await started
+    running = await daemon_started(started, task)
     await _eventually(lambda: _deadline_is(running, timedelta(hours=4)))
     yield running, rules
     running.request_stop()
@@ -121,7 +121,7 @@ async def test_sighup_reloads(
     task = asyncio.create_task(
         run_daemon(Config(database=db, rules=rules), VirtualClock(T0), started=started)
     )
-    running = await started
+    running = await daemon_started(started, task)
     await _eventually(lambda: _deadline_is(running, timedelta(hours=4)))
     rules.write_text(RULES.replace("TIMEOUT", "2h"), encoding="utf-8")
     os.kill(os.getpid(), signal.SIGHUP)

@@ -15,7 +15,7 @@ from daemon.simulator.shop import Shop
 from daemon.source_status import run_words, source_lines, sources_report
 from sync.clock import VirtualClock
 from sync.store import Store
-from tests.conftest import T0
+from tests.conftest import T0, daemon_started
 
 
 async def test_a_run_in_flight_shows_rows_total_rate_and_time_left(store: Store) -> None:
@@ -80,7 +80,7 @@ async def test_the_daemon_records_a_source_breaker_opening(tmp_path: Path) -> No
     )
     started: asyncio.Future[Daemon] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_daemon(config, clock, 30, started))
-    daemon = await started
+    daemon = await daemon_started(started, task)
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 20

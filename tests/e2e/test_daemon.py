@@ -23,7 +23,7 @@ from sync.clock import VirtualClock
 from sync.connectors import ORDER_SOURCES
 from sync.engine import sync_orders
 from sync.store import Store
-from tests.conftest import T0
+from tests.conftest import T0, daemon_started
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,7 +82,7 @@ async def test_daemon_raises_escalations_and_survives_a_bad_rules_edit(
     config = demo_config(tmp_path / "orderwatch.db", rules, simulator.url)
     started: asyncio.Future[Daemon] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_daemon(config, clock, stop_after=30, started=started))
-    daemon = await started
+    daemon = await daemon_started(started, task)
     store = daemon.store
 
     async def escalated() -> bool:

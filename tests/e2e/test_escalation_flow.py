@@ -16,7 +16,7 @@ from daemon.simulator.app import create_app
 from daemon.simulator.server import RunningServer, serve
 from daemon.simulator.shop import Shop
 from sync.clock import VirtualClock
-from tests.conftest import T0
+from tests.conftest import T0, daemon_started
 from tests.daemon.outbox.receivers import HOOK_SECRET, Received, webhook_app
 
 RULES = """\
@@ -82,7 +82,7 @@ async def test_a_firing_rule_reaches_the_console_and_the_webhook(
     started: asyncio.Future[Daemon] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_daemon(config, VirtualClock(T0), 60, started))
     try:
-        daemon = await started
+        daemon = await daemon_started(started, task)
         store = daemon.store
 
         async def delivered() -> bool:

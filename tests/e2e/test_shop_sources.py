@@ -31,7 +31,7 @@ from daemon.simulator.woocommerce_api import DEFAULT_KEY, DEFAULT_SECRET
 from sync.clock import VirtualClock
 from sync.errors import ConfigError
 from sync.store import Store
-from tests.conftest import T0
+from tests.conftest import T0, daemon_started
 from tests.sync.apisim import truth
 
 ORDERS = 300
@@ -102,7 +102,7 @@ async def test_polls_then_webhooks_keep_both_shops_mirrored(
 ) -> None:
     started: asyncio.Future[Daemon] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_daemon(config(tmp_path, simulator.url), clock, 60, started))
-    daemon = await started
+    daemon = await daemon_started(started, task)
     store = daemon.store
     assert daemon.http is not None
 
@@ -160,7 +160,7 @@ async def test_status_shows_breaker_and_runs(
     settings = config(tmp_path, simulator.url)
     started: asyncio.Future[Daemon] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_daemon(settings, clock, 60, started))
-    daemon = await started
+    daemon = await daemon_started(started, task)
 
     async def synced() -> bool:
         run = await daemon.store.source_progress("rest")

@@ -21,6 +21,7 @@ from daemon.runner import Daemon
 from sync.clock import VirtualClock
 from sync.link_key import key_file, load_key
 from sync.links import issue
+from tests.conftest import daemon_started
 from tests.daemon.http.tracking_site import NOW, Shop, leaks, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -67,7 +68,7 @@ async def daemon(tmp_path: Path) -> AsyncIterator[tuple[Daemon, Shop]]:
     )
     started: asyncio.Future[Daemon] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_daemon(config, VirtualClock(NOW), started=started))
-    running = await started
+    running = await daemon_started(started, task)
     shop = await seed(running.store)
     yield running, shop
     running.request_stop()

@@ -19,7 +19,7 @@ from daemon.simulator.app import DEFAULT_TOKEN, create_app
 from daemon.simulator.server import RunningServer, serve
 from daemon.simulator.shop import Shop
 from sync.clock import VirtualClock
-from tests.conftest import T0
+from tests.conftest import T0, daemon_started
 from tests.daemon.http.prometheus import ExpositionError, parse, total, value
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -99,7 +99,7 @@ async def test_metrics_follow_escalations_failures_and_reloads(
     )
     started: asyncio.Future[Daemon] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_daemon(config, clock, stop_after=60, started=started))
-    daemon = await started
+    daemon = await daemon_started(started, task)
     assert daemon.http is not None
 
     async with httpx.AsyncClient(base_url=daemon.http.url) as client:
