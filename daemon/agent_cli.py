@@ -184,7 +184,8 @@ async def _order(store: Store, order: str) -> OrderRow:
 def _event_line(event: EventRow, width: int) -> str:
     what = event.kind
     if event.subject_kind == "escalation" and event.subject_id is not None:
-        what += f" escalation {event.subject_id}"
+        label = f"escalation {event.subject_id}"
+        what = label if event.kind == "escalation" else f"{event.kind} {label}"
     if event.field:
         what += f" {event.field}"
     change = ""
