@@ -196,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", type=Path, default=None, help="config file (default: ./orderwatchd.toml)"
     )
 
+    _add_report(commands)
+
     rules = commands.add_parser(
         "rules", help="rules tooling", description="Check rules files before they go live."
     )
@@ -230,6 +232,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_agent_commands(commands)
     return parser
+
+
+def _add_report(commands: Any) -> None:
+    report = commands.add_parser(
+        "report",
+        help="the managers' daily, weekly or monthly report",
+        description="Orders by stage and channel, breaches per rule, delay reasons by weekday "
+        "and hour, where parcels stall, response times, manual interventions and status "
+        "agreement between sources, for the last whole day, week (Monday to Sunday) or month "
+        "in the shop's time zone, or the days --from to --to.",
+    )
+    report.add_argument("period", choices=("daily", "weekly", "monthly"))
+    report.add_argument("--from", dest="first", default=None, metavar="DAY", help="YYYY-MM-DD")
+    report.add_argument("--to", dest="last", default=None, metavar="DAY", help="YYYY-MM-DD")
+    report.add_argument("--format", choices=("table", "csv", "json", "html"), default="table")
+    report.add_argument("--output", "-o", type=Path, default=None, help="file (default: stdout)")
+    report.add_argument(
+        "--tz", default=None, help="the shop's time zone (default: the rules file's, else UTC)"
+    )
+    report.add_argument("--db", type=Path, default=None, help="database (default: from config)")
+    report.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
 
 
 def _add_upkeep(commands: Any) -> None:
@@ -320,10 +343,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
     if args.command in {"backup", "restore", "doctor"}:
         return _upkeep(args)
-    if args.command == "link":
-        from daemon.tracking_links import link
-
-        return asyncio.run(link(args.order, args.ttl, args.db, args.config))
+    if args.command in {"link", "report"}:
+        return _reading(args)
     if args.command == "rules" and args.rules_command == "check":
         return commands.rules_check(args.file)
     if args.command == "rules" and args.rules_command == "test":
@@ -331,6 +352,28 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "rules" and args.rules_command == "explain":
         return asyncio.run(commands.rules_explain(args.order, args.db, args.config, args.rules))
     raise AssertionError(args.command)
+
+
+def _reading(args: argparse.Namespace) -> int:
+    """``link`` and ``report``: commands that read the database next to a running daemon."""
+    if args.command == "report":
+        from daemon.reports.command import report
+
+        return asyncio.run(
+            report(
+                args.period,
+                first=args.first,
+                last=args.last,
+                fmt=args.format,
+                db=args.db,
+                config=args.config,
+                tz=args.tz,
+                output=args.output,
+            )
+        )
+    from daemon.tracking_links import link
+
+    return asyncio.run(link(args.order, args.ttl, args.db, args.config))
 
 
 def _upkeep(args: argparse.Namespace) -> int:

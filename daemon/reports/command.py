@@ -1,0 +1,90 @@
+"""``orderwatchd report daily|weekly|monthly``: the managers' report on the command line.
+
+The period is the last whole day, Monday–Sunday week or calendar month before today, in the
+shop's time zone (the rules file's ``timezone``, or ``--tz``); ``--from`` and ``--to`` (days,
+both included) choose another.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from daemon.errors import UsageError
+from daemon.reports.formats import as_csv, as_json, as_table
+from daemon.reports.html import as_html
+from daemon.reports.model import PeriodKind, build_report, period_days
+from sync.clock import Clock, SystemClock
+from sync.store import Store
+
+FORMATS = {"table": as_table, "csv": as_csv, "json": as_json, "html": as_html}
+
+
+async def report(
+    kind: str,
+    *,
+    first: str | None,
+    last: str | None,
+    fmt: str,
+    db: Path | None,
+    config: Path,
+    tz: str | None,
+    output: Path | None = None,
+    clock: Clock | None = None,
+) -> int:
+    database, zone = _where(db, config, tz)
+    if not database.is_file():
+        raise UsageError(f"{database}: no database here (has the daemon run?)")
+    today = (clock or SystemClock()).now().astimezone(zone).date()
+    start, after = _days(PeriodKind(kind), first, last, today)
+    store = await Store.open(database)
+    try:
+        figures = await build_report(store, PeriodKind(kind), start, after, zone)
+    finally:
+        await store.close()
+    text = FORMATS[fmt](figures)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    return 0
+
+
+def _where(db: Path | None, config: Path, tz: str | None) -> tuple[Path, ZoneInfo]:
+    zone_name = tz
+    if db is None:
+        if not config.exists():
+            raise UsageError(f"{config}: no config file; pass --db PATH or --config PATH")
+        from daemon.config import load_config
+        from daemon.rules.loader import load_rules
+
+        loaded = load_config(config)
+        db = loaded.database
+        if zone_name is None and loaded.rules.exists():
+            zone_name = load_rules(loaded.rules).timezone
+    try:
+        return db, ZoneInfo(zone_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--tz {zone_name!r}: not a known time zone") from None
+
+
+def _day(text: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{flag} {text!r}: expected a day as YYYY-MM-DD") from None
+
+
+def _days(kind: PeriodKind, first: str | None, last: str | None, today: date) -> tuple[date, date]:
+    start, after = period_days(kind, today)
+    if first is not None:
+        start = _day(first, "--from")
+    if last is not None:
+        after = _day(last, "--to") + timedelta(days=1)
+    elif first is not None:
+        after = start + (after - period_days(kind, today)[0])
+    if after <= start:
+        raise UsageError("--to is before --from")
+    return start, after
