@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from daemon.reports.model import PeriodKind, build_report, percentile, period_days
 from sync.store import Store
 from tests.conftest import OrderFactory
-from tests.daemon.reports.seed import seed_week
+from tests.daemon.reports.seed import escalate, seed_week
 
 UTC_ZONE = ZoneInfo("UTC")
 WEEK = (date(2026, 11, 16), date(2026, 11, 23))
+MONDAY_DST = datetime(2026, 10, 19, tzinfo=UTC)
 
 
 async def _week(store: Store, make_order: OrderFactory, zone: ZoneInfo = UTC_ZONE) -> Any:
@@ -158,3 +159,30 @@ async def test_an_empty_period_has_zero_figures(store: Store, make_order: OrderF
     assert report["response"] == []
     assert report["interventions"] == [{"day": later.isoformat(), "count": 0, "kinds": {}}]
     assert report["agreement"]["agreement_pct"] is None
+
+
+async def test_a_dst_week_keeps_the_shops_days(store: Store, make_order: OrderFactory) -> None:
+    """Berlin leaves summer time on Sunday 25 October 2026: that week lasts 169 hours."""
+    (order_id,) = await store.save_order_page("shop", "shopify", [make_order(1)], "", MONDAY_DST)
+    openings = (
+        datetime(2026, 10, 18, 22, 30, tzinfo=UTC),  # Monday 00:30 summer time: in
+        datetime(2026, 10, 25, 22, 30, tzinfo=UTC),  # Sunday 23:30 winter time: in
+        datetime(2026, 10, 25, 23, 10, tzinfo=UTC),  # the next Monday 00:10: out
+        datetime(2026, 10, 18, 21, 50, tzinfo=UTC),  # the Sunday before, 23:50: out
+    )
+    for n, opened in enumerate(openings):
+        escalation_id = await escalate(store, order_id, f"rule_{n}", opened)
+        acked = await store.acknowledge(escalation_id, 1, "anna", opened + timedelta(minutes=1))
+        await store.resolve(
+            escalation_id, acked.version, "anna", "customs", "", opened + timedelta(minutes=2)
+        )
+    berlin = ZoneInfo("Europe/Berlin")
+    report = await build_report(
+        store, PeriodKind.WEEKLY, date(2026, 10, 19), date(2026, 10, 26), berlin
+    )
+    assert sorted(r["rule"] for r in report["breaches"]) == ["rule_0", "rule_1"]
+    heat = report["delay_reasons"]
+    assert heat["reason_by_weekday"] == [[1, 0, 0, 0, 0, 0, 1]]
+    assert heat["weekday_by_hour"][0][0] == 1
+    assert heat["weekday_by_hour"][6][23] == 1
+    assert [d["count"] for d in report["interventions"]] == [2, 0, 0, 0, 0, 0, 2]
