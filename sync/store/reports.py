@@ -134,7 +134,8 @@ class ReportStore(StoreBase):
                 SELECT shipment_id, at,
                     lag(at) OVER (PARTITION BY shipment_id ORDER BY at) AS before,
                     first_value(location) OVER (PARTITION BY shipment_id ORDER BY at) AS origin
-                FROM checkpoints WHERE at IS NOT NULL
+                FROM checkpoints WHERE at IS NOT NULL AND shipment_id IN (
+                    SELECT shipment_id FROM checkpoints WHERE at >= ? AND at < ?)
             )
             SELECT s.carrier, c.origin, trim(o.province || ' ' || o.city) AS destination,
                 (julianday(c.at) - julianday(c.before)) * 86400.0 AS seconds
@@ -142,7 +143,7 @@ class ReportStore(StoreBase):
             JOIN orders o ON o.id = s.order_id
             WHERE c.before IS NOT NULL AND c.at >= ? AND c.at < ?
             """,
-            (to_db(start), to_db(end)),
+            (to_db(start), to_db(end), to_db(start), to_db(end)),
         )
         return [
             ScanGap(row["carrier"], row["origin"], row["destination"], round(row["seconds"]))

@@ -26,6 +26,7 @@ from sync.domain import FulfillmentStatus, Lifecycle, LineItem, OrderRecord, Pay
 from sync.store import OrderQuery, Store, View
 from tests.bench.agents import agent_writes
 from tests.bench.exports import csv_import
+from tests.bench.reports import report_weekly
 from tests.bench.rules import main as rules_engine
 from tests.bench.tracking import ingest_checkpoints
 from tests.bench.tracking_page import tracking_page
@@ -298,6 +299,7 @@ async def main() -> None:
         await agent_writes(folder, report)
         report("tracking_page", **await tracking_page(folder))
         report("webhook_ingest", **await webhook_ingest(folder))
+        await report_weekly(folder, 1_000_000, report)
         big = folder / "big.db"
         await asyncio.to_thread(build_big, big, orders)
         await console_open(big, orders)
