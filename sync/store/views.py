@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -149,6 +150,13 @@ class ViewStore(StoreBase):
             sql += " LIMIT ?"
             params.append(limit)
         return await self.db.column(sql, params)
+
+    async def order_id_array(self, query: OrderQuery) -> array[int]:
+        """:meth:`order_ids` as packed integers, for the long lists the console holds."""
+        condition, params = where(query)
+        return await self.db.id_array(
+            f"SELECT o.id FROM orders o WHERE {condition} ORDER BY {order_by(query)}", params
+        )
 
     async def grouped_order_ids(self, query: OrderQuery) -> tuple[list[int], list[tuple[str, int]]]:
         """The ids by warehouse stage (waiting first), and each stage's name and count."""
