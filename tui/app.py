@@ -237,7 +237,7 @@ class OrderwatchApp(App[None]):
         if text.strip():
             self._find(text.strip())
         else:
-            self.push_screen(FindScreen(), callback=self._found)
+            self.push_screen(FindScreen(self.desk), callback=self._found)
 
     def _found(self, text: str | None) -> None:
         if text:

@@ -27,6 +27,9 @@ from tui.widgets.view_bar import ViewBar
 Neighbour = Callable[[int, int], "int | None"]
 """Given an order and a step (+1, -1), the order next to it in the list it was opened from."""
 
+Prefetched = tuple[OrderFile, "str | None"]
+"""The order's file and its reply, when read before the screen opens."""
+
 _URGENCY = {"firing": 0, "warning": 1, "acknowledged": 2}
 
 
@@ -50,12 +53,18 @@ class DetailScreen(ActingScreen):
     SCOPES = (Scope.DETAIL, Scope.VERBS)
     HELP = "One order: its escalations and their ladders, notes, the reply, the timeline."
 
-    def __init__(self, desk: Desk, order_id: int, neighbour: Neighbour | None = None) -> None:
+    def __init__(
+        self,
+        desk: Desk,
+        order_id: int,
+        neighbour: Neighbour | None = None,
+        prefetched: Prefetched | None = None,
+    ) -> None:
         super().__init__(desk)
         self.order_id = order_id
         self.neighbour = neighbour
-        self.file: OrderFile | None = None
-        self.reply: str | None = None
+        self.file: OrderFile | None = prefetched[0] if prefetched else None
+        self.reply: str | None = prefetched[1] if prefetched else None
         languages = [desk.config.language, "zh", "en"]
         self.languages = list(dict.fromkeys(languages))
         self.language = self.languages[0]
@@ -72,7 +81,10 @@ class DetailScreen(ActingScreen):
         yield from self.frame_bottom()
 
     def on_mount(self) -> None:
-        self.load()
+        if self.file is None:
+            self.load()
+        else:
+            self._draw(self.desk.clock.now())
 
     @work(exclusive=True, group="order-file", exit_on_error=False)
     async def load(self) -> None:

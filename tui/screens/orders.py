@@ -11,6 +11,7 @@ when there are several.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -114,6 +115,7 @@ class OrdersScreen(ListingScreen):
             await asyncio.sleep(pause)
         self._reading = True
         groups: list[tuple[str, int]] = []
+        ids: Sequence[int]
         try:
             store = self.desk.store
             if self.found is not None:
@@ -121,7 +123,7 @@ class OrdersScreen(ListingScreen):
             elif self.view.group is Group.STAGE:
                 ids, groups = await store.grouped_order_ids(self.query_now())
             else:
-                ids = await store.order_ids(self.query_now())
+                ids = await store.order_id_array(self.query_now())
         except READ_ERRORS as error:
             self.notify(str(error), title="Cannot read orders", severity="error")
             return
