@@ -13,7 +13,6 @@ import os
 import sqlite3
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -23,8 +22,9 @@ from daemon.engine import RulesEngine
 from daemon.rules.loader import load_rules
 from sync.clock import VirtualClock
 from sync.domain import FulfillmentStatus, Lifecycle, LineItem, OrderRecord, PaymentStatus
-from sync.store import OrderQuery, Store, View
+from sync.store import Store
 from tests.bench.agents import agent_writes
+from tests.bench.console import console_benches
 from tests.bench.exports import csv_import
 from tests.bench.reports import report_weekly
 from tests.bench.rules import main as rules_engine
@@ -35,6 +35,8 @@ from tests.bench.webhooks import webhook_ingest
 from tests.tui.seed import T0, build_big
 
 ROOT = Path(__file__).resolve().parents[2]
+CONSOLE_ORDERS = int(os.environ.get("BENCH_CONSOLE_ORDERS", "1000000"))
+"""The console's benchmarks (open, find, refresh) run on a database this big, the design target."""
 
 
 def report(name: str, **figures: Any) -> None:
@@ -51,47 +53,6 @@ def raw_timed(action: Callable[[], object]) -> float:
     start = time.perf_counter()
     action()
     return time.perf_counter() - start
-
-
-async def console_open(path: Path, orders: int) -> None:
-    """The queue's first paint: the ordered id list, then one screen of rows."""
-    store = await Store.open(path)
-    ids: list[int] = []
-
-    async def open_queue() -> None:
-        nonlocal ids
-        ids = await store.order_ids(OrderQuery(view=View.QUEUE))
-        await store.orders_by_id(ids[:50])
-
-    ours = await timed(open_queue)
-    tracemalloc.start()  # a second pass for memory: tracing slows every allocation
-    await open_queue()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    await store.close()
-    raw = sqlite3.connect(path)
-
-    def baseline() -> None:
-        got = [
-            r[0]
-            for r in raw.execute(
-                "SELECT id FROM orders WHERE lifecycle = 'open' ORDER BY created_at DESC, id DESC"
-            )
-        ]
-        marks = ",".join("?" * 50)
-        raw.execute(f"SELECT * FROM orders WHERE id IN ({marks})", got[:50]).fetchall()
-
-    base = raw_timed(baseline)
-    raw.close()
-    report(
-        "console_open",
-        orders=orders,
-        listed=len(ids),
-        seconds=round(ours, 4),
-        baseline_seconds=round(base, 4),
-        ratio=round(ours / base, 2),
-        peak_mib=round(peak / 2**20, 1),
-    )
 
 
 async def lookup(path: Path, orders: int) -> None:
@@ -302,7 +263,11 @@ async def main() -> None:
         await report_weekly(folder, 1_000_000, report)
         big = folder / "big.db"
         await asyncio.to_thread(build_big, big, orders)
-        await console_open(big, orders)
+        console = big
+        if orders != CONSOLE_ORDERS:
+            console = folder / "console.db"
+            await asyncio.to_thread(build_big, console, CONSOLE_ORDERS)
+        await console_benches(console, CONSOLE_ORDERS, report)
         await lookup(big, orders)
         await upkeep(big, orders, report)
 
