@@ -38,9 +38,11 @@ _INSERT_CHECKPOINT = (
 _UPDATE_SHIPMENT = (
     "UPDATE shipments SET status = ?, status_raw = ?, substatus_raw = ?, last_checkpoint_at = ?, "
     "delivered_at = coalesce(delivered_at, ?), tracked_by = ?, raw = ?, eta = ?, signed_by = ?, "
-    "provider_ref = coalesce(nullif(?, ''), provider_ref), version = version + 1, "
+    "provider_ref = coalesce(nullif(?, ''), provider_ref), polled_at = coalesce(?, polled_at), "
+    "next_poll_at = CASE WHEN ? THEN ? ELSE next_poll_at END, version = version + 1, "
     "change_seq = ? WHERE id = ?"
 )
+"""A moved shipment's row is written once: its news, its poll stamp and its next poll."""
 _SELECT = (
     "SELECT id, order_id, tracking_number, status, status_raw, substatus_raw, "
     "last_checkpoint_at, eta, signed_by "
@@ -55,6 +57,9 @@ _POLLED_STATUS = "SELECT id, status FROM shipments WHERE id IN (SELECT value FRO
 _SCHEDULE = "UPDATE shipments SET polled_at = coalesce(?, polled_at), next_poll_at = ? WHERE id = ?"
 _ORDERS = "UPDATE orders SET change_seq = ? WHERE id IN (SELECT value FROM json_each(?))"
 
+_STAMP = "%04d-%02d-%02dT%02d:%02d:%02dZ"
+"""An instant as :func:`~sync.store.db.to_db` writes it, formatted here in half the time."""
+
 ScanSummary = tuple[str | None, str | None, int]
 """Per shipment: (latest new instant, latest instant of the whole report, how many were new)."""
 
@@ -68,7 +73,7 @@ def checkpoint_key(checkpoint: Checkpoint) -> str:
 
 def _scan_row(shipment_id: int, scan: Checkpoint) -> tuple[object, ...]:
     """The ``checkpoints`` row of ``scan``. This runs once per checkpoint, so it formats the
-    instant itself (as :func:`~sync.store.db.to_db` would, in half the time)."""
+    instant itself (see :data:`_STAMP`)."""
     instant = scan.at
     if instant is None:
         at = None
@@ -76,7 +81,14 @@ def _scan_row(shipment_id: int, scan: Checkpoint) -> tuple[object, ...]:
     else:
         if instant.tzinfo is not UTC:
             instant = instant.astimezone(UTC)
-        at = when = instant.isoformat()[:19] + "Z"
+        at = when = _STAMP % (
+            instant.year,
+            instant.month,
+            instant.day,
+            instant.hour,
+            instant.minute,
+            instant.second,
+        )
     words = " ".join(scan.description.split())
     key = hashlib.sha1(f"{when}|{words}".encode()).hexdigest()
     # Plain str and int: sqlite3 binds exact types directly, subclasses (the StrEnum, the bool)
@@ -160,14 +172,14 @@ class TrackWriter:
         conn = self.tx.conn
         merged = _merge(tracks)
         numbers = _ids(list(merged))
-        polled = _ids(self.polled)
+        scheduling = self.intervals is not None
         reads: list[Awaitable[object]] = []
-        if self.polled and self.intervals is None:
-            reads.append(conn.execute(_POLLED, (self.now_text, polled)))
-        reads.append(conn.execute_fetchall(_POLLED_STATUS, (polled,)))
+        if scheduling:
+            reads.append(conn.execute_fetchall(_POLLED_STATUS, (_ids(self.polled),)))
         reads.append(conn.execute_fetchall(_SELECT, (numbers,)))
         reads.append(conn.execute_fetchall(_KNOWN, (numbers,)))
-        *_, polled_rows, rows, stored = cast(list[list[sqlite3.Row]], await asyncio.gather(*reads))
+        results = cast(list[list[sqlite3.Row]], await asyncio.gather(*reads))
+        rows, stored = results[-2], results[-1]
         shipments = [(_shipment(row), merged[row["tracking_number"]]) for row in rows]
         self.touched = [s.id for s, _ in shipments]
         known = {(row[0], row[1]) for row in stored}
@@ -176,27 +188,36 @@ class TrackWriter:
         if fresh:
             # Queued now: the worker thread writes the scans while the updates are worked out.
             writes.append(asyncio.ensure_future(conn.executemany(_INSERT_CHECKPOINT, fresh)))
+        polled = frozenset(self.polled)
+        unmoved = set(self.polled)
+        # Shipments still to stamp or schedule: polled or reported, but not moved.
+        rest: dict[int, str] = {row[0]: row[1] for row in results[0]} if scheduling else {}
         updates: list[tuple[object, ...]] = []
         events: list[tuple[object, ...]] = []
-        statuses: dict[int, str] = {row[0]: row[1] for row in polled_rows}
         for shipment, track in shipments:
-            update = self._update(shipment, track, scans.get(shipment.id), events)
-            statuses[shipment.id] = shipment.status if update is None else str(update[0])
-            if update is not None:
-                updates.append(update)
-                self.changed_orders.add(shipment.order_id)
+            news = self._update(shipment, track, scans.get(shipment.id), events)
+            if news is None:
+                rest[shipment.id] = shipment.status
+                continue
+            rest.pop(shipment.id, None)
+            unmoved.discard(shipment.id)
+            stamp = self.now_text if shipment.id in polled else None
+            plan = self.next_poll(str(news[0])) if scheduling else None
+            updates.append((*news, stamp, int(scheduling), plan, self.tx.seq, shipment.id))
+            self.changed_orders.add(shipment.order_id)
         if updates:
             writes.append(conn.executemany(_UPDATE_SHIPMENT, updates))
             writes.append(conn.execute(_ORDERS, (self.tx.seq, _ids(sorted(self.changed_orders)))))
         if events:
             writes.append(conn.executemany(EVENT_INSERT, events))
-        if self.intervals is not None and statuses:
-            polled_set = set(self.polled)
-            plan = [
-                (self.now_text if sid in polled_set else None, self.next_poll(status), sid)
-                for sid, status in statuses.items()
+        if scheduling and rest:
+            plan_rest = [
+                (self.now_text if sid in polled else None, self.next_poll(status), sid)
+                for sid, status in rest.items()
             ]
-            writes.append(conn.executemany(_SCHEDULE, plan))
+            writes.append(conn.executemany(_SCHEDULE, plan_rest))
+        elif not scheduling and unmoved:
+            writes.append(conn.execute(_POLLED, (self.now_text, _ids(sorted(unmoved)))))
         await asyncio.gather(*writes)
 
     def _update(
@@ -259,8 +280,6 @@ class TrackWriter:
             eta,
             signed_by,
             track.provider_ref,
-            self.tx.seq,
-            shipment.id,
         )
 
     def next_poll(self, status: str) -> str | None:
