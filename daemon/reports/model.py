@@ -187,7 +187,7 @@ async def _agreement(store: Store, start: datetime, end: datetime) -> dict[str, 
         "cancelled_but_moving": found.cancelled_but_moving,
         "returned_but_paid": found.returned_but_paid,
     }
-    disagreeing = sum(kinds.values())
+    disagreeing = found.disagreeing
     share = (
         None if not found.checked else round(100 * (found.checked - disagreeing) / found.checked, 1)
     )

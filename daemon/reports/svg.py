@@ -58,21 +58,23 @@ def bars(items: Sequence[tuple[str, float]], caption: str, unit: str = "") -> st
     """Horizontal bars, one ``<rect class="bar">`` per item, longest to scale."""
     top = max((value for _, value in items), default=0)
     span = 300
+    # Room for the longest name (about 7 px a character at 11 px), so no label is clipped.
+    label = max(LABEL, 7 * max((len(name) for name, _ in items), default=0) + 10)
     height = BAR_HEIGHT * len(items) + 10
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{LABEL + span + 80}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label + span + 80}" '
         f'height="{height}" role="img" aria-label="{escape(caption)}">'
     ]
     for y, (name, value) in enumerate(items):
         length = 0 if top <= 0 else round(span * value / top, 1)
         top_y = y * BAR_HEIGHT
         parts.append(
-            f'<text x="{LABEL - 6}" y="{top_y + 13}" font-size="11" '
+            f'<text x="{label - 6}" y="{top_y + 13}" font-size="11" '
             f'text-anchor="end">{escape(name)}</text>'
-            f'<rect class="bar" x="{LABEL}" y="{top_y + 2}" width="{length}" '
+            f'<rect class="bar" x="{label}" y="{top_y + 2}" width="{length}" '
             f'height="{BAR_HEIGHT - 4}" fill="#d9822b"><title>{escape(name)}: {value}{unit}'
             f"</title></rect>"
-            f'<text x="{LABEL + length + 4}" y="{top_y + 13}" font-size="10">{value}{unit}</text>'
+            f'<text x="{label + length + 4}" y="{top_y + 13}" font-size="10">{value}{unit}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

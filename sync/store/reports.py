@@ -94,6 +94,8 @@ class Agreement:
     delivered_but_open: int
     cancelled_but_moving: int
     returned_but_paid: int
+    disagreeing: int
+    """Orders with at least one disagreement (an order may show more than one kind)."""
 
 
 class ReportStore(StoreBase):
@@ -182,26 +184,27 @@ class ReportStore(StoreBase):
         """Orders created in the period that have a parcel, and which of them disagree."""
         row = await self.db.fetchone(
             f"""
-            SELECT count(*) AS checked,
-                coalesce(sum(o.fulfillment_status IN {_tuple(OPEN_FULFILMENT)}
-                    AND lifecycle NOT IN ('cancelled', 'deleted') AND EXISTS (
-                    SELECT 1 FROM shipments s WHERE s.order_id = o.id
-                    AND s.status = 'delivered')), 0) AS delivered_open,
-                coalesce(sum(o.lifecycle = 'cancelled' AND EXISTS (
-                    SELECT 1 FROM shipments s WHERE s.order_id = o.id
-                    AND s.status IN {_tuple(MOVING)})), 0) AS cancelled_moving,
-                coalesce(sum(o.payment_status = 'paid' AND EXISTS (
-                    SELECT 1 FROM shipments s WHERE s.order_id = o.id
-                    AND s.status = 'returned')), 0) AS returned_paid
-            FROM orders o WHERE o.created_at >= ? AND o.created_at < ?
-            AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id)
+            SELECT count(*) AS checked, coalesce(sum(a), 0) AS a, coalesce(sum(b), 0) AS b,
+                coalesce(sum(c), 0) AS c, coalesce(sum(a OR b OR c), 0) AS any_kind
+            FROM (
+                SELECT o.fulfillment_status IN {_tuple(OPEN_FULFILMENT)}
+                    AND o.lifecycle NOT IN ('cancelled', 'deleted') AND EXISTS (
+                        SELECT 1 FROM shipments s WHERE s.order_id = o.id
+                        AND s.status = 'delivered') AS a,
+                o.lifecycle = 'cancelled' AND EXISTS (
+                        SELECT 1 FROM shipments s WHERE s.order_id = o.id
+                        AND s.status IN {_tuple(MOVING)}) AS b,
+                o.payment_status = 'paid' AND EXISTS (
+                        SELECT 1 FROM shipments s WHERE s.order_id = o.id
+                        AND s.status = 'returned') AS c
+                FROM orders o WHERE o.created_at >= ? AND o.created_at < ?
+                AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id)
+            )
             """,
             (to_db(start), to_db(end)),
         )
         assert row is not None
-        return Agreement(
-            row["checked"], row["delivered_open"], row["cancelled_moving"], row["returned_paid"]
-        )
+        return Agreement(row["checked"], row["a"], row["b"], row["c"], row["any_kind"])
 
 
 def _json_list(items: tuple[str, ...]) -> str:

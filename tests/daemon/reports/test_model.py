@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from daemon.reports.model import PeriodKind, build_report, percentile, period_days
+from sync.domain import Lifecycle, ShipmentRecord, ShipmentStatus, TrackRecord
 from sync.store import Store
 from tests.conftest import OrderFactory
 from tests.daemon.reports.seed import escalate, seed_week
@@ -186,3 +187,28 @@ async def test_a_dst_week_keeps_the_shops_days(store: Store, make_order: OrderFa
     assert heat["weekday_by_hour"][0][0] == 1
     assert heat["weekday_by_hour"][6][23] == 1
     assert [d["count"] for d in report["interventions"]] == [2, 0, 0, 0, 0, 0, 2]
+
+
+async def test_an_order_with_two_disagreements_counts_once(
+    store: Store, make_order: OrderFactory
+) -> None:
+    parcels = tuple(
+        ShipmentRecord(external_id=f"f{n}", tracking_number=f"YT{n}", carrier="yto") for n in (1, 2)
+    )
+    order = make_order(1, lifecycle=Lifecycle.CANCELLED, shipments=parcels, created_at=MONDAY_DST)
+    await store.save_order_page("shop", "shopify", [order], "", MONDAY_DST)
+    tracks = [
+        TrackRecord("17track", "YT1", "yto", ShipmentStatus.DELIVERED, "Delivered"),
+        TrackRecord("17track", "YT2", "yto", ShipmentStatus.RETURNED, "Returned"),
+    ]
+    await store.save_tracks("17track", tracks, [], MONDAY_DST)
+    day = MONDAY_DST.date()
+    report = await build_report(store, PeriodKind.DAILY, day, day + timedelta(days=1), UTC_ZONE)
+    assert report["agreement"] == {
+        "checked": 1,
+        "delivered_but_open": 0,
+        "cancelled_but_moving": 1,
+        "returned_but_paid": 1,
+        "disagreeing": 1,
+        "agreement_pct": 0.0,
+    }
