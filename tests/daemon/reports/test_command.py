@@ -149,3 +149,19 @@ def test_the_default_period_is_the_last_whole_week(seeded: Path) -> None:
         datetime(2026, 11, 16).date(),
         datetime(2026, 11, 23).date(),
     )
+
+
+def test_the_config_names_the_database_and_the_rules_zone(
+    seeded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parents[3]
+    text = (root / "rules.toml").read_text(encoding="utf-8")
+    (tmp_path / "rules.toml").write_text(
+        text.replace('timezone = "Europe/Berlin"', 'timezone = "Asia/Shanghai"', 1),
+        encoding="utf-8",
+    )
+    config = tmp_path / "orderwatchd.toml"
+    config.write_text(f'database = "{seeded.name}"\nrules = "rules.toml"\n', encoding="utf-8")
+    report = json.loads(_run([*WEEK, "--config", str(config), "--format", "json"], capsys))
+    assert report["period"]["time_zone"] == "Asia/Shanghai"
+    assert report["delay_reasons"]["weekday_by_hour"][0][17] == 1
