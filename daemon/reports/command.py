@@ -53,17 +53,20 @@ async def report(
 
 
 def _where(db: Path | None, config: Path, tz: str | None) -> tuple[Path, ZoneInfo]:
+    """The database (``--db``, else the config's) and the shop's zone (``--tz``, else the
+    rules file the config names, else UTC)."""
+    if db is None and not config.exists():
+        raise UsageError(f"{config}: no config file; pass --db PATH or --config PATH")
     zone_name = tz
-    if db is None:
-        if not config.exists():
-            raise UsageError(f"{config}: no config file; pass --db PATH or --config PATH")
+    if config.exists() and (db is None or zone_name is None):
         from daemon.config import load_config
         from daemon.rules.loader import load_rules
 
         loaded = load_config(config)
-        db = loaded.database
+        db = db or loaded.database
         if zone_name is None and loaded.rules.exists():
             zone_name = load_rules(loaded.rules).timezone
+    assert db is not None
     try:
         return db, ZoneInfo(zone_name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
