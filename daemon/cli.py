@@ -227,6 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--db", type=Path, default=None, help="database (default: from config)")
     explain.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     explain.add_argument("--rules", type=Path, default=None, help="rules file (default: config)")
+    suggest = rules_commands.add_parser(
+        "suggest",
+        help="thresholds for each order rule from the recorded history",
+        description="Rebuild each order's past from the timeline and let the rules engine say "
+        "when each order rule's timer ran; per rule and segment, print the durations' p50, p90 "
+        "and p95 on the rule's clock and the escalations a day the current timeout and each "
+        "candidate would have raised.",
+    )
+    suggest.add_argument("--since", default="30d", help="how far back (default: 30d)")
+    suggest.add_argument("--rules", type=Path, default=None, help="rules file (default: config)")
+    suggest.add_argument("--db", type=Path, default=None, help="database (default: from config)")
+    suggest.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    suggest.add_argument("--json", action="store_true", help="machine-readable output")
     _add_upkeep(commands)
     from daemon.agent_cli import add_agent_commands
 
@@ -345,13 +358,27 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _upkeep(args)
     if args.command in {"link", "report"}:
         return _reading(args)
-    if args.command == "rules" and args.rules_command == "check":
-        return commands.rules_check(args.file)
-    if args.command == "rules" and args.rules_command == "test":
-        return asyncio.run(commands.rules_test(args.files, args.run))
-    if args.command == "rules" and args.rules_command == "explain":
-        return asyncio.run(commands.rules_explain(args.order, args.db, args.config, args.rules))
+    if args.command == "rules":
+        return _rules(args)
     raise AssertionError(args.command)
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from daemon import commands
+
+    if args.rules_command == "check":
+        return commands.rules_check(args.file)
+    if args.rules_command == "test":
+        return asyncio.run(commands.rules_test(args.files, args.run))
+    if args.rules_command == "suggest":
+        from daemon.reports.command import suggest
+
+        return asyncio.run(
+            suggest(
+                args.since, rules_path=args.rules, db=args.db, config=args.config, as_json=args.json
+            )
+        )
+    return asyncio.run(commands.rules_explain(args.order, args.db, args.config, args.rules))
 
 
 def _reading(args: argparse.Namespace) -> int:

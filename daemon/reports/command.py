@@ -7,6 +7,7 @@ both included) choose another.
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -91,3 +92,49 @@ def _days(kind: PeriodKind, first: str | None, last: str | None, today: date) ->
     if after <= start:
         raise UsageError("--to is before --from")
     return start, after
+
+
+async def suggest(
+    since_text: str,
+    *,
+    rules_path: Path | None,
+    db: Path | None,
+    config: Path,
+    as_json: bool,
+    clock: Clock | None = None,
+) -> int:
+    """``orderwatchd rules suggest``: thresholds for each order rule from the recorded history."""
+    from daemon.reports.suggest import collect_runs, suggestion_lines, suggestions, window
+    from daemon.rules.durations import DurationError, parse_duration
+    from daemon.rules.loader import load_rules
+
+    try:
+        since = parse_duration(since_text)
+    except DurationError as exc:
+        raise UsageError(f"--since: {exc}") from None
+    database, _ = _where(db, config, "UTC")
+    if rules_path is None:
+        rules_path = _rules_of(config)
+    rules = load_rules(rules_path)
+    if not database.is_file():
+        raise UsageError(f"{database}: no database here (has the daemon run?)")
+    start, end, days = window((clock or SystemClock()).now(), since)
+    store = await Store.open(database)
+    try:
+        runs = await collect_runs(store, rules, start, end)
+    finally:
+        await store.close()
+    rows = suggestions(rules, runs, days)
+    if as_json:
+        print(json.dumps({"days": days, "rules": rows}, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(suggestion_lines(rows, days)))
+    return 0
+
+
+def _rules_of(config: Path) -> Path:
+    if not config.exists():
+        return Path("rules.toml")
+    from daemon.config import load_config
+
+    return load_config(config).rules

@@ -98,7 +98,41 @@ class Agreement:
     """Orders with at least one disagreement (an order may show more than one kind)."""
 
 
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One change of an order's status axis on the timeline."""
+
+    at: datetime
+    field: str
+    from_value: str
+    to_value: str
+
+
 class ReportStore(StoreBase):
+    async def order_ids_created(self, start: datetime, end: datetime) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT id FROM orders WHERE created_at >= ? AND created_at < ? ORDER BY id",
+            (to_db(start), to_db(end)),
+        )
+        return [int(row["id"]) for row in rows]
+
+    async def status_history(self, order_ids: list[int]) -> dict[int, list[StatusChange]]:
+        """The status changes of these orders, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT order_id, at, field, from_value, to_value FROM events "
+            "WHERE order_id IN (SELECT value FROM json_each(?)) AND subject_kind = 'order' "
+            "AND kind = 'status' ORDER BY order_id, at, id",
+            ("[" + ",".join(str(int(i)) for i in order_ids) + "]",),
+        )
+        found: dict[int, list[StatusChange]] = {}
+        for row in rows:
+            found.setdefault(int(row["order_id"]), []).append(
+                StatusChange(
+                    from_db_required(row["at"]), row["field"], row["from_value"], row["to_value"]
+                )
+            )
+        return found
+
     async def orders_by_stage(self, start: datetime, end: datetime) -> list[StageCount]:
         rows = await self.db.fetchall(
             "SELECT CASE WHEN lifecycle IN ('cancelled', 'deleted') THEN lifecycle "
