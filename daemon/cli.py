@@ -240,6 +240,21 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("--db", type=Path, default=None, help="database (default: from config)")
     suggest.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     suggest.add_argument("--json", action="store_true", help="machine-readable output")
+    backtest = rules_commands.add_parser(
+        "backtest",
+        help="replay a candidate rules file over the recorded history",
+        description="Replay FILE and the current rules over the orders of the last --since, "
+        "rebuilt from the timeline, through the rules engine; print the escalations per rule "
+        "and day each would have raised (order rules).",
+    )
+    backtest.add_argument("file", type=Path, metavar="FILE", help="the candidate rules file")
+    backtest.add_argument("--since", default="30d", help="how far back (default: 30d)")
+    backtest.add_argument(
+        "--rules", type=Path, default=None, help="the current rules (default: config)"
+    )
+    backtest.add_argument("--db", type=Path, default=None, help="database (default: from config)")
+    backtest.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    backtest.add_argument("--json", action="store_true", help="machine-readable output")
     _add_upkeep(commands)
     from daemon.agent_cli import add_agent_commands
 
@@ -370,14 +385,13 @@ def _rules(args: argparse.Namespace) -> int:
         return commands.rules_check(args.file)
     if args.rules_command == "test":
         return asyncio.run(commands.rules_test(args.files, args.run))
-    if args.rules_command == "suggest":
-        from daemon.reports.command import suggest
+    if args.rules_command in {"suggest", "backtest"}:
+        from daemon.reports.command import backtest_command, suggest
 
-        return asyncio.run(
-            suggest(
-                args.since, rules_path=args.rules, db=args.db, config=args.config, as_json=args.json
-            )
-        )
+        where = {"rules_path": args.rules, "db": args.db, "config": args.config}
+        if args.rules_command == "suggest":
+            return asyncio.run(suggest(args.since, **where, as_json=args.json))
+        return asyncio.run(backtest_command(args.file, args.since, **where, as_json=args.json))
     return asyncio.run(commands.rules_explain(args.order, args.db, args.config, args.rules))
 
 

@@ -105,13 +105,9 @@ async def suggest(
 ) -> int:
     """``orderwatchd rules suggest``: thresholds for each order rule from the recorded history."""
     from daemon.reports.suggest import collect_runs, suggestion_lines, suggestions, window
-    from daemon.rules.durations import DurationError, parse_duration
     from daemon.rules.loader import load_rules
 
-    try:
-        since = parse_duration(since_text)
-    except DurationError as exc:
-        raise UsageError(f"--since: {exc}") from None
+    since = _since(since_text)
     database, _ = _where(db, config, "UTC")
     if rules_path is None:
         rules_path = _rules_of(config)
@@ -138,3 +134,45 @@ def _rules_of(config: Path) -> Path:
     from daemon.config import load_config
 
     return load_config(config).rules
+
+
+async def backtest_command(
+    candidate_path: Path,
+    since_text: str,
+    *,
+    rules_path: Path | None,
+    db: Path | None,
+    config: Path,
+    as_json: bool,
+    clock: Clock | None = None,
+) -> int:
+    """``orderwatchd rules backtest FILE``: the candidate's escalations against the current's."""
+    from daemon.reports.backtest import backtest, backtest_lines
+    from daemon.rules.loader import load_rules
+
+    since = _since(since_text)
+    database, _ = _where(db, config, "UTC")
+    current = load_rules(rules_path or _rules_of(config))
+    candidate = load_rules(candidate_path)
+    if not database.is_file():
+        raise UsageError(f"{database}: no database here (has the daemon run?)")
+    end = (clock or SystemClock()).now()
+    store = await Store.open(database)
+    try:
+        result = await backtest(store, current, candidate, end - since, end)
+    finally:
+        await store.close()
+    if as_json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(backtest_lines(result)))
+    return 0
+
+
+def _since(text: str) -> timedelta:
+    from daemon.rules.durations import DurationError, parse_duration
+
+    try:
+        return parse_duration(text)
+    except DurationError as exc:
+        raise UsageError(f"--since: {exc}") from None

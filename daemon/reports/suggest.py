@@ -54,6 +54,8 @@ class Run:
     seconds: float
     finished: bool
     segments: tuple[str, ...]
+    escalated_at: datetime | None = None
+    """When the timer's deadline passed while it still ran (an escalation), else None."""
 
 
 def order_at(order: OrderRow, changes: Sequence[StatusChange], at: datetime) -> OrderRow:
@@ -84,6 +86,19 @@ def instants(
     return sorted(found)
 
 
+@dataclass(frozen=True, slots=True)
+class _Open:
+    start: datetime
+    clock: Any
+    segments: tuple[str, ...]
+    deadline_at: datetime
+
+    def close(self, rule_id: str, at: datetime, finished: bool) -> Run:
+        late = self.deadline_at if self.deadline_at < at else None
+        seconds = self.clock.elapsed(self.start, at).total_seconds()
+        return Run(rule_id, seconds, finished, self.segments, late)
+
+
 def runs_of(
     rule: TimeoutRule,
     order: OrderRow,
@@ -92,25 +107,27 @@ def runs_of(
     segments: dict[str, Expr],
     end: datetime,
 ) -> list[Run]:
-    """The runs of ``rule``'s timer for ``order`` up to ``end``."""
+    """The runs of ``rule``'s timer for ``order`` up to ``end``; a run whose deadline (as the
+    planner last gave it, overrides and modifiers included) passed before it ended escalated."""
     found: list[Run] = []
-    running: tuple[datetime, Any, tuple[str, ...]] | None = None
+    running: _Open | None = None
     for at in [*(t for t in instants(order, changes, parcels) if t < end), end]:
         then = order_at(order, changes, at)
         shipped = tuple(p for p in parcels if p.shipped_at is None or p.shipped_at <= at)
         subject = Subject(then, None, shipped)
         planned = plan(rule, subject, at)
-        if running is not None and (planned is None or planned.started_at != running[0]):
-            start, clock, names = running
-            seconds = clock.elapsed(start, at).total_seconds()
-            found.append(Run(rule.id, seconds, at < end, names))
+        if running is not None and (planned is None or planned.started_at != running.start):
+            found.append(running.close(rule.id, at, at < end))
             running = None
-        if running is None and planned is not None and at < end:
+        if planned is None or at >= end:
+            continue
+        if running is None:
             names = tuple(name for name, expr in segments.items() if expr.holds(subject))
-            running = (planned.started_at, planned.clock, names)
+            running = _Open(planned.started_at, planned.clock, names, planned.deadline_at)
+        else:
+            running = replace(running, deadline_at=planned.deadline_at)
     if running is not None:
-        start, clock, names = running
-        found.append(Run(rule.id, clock.elapsed(start, end).total_seconds(), False, names))
+        found.append(running.close(rule.id, end, False))
     return found
 
 

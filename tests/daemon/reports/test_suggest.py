@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon.reports.command import suggest
+from daemon.cli import main
+from daemon.reports.backtest import backtest, backtest_lines
+from daemon.reports.command import backtest_command, suggest
 from daemon.reports.suggest import collect_runs, order_at, suggestion_lines, suggestions
 from daemon.rules.loader import parse_rules
 from sync.clock import VirtualClock
@@ -62,6 +64,15 @@ async def _seed(store: Store, make_order: OrderFactory) -> None:
             rev=1,
         )
         await store.save_order_page("shop", "shopify", [shipped], "", PAID)
+
+
+@pytest.fixture
+async def seeded_db(tmp_path: Path, make_order: OrderFactory) -> Path:
+    path = tmp_path / "history.db"
+    store = await Store.open(path)
+    await _seed(store, make_order)
+    await store.close()
+    return path
 
 
 async def test_runs_end_when_the_timeline_says_the_order_shipped(
@@ -134,3 +145,49 @@ async def test_the_command_prints_json_per_rule_and_segment(
     found = json.loads(capsys.readouterr().out)
     assert found["days"] == 2
     assert [(r["segment"], r["runs"]) for r in found["rules"]] == [("all", 4), ("small", 1)]
+
+
+async def test_a_backtest_counts_escalations_per_day_for_both_files(
+    store: Store, make_order: OrderFactory
+) -> None:
+    await _seed(store, make_order)
+    current = parse_rules(RULES)
+    candidate = parse_rules(RULES.replace('timeout = "4h"', 'timeout = "8h"'))
+    result = await backtest(store, current, candidate, PAID, END)
+    (row,) = result["rules"]
+    assert (row["rule"], row["current"], row["candidate"]) == ("paid_not_shipped", 3, 2)
+    assert row["per_day"] == [
+        {"day": "2026-11-20", "current": 3, "candidate": 2},
+        {"day": "2026-11-21", "current": 0, "candidate": 0},
+        {"day": "2026-11-22", "current": 0, "candidate": 0},
+    ]
+    assert backtest_lines(result)[2] == "  paid_not_shipped: 3 -> 2 (11-20 3->2)"
+
+
+async def test_the_backtest_command_reads_both_files(
+    tmp_path: Path, seeded_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    current, candidate = tmp_path / "rules.toml", tmp_path / "candidate.toml"
+    current.write_text(RULES, encoding="utf-8")
+    candidate.write_text(RULES.replace('timeout = "4h"', 'timeout = "8h"'), encoding="utf-8")
+    done = await backtest_command(
+        candidate,
+        "2d",
+        rules_path=current,
+        db=seeded_db,
+        config=tmp_path / "none.toml",
+        as_json=False,
+        clock=VirtualClock(END),
+    )
+    assert done == 0
+    assert "  paid_not_shipped: 3 -> 2 (11-20 3->2)" in capsys.readouterr().out.splitlines()
+
+
+def test_a_bad_window_is_one_readable_line(
+    seeded_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES, encoding="utf-8")
+    args = ["rules", "backtest", str(rules), "--rules", str(rules), "--db", str(seeded_db)]
+    assert main([*args, "--since", "a month"]) == 1
+    assert capsys.readouterr().err.startswith("orderwatchd: --since: ")
