@@ -55,8 +55,8 @@ async def backtest(
             }
         )
     return {
-        "from": start.isoformat(),
-        "to": end.isoformat(),
+        "from": start.astimezone(zone).isoformat(timespec="minutes"),
+        "to": end.astimezone(zone).isoformat(timespec="minutes"),
         "time_zone": str(zone),
         "rules": rules,
     }
