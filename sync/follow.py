@@ -280,6 +280,8 @@ class Follower:
     async def _quota_allows(self, parcels: int) -> bool:
         """Whether the registration quota (asked of the provider at most hourly) covers
         ``parcels``; when it does not, that is shown once on the source."""
+        if not self.provider.counts_registrations:
+            return True
         now = self.clock.now()
         if self._quota is None or now - self._quota[0] >= QUOTA_CHECK:
             if not self._spend(1):

@@ -163,6 +163,8 @@ class TrackingProvider(Connector, ABC):
     """Whether :meth:`updated_since` lists what changed (else parcels are polled one by one)."""
     pushes_by_default: ClassVar[bool] = False
     """Whether the provider pushes every change once a parcel is registered."""
+    counts_registrations: ClassVar[bool] = False
+    """Whether registrations use up a paid quota (see :meth:`registrations_left`)."""
 
     @abstractmethod
     async def register(self, parcels: Sequence[Parcel]) -> None:

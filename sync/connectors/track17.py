@@ -85,6 +85,7 @@ class Track17Provider(TrackingProvider):
     register_batch: ClassVar[int] = BATCH
     fetch_batch: ClassVar[int] = BATCH
     stop_batch: ClassVar[int] = BATCH
+    counts_registrations: ClassVar[bool] = True
 
     def __init__(
         self,
