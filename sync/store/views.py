@@ -22,7 +22,16 @@ from enum import StrEnum
 from typing import Any
 
 from sync.store.base import StoreBase
-from sync.store.filters import STAGE_RANK_SQL, STAGE_SQL, Filter, filter_sql
+from sync.store.filters import (
+    STAGE_RANK_SQL,
+    STAGE_SQL,
+    Field,
+    Filter,
+    Moment,
+    OneOf,
+    Within,
+    filter_sql,
+)
 from sync.store.search import match_expression
 
 
@@ -110,11 +119,33 @@ _KEY_COLUMNS: dict[Sort, str] = {
 }
 
 
+_DRIVING = frozenset({Field.PARCEL, Field.CARRIER, Field.ASSIGNEE, Field.ESCALATION, Field.RULE})
+
+
+def selective(query: OrderQuery) -> bool:
+    """True when a condition names a small set of orders by id (a look-up, parcels, escalations,
+    timers): reading those and sorting them beats walking the whole view in index order, but
+    without statistics SQLite's planner picks the index; :func:`where` and :func:`order_by`
+    then hide the indexed columns from it (a unary ``+``)."""
+    if query.text.strip():
+        return True
+    for one in query.filters:
+        if one.negate:
+            continue
+        if isinstance(one, OneOf) and one.field in _DRIVING:
+            return True
+        if isinstance(one, Within) and one.moment is not Moment.CREATED:
+            return True
+    return False
+
+
 def order_by(query: OrderQuery) -> str:
     terms = [
         f"{expression} {'ASC' if ascending != query.reverse else 'DESC'}"
         for expression, ascending in _SORT_TERMS[query.sort]
     ]
+    if selective(query):
+        terms[0] = "+" + terms[0]
     if query.group is Group.STAGE:
         terms.insert(0, f"{STAGE_RANK_SQL} ASC")
     return ", ".join(terms)
@@ -122,7 +153,8 @@ def order_by(query: OrderQuery) -> str:
 
 def where(query: OrderQuery) -> tuple[str, list[Any]]:
     """The query's conditions on ``orders o``, joined with AND, and their parameters."""
-    conditions = [_VIEW_WHERE[query.view]]
+    base = _VIEW_WHERE[query.view]
+    conditions = ["+" + base if selective(query) and base.startswith("o.lifecycle") else base]
     params: list[Any] = []
     words = query.text.split()
     emails = [word for word in words if _EMAIL.fullmatch(word)]

@@ -12,7 +12,7 @@ import pytest
 from sync.store import Store
 from sync.store.console import EscalationList
 from sync.store.filters import Field, Moment, OneOf, Within
-from sync.store.views import Group, OrderQuery, Sort, View
+from sync.store.views import Group, OrderQuery, Sort, View, order_by, where
 from tests.tui.seed import NOW, T0, seed_small
 
 Shop = tuple[Store, dict[str, int]]
@@ -152,3 +152,18 @@ async def test_notices_for_an_agent_after_an_id(shop: Shop, tmp_path: Path) -> N
     assert [n.id for n in found] == [1, 3]
     assert [n.id for n in await store.notices_since("ana", 1)] == [3]
     assert await store.last_notice_id() == 3
+
+
+async def test_a_selective_filter_reads_its_orders_not_the_whole_view(shop: Shop) -> None:
+    store, _ = shop
+    query = OrderQuery(view=View.QUEUE, filters=(OneOf(Field.ASSIGNEE, ("alice",)),))
+    condition, params = where(query)
+    plan = await store.db.fetchall(
+        f"EXPLAIN QUERY PLAN SELECT o.id FROM orders o WHERE {condition} "
+        f"ORDER BY {order_by(query)}",
+        params,
+    )
+    details = " ".join(str(row["detail"]) for row in plan)
+    assert "orders_queue" not in details
+    assert "INTEGER PRIMARY KEY" in details
+    assert await numbers(store, query) == ["#1006"]
