@@ -143,7 +143,7 @@ class OrderwatchApp(App[None]):
     def _report(self, request: Request, outcome: Outcome) -> None:
         self.notify(outcome.message, title=outcome.title, severity=outcome.severity, markup=False)
         if self.feed is not None and outcome.order_ids:
-            self.feed.publish(Change(outcome.order_ids))
+            self.feed.publish(Change(outcome.order_ids), force=True)
 
     def _actions_changed(self) -> None:
         if self.desk is not None:
@@ -189,7 +189,7 @@ class OrderwatchApp(App[None]):
 
     def action_reload(self) -> None:
         if self.feed is not None:
-            self.feed.publish(Change(everything=True))
+            self.feed.publish(Change(everything=True), force=True)
 
     def action_pause(self) -> None:
         # The status bar says PAUSED with the count of what is held; no toast to cover it.

@@ -165,9 +165,10 @@ class Feed:
             # A busy or briefly unreadable file is retried at the next tick.
             log.warning("data_version poll failed: %s", error)
 
-    def publish(self, change: Change) -> None:
-        """Tell the screens what changed (or hold it while paused)."""
-        if self._board.paused:
+    def publish(self, change: Change, *, force: bool = False) -> None:
+        """Tell the screens what changed, or hold it while paused (unless ``force``: the agent's
+        own actions and reloads show at once)."""
+        if self._board.paused and not force:
             self._held = self._held | change
             self._board.held = -1 if self._held.everything else len(self._held.order_ids)
             self._tell(BoardChanged)

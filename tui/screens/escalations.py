@@ -159,7 +159,8 @@ class EscalationsScreen(ListingScreen):
 
     def minute_passed(self, now: datetime) -> None:
         self._show(now)
-        self.reload()  # a snooze may have ended
+        if not self.desk.board.paused:
+            self.reload()  # a snooze may have ended
 
     # ----- updating the table by difference -----
 
