@@ -130,3 +130,67 @@ async def report_weekly(folder: Path, orders: int, report: Callable[..., None]) 
         escalations=sum(r["escalations"] for r in figures["breaches"]),
         target_seconds=5,
     )
+
+
+def build_history(path: Path, n: int) -> None:
+    """``n`` paid orders over 30 days, each fulfilled 1 to 40 hours after payment (one in ten
+    still waiting), with the status change on the timeline as a sync writes it."""
+
+    async def migrate() -> None:
+        await (await Store.open(path)).close()
+
+    asyncio.run(migrate())
+    step = 30 * 86400 / n
+    orders, events = [], []
+    for i in range(1, n + 1):
+        paid = START + timedelta(seconds=i * step)
+        shipped = i % 10 != 0
+        orders.append(
+            (i, "shop", str(i), f"#{i}", "web", "paid",
+             "fulfilled" if shipped else "unfulfilled", "open", _at(paid), _at(paid), _at(paid))
+        )  # fmt: skip
+        if shipped:
+            at = _at(paid + timedelta(hours=1 + i % 40))
+            events.append((at, "shop", i, "order", i, "status", "fulfillment_status",
+                           "unfulfilled", "fulfilled"))  # fmt: skip
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            con.executemany(
+                "INSERT INTO orders (id, source, external_id, number, channel, payment_status, "
+                "fulfillment_status, lifecycle, created_at, updated_at, paid_at, change_seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                orders,
+            )
+            con.executemany(
+                "INSERT INTO events (at, actor, order_id, subject_kind, subject_id, kind, field, "
+                "from_value, to_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                events,
+            )
+    finally:
+        con.close()
+
+
+async def rules_suggest(folder: Path, orders: int, report: Callable[..., None]) -> None:
+    """``rules suggest`` over 30 days of ``orders`` against the shipped rules.toml."""
+    from daemon.reports.suggest import collect_runs, suggestions
+    from daemon.rules.loader import load_rules
+
+    path = folder / "history.db"
+    await asyncio.to_thread(build_history, path, orders)
+    rules = load_rules(Path(__file__).resolve().parents[2] / "rules.toml")
+    store = await Store.open(path)
+    try:
+        began = time.perf_counter()
+        runs = await collect_runs(store, rules, START, START + timedelta(days=30))
+        suggestions(rules, runs, 30)
+        seconds = time.perf_counter() - began
+    finally:
+        await store.close()
+    report(
+        "rules_suggest",
+        orders=orders,
+        rules=len(runs),
+        runs=sum(len(found) for found in runs.values()),
+        seconds=round(seconds, 2),
+    )
