@@ -1,4 +1,5 @@
-"""The weekly report on a million orders (the design target: at most 5 s).
+"""The weekly report on a million orders (the design target: at most 5 s), and ``rules suggest``
+replaying 30 days of orders through the rules planner.
 
 The shop has taken orders for 100 days; a twentieth of them broke a rule and most of those were
 resolved with a delay reason; four in five have a parcel with three scans. The report covers the
