@@ -27,7 +27,7 @@ import heapq
 import random
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from daemon.simulator.parcels import (
@@ -48,7 +48,7 @@ from daemon.simulator.people import (
     order_tags,
     western_customer,
 )
-from daemon.simulator.timeline import Timeline, draw_timeline
+from daemon.simulator.timeline import Timeline, draw_timeline, on_grid
 
 _INDEX_BITS = 24
 _INDEX_MASK = (1 << _INDEX_BITS) - 1
@@ -194,7 +194,7 @@ class Shop:
         rng = self._rng(index, 1)
         chinese = rng.random() < 0.7
         line = draw_timeline(rng, self.created_epoch(index), chinese=chinese)
-        return line if self.tick == 1 else _on_grid(line, self.tick)
+        return line if self.tick == 1 else on_grid(line, self.tick)
 
     def is_late(self, index: int) -> bool:
         """Whether order ``index``'s changes reach order listings late."""
@@ -393,21 +393,3 @@ def position_key(updated_epoch: int, index: int) -> int:
 
 def _due(epoch: int | None, now: int) -> bool:
     return epoch is not None and epoch <= now
-
-
-def _on_grid(line: Timeline, tick: int) -> Timeline:
-    """``line`` with every instant moved back onto a grid of ``tick`` seconds."""
-
-    def snap(epoch: int | None) -> int | None:
-        return None if epoch is None else epoch - epoch % tick
-
-    return replace(
-        line,
-        paid=snap(line.paid),
-        packed=snap(line.packed),
-        shipped=snap(line.shipped),
-        scans=tuple((moment - moment % tick, scan) for moment, scan in line.scans),
-        cancelled=snap(line.cancelled),
-        refunded=snap(line.refunded),
-        closed=snap(line.closed),
-    )

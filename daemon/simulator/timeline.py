@@ -10,7 +10,7 @@ address, customs, returned). Times are whole epoch seconds.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from daemon.simulator.parcels import SHOP_DISPLAY_STATUS, Scan
@@ -186,3 +186,21 @@ def _scans(
     scan(Scan.OUT_FOR_DELIVERY, 4 * HOUR, 16 * HOUR)
     scan(Scan.DELIVERED, HOUR, 6 * HOUR)
     return tuple(scans)
+
+
+def on_grid(line: Timeline, tick: int) -> Timeline:
+    """``line`` with every instant moved back onto a grid of ``tick`` seconds."""
+
+    def snap(epoch: int | None) -> int | None:
+        return None if epoch is None else epoch - epoch % tick
+
+    return replace(
+        line,
+        paid=snap(line.paid),
+        packed=snap(line.packed),
+        shipped=snap(line.shipped),
+        scans=tuple((moment - moment % tick, scan) for moment, scan in line.scans),
+        cancelled=snap(line.cancelled),
+        refunded=snap(line.refunded),
+        closed=snap(line.closed),
+    )
