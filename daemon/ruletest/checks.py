@@ -104,7 +104,7 @@ async def _ladder(run: CaseRun, checks: dict[str, Any], rule_id: str, key: str) 
     if not wanted:
         return []
     found = await run.timer(rule_id, key)
-    escalation_id = found[0].escalation_id if found is not None else None
+    escalation_id = found.escalation_id if found is not None else None
     escalation = await run.store.escalation(escalation_id) if escalation_id else None
     if escalation is None:
         return [f"no escalation to check {', '.join(wanted)} on"]

@@ -183,8 +183,7 @@ class CaseRun:
         return tomli_w.dumps(document)
 
     async def _ack(self, event: Event) -> None:
-        found = await self.timer(str(event.data.get("rule", "")), str(event.data.get("key", "")))
-        timer = found[0] if found else None
+        timer = await self.timer(str(event.data.get("rule", "")), str(event.data.get("key", "")))
         if timer is None or timer.escalation_id is None:
             raise ConfigError(f"{self.file.path}:{event.line}: ack: nothing is firing to ack")
         escalation = await self.store.escalation(timer.escalation_id)
@@ -198,8 +197,8 @@ class CaseRun:
         parcels = await self.store.shipment_ids_by_external(list(self.world.parcels))
         return {v: k for k, v in orders.items()}, {v: k for k, v in parcels.items()}
 
-    async def timer(self, rule_id: str, key: str) -> tuple[TimerRow, int] | None:
-        """The stored timer (and its order id) of ``rule_id`` about scenario id ``key``."""
+    async def timer(self, rule_id: str, key: str) -> TimerRow | None:
+        """The stored timer of ``rule_id`` about scenario id ``key``."""
         rule = self.rules.rule(rule_id)
         kind = rule.subject if rule is not None else None
         order_key = (
@@ -215,7 +214,7 @@ class CaseRun:
             subject_id = (await self.store.shipment_ids_by_external([key])).get(key, -1)
         for timer in await self.store.timers_for_orders([ids[order_key]]):
             if timer.rule_id == rule_id and timer.subject_id == subject_id:
-                return timer, ids[order_key]
+                return timer
         return None
 
     async def instances(self) -> list[Instance]:
