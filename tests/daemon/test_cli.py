@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -14,7 +15,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _subcommands() -> list[list[str]]:
-    return [["run"], ["demo"], ["simulate"], ["status"], ["parse"], ["rules"], ["rules", "check"]]
+    """Every command and subcommand the parser knows, found by walking it."""
+    found: list[list[str]] = []
+
+    def walk(parser: argparse.ArgumentParser, words: list[str]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found.append([*words, name])
+                    walk(sub, [*words, name])
+
+    walk(build_parser(), [])
+    return found
+
+
+def test_the_walk_finds_the_commands() -> None:
+    assert {"run", "demo", "simulate", "status", "parse"} <= {w[0] for w in _subcommands()}
+    assert ["rules", "check"] in _subcommands()
 
 
 @pytest.mark.parametrize("words", _subcommands(), ids=" ".join)
