@@ -156,6 +156,7 @@ class Follower:
         self._quota: tuple[datetime, int] | None = None
         """(when asked, registrations left), for providers that count them."""
         self._quota_short = False
+        self._phones = provider.wants_phones
 
     async def round(self) -> list[int]:
         """One pass over the provider; returns the ids of the orders whose parcels moved."""
@@ -230,16 +231,17 @@ class Follower:
             carriers=self.plan.carriers,
         )
         due = [s for s in await self.store.parcels_due(query) if self._serves(s)]
+        phones = await self.store.buyer_phones([s.id for s in due]) if self._phones else {}
         changed: list[int] = []
         size = self.provider.fetch_batch
         for start in range(0, len(due), size):
-            waiting = await self._register(due[start : start + size])
+            waiting = await self._register(due[start : start + size], phones)
             batch = [s for s in due[start : start + size] if s.id not in waiting]
             if not batch:
                 continue
             if not self._spend(1):
                 break
-            tracks = await self.provider.fetch_tracks([_parcel(s) for s in batch])
+            tracks = await self.provider.fetch_tracks([_parcel(s, phones) for s in batch])
             changed += await self.store.save_tracks(
                 self.provider.name,
                 tracks,
@@ -260,13 +262,13 @@ class Follower:
         suggested = suggest_carrier(shipment.tracking_number)
         return not suggested or suggested in self.plan.carriers
 
-    async def _register(self, batch: Sequence[ShipmentRow]) -> set[int]:
+    async def _register(self, batch: Sequence[ShipmentRow], phones: Mapping[int, str]) -> set[int]:
         """Register the parcels of ``batch`` the provider does not follow yet; returns the ids
         left unregistered because the budget or the registration quota cannot pay for them."""
         fresh = set(await self.store.unregistered([s.id for s in batch]))
         if not fresh:
             return set()
-        parcels = [_parcel(s) for s in batch if s.id in fresh]
+        parcels = [_parcel(s, phones) for s in batch if s.id in fresh]
         if not await self._quota_allows(len(parcels)):
             return fresh
         if not self._spend(_calls(len(parcels), self.provider.register_batch)):
@@ -315,8 +317,9 @@ class Follower:
         )
 
 
-def _parcel(shipment: ShipmentRow) -> Parcel:
-    return Parcel(shipment.tracking_number, shipment.carrier)
+def _parcel(shipment: ShipmentRow, phones: Mapping[int, str] | None = None) -> Parcel:
+    phone = (phones or {}).get(shipment.id, "")
+    return Parcel(shipment.tracking_number, shipment.carrier, phone)
 
 
 def _calls(parcels: int, per_call: int) -> int:

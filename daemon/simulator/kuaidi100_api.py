@@ -5,7 +5,7 @@
   "200", "message": "提交成功"}``, ``501`` for a number subscribed twice, ``600`` for a bad key;
 - ``POST /poll/query.do``: the real-time query, form ``customer``, ``param`` and ``sign`` =
   uppercase MD5 of param + key + customer; ``503`` when the sign is wrong, ``500`` when nothing is
-  known of the number.
+  known of the number, ``408`` for an SF parcel queried without the buyer's phone.
 
 Results use advanced states (``resultv2=4``), scans newest first unless ``order=asc``, times
 ``yyyy-MM-dd HH:mm:ss`` on China time with no zone. Pushes to the subscribers' ``callbackurl``
@@ -33,6 +33,8 @@ from sync.connectors.kuaidi100_parse import read_form
 JSON = dict[str, Any]
 DEFAULT_KEY = "demo-kuaidi100-key"
 DEFAULT_CUSTOMER = "DEMOCUSTOMER0001"
+PHONE_NEEDED = frozenset({"shunfeng"})
+"""Companies whose real-time query needs the last four digits of the buyer's phone."""
 
 
 @dataclass(slots=True)
@@ -110,7 +112,15 @@ class Kuaidi100:
         if track is None or not track.scans:
             return answer(False, "500", "查询无结果，请隔段时间再查")
         company = str(param.get("com") or self._company(number))
+        if company in PHONE_NEEDED and not self._phone_matches(track, str(param.get("phone"))):
+            return answer(False, "408", "快递公司参数异常：电话号码校验不通过")
         return JSONResponse(result(track, company, newest_first=param.get("order") != "asc"))
+
+    def _phone_matches(self, track: TrackState, given: str) -> bool:
+        details = self.shop.details(track.index)
+        phones = (details.customer.phone, details.address.phone)
+        digits = ["".join(ch for ch in phone if ch.isdigit()) for phone in phones]
+        return len(given) >= 4 and any(d.endswith(given[-4:]) for d in digits if d)
 
     def track(self, number: str) -> TrackState | None:
         index = self.shop.order_for_tracking(number)

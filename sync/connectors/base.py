@@ -53,6 +53,8 @@ class Parcel:
     tracking_number: str
     carrier: str
     """orderwatch's carrier code (``sf``, ``zto``, ``dhl`` …), empty when unknown."""
+    phone: str = ""
+    """The buyer's phone, for services that ask for it with some couriers (Kuaidi100 for SF)."""
 
 
 def setting_number(
@@ -165,6 +167,8 @@ class TrackingProvider(Connector, ABC):
     """Whether the provider pushes every change once a parcel is registered."""
     counts_registrations: ClassVar[bool] = False
     """Whether registrations use up a paid quota (see :meth:`registrations_left`)."""
+    wants_phones: ClassVar[bool] = False
+    """Whether parcels are sent with the buyer's phone (:attr:`Parcel.phone`)."""
 
     @abstractmethod
     async def register(self, parcels: Sequence[Parcel]) -> None:

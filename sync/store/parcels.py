@@ -86,6 +86,15 @@ class ParcelStore(StoreBase):
         )
         return [shipment_row(row) for row in rows]
 
+    async def buyer_phones(self, shipment_ids: Sequence[int]) -> dict[int, str]:
+        """The phone on each shipment's order (some tracking services ask for it)."""
+        rows = await self.db.fetchall(
+            "SELECT s.id, o.phone FROM shipments s JOIN orders o ON o.id = s.order_id "
+            "WHERE s.id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(shipment_ids)),),
+        )
+        return {int(row["id"]): str(row["phone"]) for row in rows if row["phone"]}
+
     async def parcels_to_stop(self, provider: str, limit: int = 200) -> list[ShipmentRow]:
         """Finished parcels ``provider`` still follows (registered, terminal, not yet stopped)."""
         rows = await self.db.fetchall(

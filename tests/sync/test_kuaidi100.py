@@ -19,7 +19,7 @@ from daemon.simulator.shop import Shop
 from sync.clock import VirtualClock
 from sync.connectors import TRACKING_PROVIDERS
 from sync.connectors.base import Parcel
-from sync.connectors.kuaidi100 import Kuaidi100Provider, company_code
+from sync.connectors.kuaidi100 import Kuaidi100Provider, company_code, phone_tail
 from sync.connectors.kuaidi100_parse import (
     parse_body,
     push_sign,
@@ -68,9 +68,15 @@ def provider(server: RunningServer, client: httpx.AsyncClient, **extra: str) -> 
     return Kuaidi100Provider("kd", client, settings, sleep=no_wait)
 
 
-def parcels(shop: Shop, count: int) -> list[Parcel]:
-    found = [i for i in range(shop.orders) if shop.track_state(i, NOW).scans][:count]
-    return [Parcel(shop.details(i).tracking_number, shop.details(i).carrier) for i in found]
+def parcels(shop: Shop, count: int, carrier: str = "") -> list[Parcel]:
+    """Parcels with scans (of ``carrier`` when given), with the buyer's phone."""
+
+    def wanted(index: int) -> bool:
+        details = shop.details(index)
+        return bool(shop.track_state(index, NOW).scans) and carrier in ("", details.carrier)
+
+    found = [shop.details(i) for i in range(shop.orders) if wanted(i)][:count]
+    return [Parcel(d.tracking_number, d.carrier, d.address.phone) for d in found]
 
 
 def test_the_registry_knows_kuaidi100() -> None:
@@ -233,3 +239,27 @@ async def test_a_wrong_key_raises_auth_error(server: RunningServer, shop: Shop) 
             await tracker.fetch_tracks(parcels(shop, 1))
         with pytest.raises(SourceAuthError):
             await tracker.register(parcels(shop, 1))
+
+
+async def test_an_sf_parcel_is_queried_with_the_last_four_digits_of_the_buyers_phone(
+    server: RunningServer, shop: Shop
+) -> None:
+    (with_phone,) = parcels(shop, 1, carrier="sf")
+    without = Parcel(with_phone.tracking_number, "sf")
+    asked: list[str] = []
+
+    async def note(request: httpx.Request) -> None:
+        asked.append(read_form(request.content).get("param", ""))
+
+    async with httpx.AsyncClient(event_hooks={"request": [note]}) as client:
+        tracker = provider(server, client)
+        assert await tracker.fetch_tracks([without]) == []
+        (track,) = await tracker.fetch_tracks([with_phone])
+    digits = "".join(ch for ch in with_phone.phone if ch.isdigit())
+    assert json.loads(asked[-1])["phone"] == digits[-4:]
+    assert track.tracking_number == with_phone.tracking_number
+
+
+def test_only_the_last_four_digits_of_a_phone_are_sent() -> None:
+    assert phone_tail("+86 138 0013 5678") == "5678"
+    assert phone_tail("12") == ""

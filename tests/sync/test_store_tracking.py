@@ -199,3 +199,10 @@ async def test_a_stale_feed_is_one_problem_with_its_start(store: Store) -> None:
     source = await store.source("17track")
     assert source is not None
     assert (source.last_error, source.last_error_at) == (problem, T0)
+
+
+async def test_a_parcels_buyer_phone_comes_from_its_order(
+    store: Store, make_order: OrderFactory
+) -> None:
+    shipment = await parcel(store, make_order)
+    assert await store.buyer_phones([shipment.id]) == {shipment.id: "+86 138 0013 5678"}
