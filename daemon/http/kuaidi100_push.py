@@ -15,8 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from daemon.http.app import HttpContext
-from daemon.http.track_push import keep, secret_key, unknown
-from daemon.http.track_push import refused as refuse
+from daemon.http.track_push import keep, note_refused, secret_key, unknown
 from sync.connectors.kuaidi100_parse import parse_push, read_form, verify_push
 from sync.errors import PayloadError
 from sync.store.parcels import push_digest
@@ -42,7 +41,7 @@ def routes(context: HttpContext) -> list[BaseRoute]:
             form = {}
         param = form.get("param", "")
         if not verify_push(param, form.get("sign"), salt):
-            refuse(tracker, "missing or wrong sign")
+            note_refused(tracker, "missing or wrong sign")
             return _failure("401", "签名错误", 401)
         try:
             payload = json.loads(param)

@@ -62,9 +62,13 @@ async def keep(
     return fresh
 
 
+def note_refused(tracker: str, why: str) -> None:
+    log.warning("%s: push refused: %s", tracker, why)
+
+
 def refused(tracker: str, why: str) -> Response:
     """A push that failed its signature check: 401, and nothing kept."""
-    log.warning("%s: push refused: %s", tracker, why)
+    note_refused(tracker, why)
     return JSONResponse({"ok": False, "error": why}, status_code=401)
 
 
