@@ -40,13 +40,17 @@ def shop_app(shop: Shop, make_app: MakeApp) -> OrderwatchApp:
     return make_app(shop, agent="ana", poll_seconds=3600)
 
 
+class Typed(str):
+    """Text typed in one go (settled once, not after every character)."""
+
+
 def keys(*pressed: str, then: type[Screen[object]] | None = None) -> RunBefore:
     """Press keys, settling after each; with ``then``, the last one opens that screen."""
 
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
         for key in pressed[:-1] if then else pressed:
-            await pilot.press(key)
+            await pilot.press(*key) if isinstance(key, Typed) else await pilot.press(key)
             await settle(pilot)
         if then is not None:
             await pilot.press(pressed[-1])
@@ -64,7 +68,7 @@ def test_queue_with_marks(snap_compare: Snap, shop_app: OrderwatchApp) -> None:
 
 
 def test_all_orders(snap_compare: Snap, shop_app: OrderwatchApp) -> None:
-    run_before = keys("colon", *"view all", "enter")
+    run_before = keys("colon", Typed("view all"), "enter")
     assert snap_compare(shop_app, terminal_size=SIZE, run_before=run_before)
 
 
@@ -73,7 +77,7 @@ def test_filter(snap_compare: Snap, shop_app: OrderwatchApp) -> None:
 
 
 def test_filter_with_a_problem(snap_compare: Snap, shop_app: OrderwatchApp) -> None:
-    run_before = keys("slash", *"status:exeption carrier:zto")
+    run_before = keys("slash", Typed("status:exeption carrier:zto"))
     assert snap_compare(shop_app, terminal_size=SIZE, run_before=run_before)
 
 
@@ -87,7 +91,7 @@ def test_mine(snap_compare: Snap, shop: Shop, make_app: MakeApp) -> None:
 
 
 def test_snoozed(snap_compare: Snap, shop_app: OrderwatchApp) -> None:
-    run_before = keys("2", "colon", *"snooze 90m", "enter", "4")
+    run_before = keys("2", "colon", Typed("snooze 90m"), "enter", "4")
     assert snap_compare(shop_app, terminal_size=SIZE, run_before=run_before)
 
 
@@ -133,18 +137,22 @@ def test_detail_with_escalation(snap_compare: Snap, shop_app: OrderwatchApp) -> 
 
 def test_detail_notes_and_reply(snap_compare: Snap, shop_app: OrderwatchApp) -> None:
     run_before = keys(
-        "enter", "colon", *"note Customer called, promised a call back", "enter", *"jjjjjjjjjj"
+        "enter",
+        "colon",
+        Typed("note Customer called, promised a call back"),
+        "enter",
+        Typed("j" * 10),
     )
     assert snap_compare(shop_app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_find_prompt(snap_compare: Snap, shop_app: OrderwatchApp) -> None:
-    run_before = keys("ctrl+f", *SHARED_LAST_FOUR)
+    run_before = keys("ctrl+f", Typed(SHARED_LAST_FOUR))
     assert snap_compare(shop_app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_found_list(snap_compare: Snap, shop_app: OrderwatchApp) -> None:
-    run_before = keys("ctrl+f", *SHARED_LAST_FOUR, "enter")
+    run_before = keys("ctrl+f", Typed(SHARED_LAST_FOUR), "enter")
     assert snap_compare(shop_app, terminal_size=SIZE, run_before=run_before)
 
 

@@ -330,7 +330,7 @@ class OrdersScreen(ListingScreen):
             path = export_folder(desk.config.export_dir) / export_name(
                 self.view.title, now, desk.zone
             )
-        ids = list(self.order_list.ids)
+        ids = self.order_list.ids[:]
         written = await export_orders(desk.store, ids, path, desk.zone, now)
         self.notify(f"Exported {written:,} orders to {path}", title="Exported")
 
