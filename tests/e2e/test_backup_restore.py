@@ -22,7 +22,7 @@ from daemon.simulator.shop import Shop
 from daemon.simulator.shopify_api import Bucket
 from sync.clock import VirtualClock
 from sync.store.files import integrity_problems, summary
-from tests.conftest import T0
+from tests.conftest import T0, daemon_started
 from tests.e2e.shopfloor import ROOT, caught_up, count, mirror
 
 ORDERS = 3000
@@ -38,7 +38,7 @@ async def simulator() -> AsyncIterator[RunningServer]:
     await server.stop()
 
 
-async def _until(check: Callable[[], bool], timeout: float = 60.0) -> None:
+async def _until(check: Callable[[], bool], timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
@@ -75,7 +75,7 @@ async def test_a_backup_under_write_load_is_sound_and_restores_into_the_running_
     )
     started: asyncio.Future[Daemon] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_daemon(config, VirtualClock(T0), started=started))
-    daemon = await started
+    daemon = await daemon_started(started, task)
     assert daemon.http is not None
     try:
         await _until(lambda: count(db) >= 300)
