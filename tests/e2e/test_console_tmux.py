@@ -40,12 +40,13 @@ def wait_for(what: str, check: Callable[[], T | None], seconds: float = 60) -> T
 
 
 class Pane:
-    def __init__(self, socket: str) -> None:
+    def __init__(self, socket: Path) -> None:
         self.socket = socket
+        """The tmux server's socket, in the test's own folder: nothing left behind in /tmp."""
 
     def tmux(self, *args: str) -> str:
         done = subprocess.run(
-            ["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True
+            ["tmux", "-S", str(self.socket), *args], check=True, capture_output=True, text=True
         )
         return done.stdout
 
@@ -64,7 +65,7 @@ class Pane:
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[Pane, Path]]:
     db = tmp_path / "demo.db"
-    pane = Pane(f"orderwatch-{os.getpid()}")
+    pane = Pane(tmp_path / "tmux.sock")
     command = (
         f"cd {ROOT} && env HOME={tmp_path} TERM=xterm-256color "
         f"{DEMO} demo --orders 300 --db {db}; sleep 600"
@@ -73,7 +74,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[Pane, Path]]:
     try:
         yield pane, db
     finally:
-        subprocess.run(["tmux", "-L", pane.socket, "kill-server"], check=False)
+        subprocess.run(["tmux", "-S", str(pane.socket), "kill-server"], check=False)
 
 
 def _query(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
