@@ -174,6 +174,14 @@ KEYS: tuple[Key, ...] = (
         command="reply",
     ),
     _detail(
+        "S",
+        "share_link",
+        "Copy the customer's tracking-page link",
+        "detail.share_link",
+        "Link",
+        command="link",
+    ),
+    _detail(
         "L", "reply_language", "Reply in the next language", "detail.language", command="language"
     ),
     _detail(

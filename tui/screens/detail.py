@@ -14,6 +14,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from sync.domain import EscalationRow
+from sync.errors import OrderwatchError
+from sync.tracking_links import share_link_from_console
 from tui import words
 from tui.desk import READ_ERRORS, Desk
 from tui.keys import Scope, bindings
@@ -184,6 +186,25 @@ class DetailScreen(ActingScreen):
         self.app.copy_to_clipboard(self.reply)
         # Shown too: a terminal without OSC 52 support still lets the agent select it.
         self.notify(self.reply, title=f"Reply copied ({self.language})", timeout=6)
+
+    @work(exclusive=True, group="share-link", exit_on_error=False)
+    async def action_share_link(self) -> None:
+        desk = self.desk
+        try:
+            shared = await share_link_from_console(
+                desk.store,
+                desk.store.db.path,
+                self.order_id,
+                actor=desk.agent,
+                now=desk.clock.now(),
+            )
+        except OrderwatchError as error:
+            self.notify(str(error), title="No tracking link", severity="warning")
+            return
+        self.app.copy_to_clipboard(shared.url)
+        until = shared.expires_at.astimezone(desk.zone).strftime("%Y-%m-%d %H:%M")
+        # Shown too: a terminal without OSC 52 support still lets the agent select it.
+        self.notify(shared.url, title=f"Tracking link copied (valid until {until})", timeout=8)
 
     def action_reply_language(self) -> None:
         index = self.languages.index(self.language)
