@@ -191,30 +191,43 @@ async def send(
     raised as :class:`SourceRateLimited` or :class:`SourceError`).
     """
     jitter = rng or random.Random()
-    if breaker is not None:
-        breaker.before_call()
+    guard: Breaker | _Unguarded = breaker if breaker is not None else _Unguarded()
+    guard.before_call()
     try:
         async with asyncio.timeout(policy.deadline):
             response = await _with_retries(client, method, url, name, policy, sleep, jitter, kwargs)
     except TimeoutError:
-        if breaker is not None:
-            breaker.failed()
+        guard.failed()
         raise SourceError(f"{name}: no complete answer within {policy.deadline:g}s") from None
-    except SourceAuthError:
-        if breaker is not None:
-            breaker.succeeded()  # the server is up; retrying will not fix credentials
+    except (SourceAuthError, SourceRateLimited):
+        # The server answered: credentials it refused or a request to wait do not mean it is
+        # down, and retrying soon will not change them.
+        guard.succeeded()
         raise
     except SourceError:
-        if breaker is not None:
-            breaker.failed()
+        guard.failed()
         raise
     except BaseException:
-        if breaker is not None:
-            breaker.abandoned()
+        guard.abandoned()
         raise
-    if breaker is not None:
-        breaker.succeeded()
+    guard.succeeded()
     return response
+
+
+class _Unguarded:
+    """The breaker of a call made without one: every hook does nothing."""
+
+    def before_call(self) -> None:
+        pass
+
+    def succeeded(self) -> None:
+        pass
+
+    def failed(self) -> None:
+        pass
+
+    def abandoned(self) -> None:
+        pass
 
 
 async def _with_retries(

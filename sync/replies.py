@@ -232,12 +232,18 @@ def situation(
     return None
 
 
+_SIGNATURE = re.compile(r"\s*(?:-|——|—)\s*\{shop\.name\}\s*$")
+
+
 def render(
     template: str, order: OrderRow, parcel: ShipmentRow | None, now: datetime, book: ReplyBook
 ) -> str:
     """``template`` with its placeholders filled from the order and its parcel."""
     zone = ZoneInfo(book.timezone)
     values = _values(order, parcel, now, book, zone)
+    if not book.shop_name:
+        # No name to sign with: drop the signature rather than end the message with "- -".
+        template = _SIGNATURE.sub("", template)
 
     def fill(match: re.Match[str]) -> str:
         token = match.group(0)

@@ -307,3 +307,23 @@ async def test_a_cancelled_probe_lets_the_next_call_probe(
     vendor.reply = lambda _n: PlainTextResponse("ok")
     await send(client, "GET", vendor.url, name="shop", breaker=breaker, policy=QUICK)
     assert breaker.state == BreakerState.CLOSED
+
+
+async def test_a_rate_limit_never_opens_the_breaker(
+    vendor: Vendor, client: httpx.AsyncClient
+) -> None:
+    vendor.reply = lambda _n: status(429, {"Retry-After": "0"})
+    breaker = Breaker("shop", threshold=2, cooldown=60.0)
+    for _ in range(3):
+        with pytest.raises(SourceRateLimited):
+            await send(
+                client,
+                "GET",
+                vendor.url,
+                name="shop",
+                breaker=breaker,
+                policy=RetryPolicy(attempts=1),
+                sleep=Waits(),
+            )
+    assert breaker.state == BreakerState.CLOSED
+    assert vendor.hits == 3

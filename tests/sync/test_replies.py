@@ -95,3 +95,22 @@ def test_an_unknown_placeholder_is_a_template_problem() -> None:
 def test_a_lone_brace_is_a_template_problem() -> None:
     with pytest.raises(TemplateProblem, match="a lone '}'"):
         check_template("Order {order.number}}")
+
+
+def test_a_shop_without_a_name_gets_no_dangling_signature() -> None:
+    from daemon.rules.subject import sample_order
+    from sync.replies import render
+
+    book = ReplyBook()
+    assert book.shop_name == ""
+    order = sample_order()
+    text = render(
+        "Hello {customer.name}, order {order.number} ships soon. - {shop.name}",
+        order,
+        None,
+        order.created_at,
+        book,
+    )
+    assert text.endswith("ships soon.")
+    zh = render("订单 {order.number} 很快发出。——{shop.name}", order, None, order.created_at, book)
+    assert zh.endswith("很快发出。")
