@@ -18,7 +18,7 @@ from daemon import lifecycle
 from daemon.clockskew import skew_lines, skew_report
 from daemon.config import Config, load_config
 from daemon.desk_report import desk_lines, desk_report
-from daemon.errors import UsageError
+from daemon.errors import DaemonError, UsageError
 from daemon.importing import import_lines, import_report
 from daemon.logs import config_secrets, protect
 from daemon.reload import RULES_ERROR, RULES_RESULT, RULES_VERSION, try_load
@@ -36,6 +36,22 @@ async def run(config_path: Path, clock: Clock | None = None) -> int:
     protect(config_secrets(config))
     await run_daemon(config, clock or SystemClock())
     return 0
+
+
+async def wait_started(
+    started: asyncio.Future[Daemon], task: asyncio.Task[None], timeout: float | None = None
+) -> Daemon:
+    """The daemon from :func:`run_daemon`'s ``started`` future, or the error that kept it from
+    starting: awaiting the future alone would wait forever when start-up fails."""
+    waiting: set[asyncio.Future[Any]] = {started, task}
+    await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    if started.done():
+        return started.result()
+    if task.done():
+        task.result()  # the daemon failed before starting: raise its error
+        raise DaemonError("the daemon stopped before it started")
+    task.cancel()
+    raise DaemonError(f"the daemon did not start within {timeout:.0f}s")
 
 
 async def run_daemon(

@@ -15,9 +15,8 @@ import logging
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from daemon.commands import run_daemon
+from daemon.commands import run_daemon, wait_started
 from daemon.config import Config, Feed
 from daemon.errors import UsageError
 from daemon.runner import Daemon
@@ -74,7 +73,7 @@ async def demo(args: argparse.Namespace) -> int:
     started: asyncio.Future[Daemon] = asyncio.get_running_loop().create_future()
     daemon_task = asyncio.create_task(run_daemon(config, clock, args.duration, started))
     try:
-        daemon = await _first_of(started, daemon_task)
+        daemon = await wait_started(started, daemon_task)
         if not args.no_console:
             await _run_console(db, daemon_task)
             daemon.request_stop()
@@ -86,15 +85,6 @@ async def demo(args: argparse.Namespace) -> int:
                 await daemon_task
         await server.stop()
     return 0
-
-
-async def _first_of(started: asyncio.Future[Daemon], task: asyncio.Task[None]) -> Daemon:
-    waiting: set[asyncio.Future[Any]] = {started, task}
-    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-    if not started.done():
-        task.result()  # the daemon failed before starting: raise its error
-        raise UsageError("the daemon stopped before it started")
-    return started.result()
 
 
 async def _run_console(db: Path, daemon_task: asyncio.Task[None]) -> None:

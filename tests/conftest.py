@@ -83,15 +83,11 @@ def make_order() -> OrderFactory:
 
 
 async def daemon_started(started: Any, task: Any, timeout: float = 60.0) -> Any:
-    """The daemon from ``run_daemon``'s ``started`` future, or the error that kept it from
-    starting (awaiting the future alone would wait forever when start-up fails)."""
-    import asyncio
+    """The daemon of a test's ``run_daemon``, failing the test if it cannot start in time."""
+    from daemon.commands import wait_started
+    from daemon.errors import DaemonError
 
-    await asyncio.wait({started, task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    if started.done():
-        return started.result()
-    if task.done():
-        task.result()
-        raise AssertionError("the daemon stopped before it started")
-    task.cancel()
-    raise AssertionError(f"the daemon did not start within {timeout:.0f}s")
+    try:
+        return await wait_started(started, task, timeout)
+    except DaemonError as error:
+        raise AssertionError(str(error)) from None

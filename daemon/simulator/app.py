@@ -93,7 +93,7 @@ def create_app(
     def shopify_too_many() -> Response:
         return JSONResponse(throttled_body(admin.bucket, 0), status_code=429)
 
-    def track17_too_many() -> Response:
+    def plain_too_many() -> Response:
         return PlainTextResponse("Too Many Requests", status_code=429)
 
     def aftership_too_many() -> Response:
@@ -124,12 +124,12 @@ def create_app(
         ),
         Route(
             "/track/v2.2/register",
-            _faulty(tracking.register, chaos, track17_too_many),
+            _faulty(tracking.register, chaos, plain_too_many),
             methods=["POST"],
         ),
         Route(
             "/track/v2.2/gettrackinfo",
-            _faulty(tracking.gettrackinfo, chaos, track17_too_many),
+            _faulty(tracking.gettrackinfo, chaos, plain_too_many),
             methods=["POST"],
         ),
         Route(
@@ -147,9 +147,9 @@ def create_app(
             _faulty(rest.order, chaos, rest_too_many),
             methods=["GET"],
         ),
-        Route("/wp-json/wc/v3/orders", _faulty(woo.orders, chaos, track17_too_many)),
-        Route("/wp-json/wc/v3/orders/{order_id:int}", _faulty(woo.order, chaos, track17_too_many)),
-        *_tracking_routes(tracking, aftership, kuaidi100, chaos, track17_too_many),
+        Route("/wp-json/wc/v3/orders", _faulty(woo.orders, chaos, plain_too_many)),
+        Route("/wp-json/wc/v3/orders/{order_id:int}", _faulty(woo.order, chaos, plain_too_many)),
+        *_tracking_routes(tracking, aftership, kuaidi100, chaos, plain_too_many),
         Route(
             "/tracking/{version}/trackings",
             _faulty(aftership.create, chaos, aftership_too_many),

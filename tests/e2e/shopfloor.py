@@ -73,10 +73,14 @@ def caught_up(db: Path) -> bool:
 
 def cursor_within_data(db: Path) -> bool:
     """The committed cursor never claims updates the committed rows do not hold."""
+    if not db.exists():
+        return True  # killed before the database was created: nothing claimed
     con = sqlite3.connect(db)
     try:
         row = con.execute("SELECT cursor FROM sources WHERE name = 'shop'").fetchone()
         newest = con.execute("SELECT max(updated_at) FROM orders").fetchone()[0]
+    except sqlite3.OperationalError:
+        return True  # killed before the schema existed: nothing claimed
     finally:
         con.close()
     if not row or not row[0]:

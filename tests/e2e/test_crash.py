@@ -9,7 +9,6 @@ reference, row for row.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import signal
@@ -19,18 +18,24 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from daemon.simulator.app import DEFAULT_TOKEN, create_app
+from daemon.simulator.app import create_app
 from daemon.simulator.server import RunningServer, serve
 from daemon.simulator.shop import Shop
 from daemon.simulator.shopify_api import Bucket
 from sync.clock import VirtualClock
-from sync.connectors import ORDER_SOURCES
-from sync.engine import FAULT_SWITCH, sync_orders
-from sync.store import Store
+from sync.engine import FAULT_SWITCH
 from tests.conftest import T0
+from tests.e2e.shopfloor import (
+    DAEMON,
+    count,
+    cursor_within_data,
+    daemon_env,
+    mirror,
+    reference,
+    write_config,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDERS = 20_000
@@ -48,76 +53,14 @@ async def simulator() -> AsyncIterator[RunningServer]:
     await server.stop()
 
 
-def _config(folder: Path, url: str) -> Path:
-    path = folder / "orderwatchd.toml"
-    path.write_text(
-        f'database = "orderwatch.db"\nrules = "{ROOT / "rules.toml"}"\n\n'
-        f'[[sources]]\nname = "shop"\nkind = "shopify"\nurl = "{url}"\n'
-        f'token_env = "SIM_TOKEN"\ninterval = "1s"\npage_size = "100"\n'
-    )
-    return path
-
-
-def _mirror(db: Path) -> list[tuple[object, ...]]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(
-            "SELECT external_id, updated_at, payment_status, fulfillment_status, lifecycle, "
-            "(SELECT group_concat(tracking_number) FROM "
-            " (SELECT tracking_number FROM shipments s WHERE s.order_id = o.id ORDER BY 1)) "
-            "FROM orders o ORDER BY external_id"
-        ).fetchall()
-    finally:
-        con.close()
-
-
-def _count(db: Path) -> int:
-    con = sqlite3.connect(db)
-    try:
-        return int(con.execute("SELECT count(*) FROM orders").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
-    finally:
-        con.close()
-
-
-def _cursor_within_data(db: Path) -> bool:
-    """The committed cursor never claims updates the committed rows do not hold."""
-    if not db.exists():
-        return True
-    con = sqlite3.connect(db)
-    try:
-        row = con.execute("SELECT cursor FROM sources WHERE name = 'shop'").fetchone()
-        newest = con.execute("SELECT max(updated_at) FROM orders").fetchone()[0]
-    except sqlite3.OperationalError:
-        return True  # killed before the schema existed
-    finally:
-        con.close()
-    if not row or not row[0]:
-        return True
-    high = json.loads(row[0]).get("high")
-    return high is None or (newest is not None and high.replace("+00:00", "Z") <= newest)
-
-
-async def _reference(folder: Path, url: str) -> list[tuple[object, ...]]:
-    store = await Store.open(folder / "reference.db")
-    settings = {"url": url, "token": DEFAULT_TOKEN, "page_size": "100"}
-    async with httpx.AsyncClient() as client:
-        await sync_orders(
-            store, ORDER_SOURCES["shopify"]("shop", client, settings), VirtualClock(T0)
-        )
-    await store.close()
-    return _mirror(folder / "reference.db")
-
-
 async def _kill_and_restart(folder: Path, config: Path, env: dict[str, str]) -> list[bool]:
     rng = random.Random(20261122)
     checks: list[bool] = []
     progress: list[int] = []
     for _ in range(KILLS):
-        before = _count(folder / "orderwatch.db")
+        before = count(folder / "orderwatch.db")
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "daemon", "run", "--config", str(config)],
+            [*DAEMON, "--config", str(config)],
             cwd=folder,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -125,18 +68,18 @@ async def _kill_and_restart(folder: Path, config: Path, env: dict[str, str]) -> 
         )
         # Start-up takes a while; strike once pages are flowing, at a random moment.
         for _ in range(1500):
-            if _count(folder / "orderwatch.db") > before:
+            if count(folder / "orderwatch.db") > before:
                 break
             await asyncio.sleep(0.02)
         # Until the kill, every committed state is checked too: a crash could happen in any.
         strike = asyncio.get_running_loop().time() + rng.uniform(0.0, 0.4)
         while asyncio.get_running_loop().time() < strike:
-            checks.append(_cursor_within_data(folder / "orderwatch.db"))
+            checks.append(cursor_within_data(folder / "orderwatch.db"))
             await asyncio.sleep(0.01)
         os.kill(daemon.pid, signal.SIGKILL)
         daemon.wait()
-        checks.append(_cursor_within_data(folder / "orderwatch.db"))
-        progress.append(_count(folder / "orderwatch.db"))
+        checks.append(cursor_within_data(folder / "orderwatch.db"))
+        progress.append(count(folder / "orderwatch.db"))
     # The test proves something only if the kills land in the middle of the sync.
     assert sum(0 < done < ORDERS for done in progress) >= KILLS // 2, progress
     return checks
@@ -172,11 +115,11 @@ async def _finish(folder: Path, config: Path, env: dict[str, str]) -> None:
 
 
 async def _crash_run(folder: Path, url: str, fault: str | None) -> tuple[list[bool], Path]:
-    env = {**os.environ, "SIM_TOKEN": DEFAULT_TOKEN}
+    env = daemon_env()
     env.pop(FAULT_SWITCH, None)
     if fault:
         env[FAULT_SWITCH] = fault
-    config = _config(folder, url)
+    config = write_config(folder, url, page_size=100)
     checks = await _kill_and_restart(folder, config, env)
     env.pop(FAULT_SWITCH, None)  # the last run is the fixed program, as after an upgrade
     await _finish(folder, config, env)
@@ -186,7 +129,7 @@ async def _crash_run(folder: Path, url: str, fault: str | None) -> tuple[list[bo
 async def test_kill_9_during_sync_loses_and_duplicates_nothing(
     simulator: RunningServer, tmp_path: Path
 ) -> None:
-    expected = await _reference(tmp_path, simulator.url)
+    expected = await reference(tmp_path / "reference.db", simulator.url, page_size=100)
     crashed = tmp_path / "crashed"
     crashed.mkdir()
     checks, db = await _crash_run(crashed, simulator.url, None)
@@ -195,7 +138,7 @@ async def test_kill_9_during_sync_loses_and_duplicates_nothing(
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
     assert len(expected) == ORDERS
-    assert _mirror(db) == expected  # none lost, none duplicated, none stale
+    assert mirror(db) == expected  # none lost, none duplicated, none stale
 
 
 async def test_the_crash_test_catches_a_cursor_saved_before_its_data(
