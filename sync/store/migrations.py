@@ -465,4 +465,15 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             WHERE cleared_at IS NULL;
         """,
     ),
+    (
+        9,
+        """
+        -- A warehouse stage row whose order has not arrived yet waits in the quarantine:
+        -- waiting_for is the bare order number it names and stage its times (JSON), so the
+        -- stage is applied when that order is first mirrored, and an agent can retry it.
+        ALTER TABLE quarantine ADD COLUMN waiting_for TEXT NOT NULL DEFAULT '';
+        ALTER TABLE quarantine ADD COLUMN stage TEXT NOT NULL DEFAULT '';
+        CREATE INDEX quarantine_waiting ON quarantine (waiting_for) WHERE waiting_for != '';
+        """,
+    ),
 )
