@@ -476,4 +476,41 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX quarantine_waiting ON quarantine (waiting_for) WHERE waiting_for != '';
         """,
     ),
+    (
+        10,
+        """
+        -- On-demand refreshes of one parcel: the console or `orderwatchd refresh` leaves a
+        -- waiting request, the daemon answers it once (done, refused or failed) with a line
+        -- saying what happened, so the agent sees "refreshing…" and then the outcome.
+        CREATE TABLE parcel_refreshes (
+            id INTEGER PRIMARY KEY,
+            shipment_id INTEGER NOT NULL REFERENCES shipments (id) ON DELETE CASCADE,
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'waiting',
+            answered_at TEXT,
+            outcome TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX parcel_refreshes_waiting ON parcel_refreshes (id) WHERE state = 'waiting';
+        CREATE INDEX parcel_refreshes_shipment ON parcel_refreshes (shipment_id, id);
+
+        -- A provider that gave up following a parcel still on its way (Kuaidi100's abort, a
+        -- 17TRACK TRACKING_STOPPED) has it registered again, a bounded number of times with a
+        -- growing wait: refollows counts the tries, refollow_at is when the next one is due,
+        -- and unfollowable says why the parcel cannot be followed once they are spent.
+        ALTER TABLE shipments ADD COLUMN refollows INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE shipments ADD COLUMN refollow_at TEXT;
+        ALTER TABLE shipments ADD COLUMN unfollowable TEXT NOT NULL DEFAULT '';
+        CREATE INDEX shipments_refollow ON shipments (refollow_at) WHERE refollow_at IS NOT NULL;
+
+        -- Requests sent to each tracking provider, per minute, so its hourly and daily budgets
+        -- survive a restart of the daemon. Minutes older than two days are pruned.
+        CREATE TABLE tracker_spend (
+            provider TEXT NOT NULL,
+            minute TEXT NOT NULL,
+            requests INTEGER NOT NULL,
+            PRIMARY KEY (provider, minute)
+        ) WITHOUT ROWID;
+        """,
+    ),
 )
