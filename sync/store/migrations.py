@@ -513,4 +513,21 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        10,
+        """
+        -- Agents' look-ups in the console: a find by number, phone, name or tracking, or an
+        -- order detail opened, with the order's stage at that moment (the questions customers
+        -- ask most). A find that does not land on one order keeps order_id NULL and stage ''.
+        CREATE TABLE lookups (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            order_id INTEGER REFERENCES orders (id) ON DELETE SET NULL,
+            stage TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX lookups_at ON lookups (at);
+        """,
+    ),
 )
