@@ -530,4 +530,45 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX lookups_at ON lookups (at);
         """,
     ),
+    (
+        11,
+        """
+        -- Order guards. Postcode and district as the source gives them (NULL: not mirrored yet,
+        -- so an older row is never reported as missing them).
+        ALTER TABLE orders ADD COLUMN postcode TEXT;
+        ALTER TABLE orders ADD COLUMN district TEXT;
+
+        -- One row per guard check that holds on an order, from since until cleared_at (the
+        -- check no longer holds). An agent may dismiss it: it stays quiet until it clears.
+        CREATE TABLE guard_flags (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+            check_name TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            since TEXT NOT NULL,
+            dismissed_by TEXT NOT NULL DEFAULT '',
+            dismissed_at TEXT,
+            cleared_at TEXT
+        );
+        CREATE UNIQUE INDEX guard_flags_open ON guard_flags (order_id, check_name)
+            WHERE cleared_at IS NULL;
+
+        -- The customer keys of each order (normalized phone, e-mail, name and address): the
+        -- orders sharing a key are one customer's, looked up when one of them changes.
+        CREATE TABLE customer_keys (
+            key TEXT NOT NULL,
+            order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+            PRIMARY KEY (key, order_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX customer_keys_order ON customer_keys (order_id);
+
+        -- When an order's checks must run again though nothing about it changed (a check that
+        -- waits N hours, such as a label never scanned).
+        CREATE TABLE guard_rechecks (
+            order_id INTEGER PRIMARY KEY REFERENCES orders (id) ON DELETE CASCADE,
+            due_at TEXT NOT NULL
+        );
+        CREATE INDEX guard_rechecks_due ON guard_rechecks (due_at);
+        """,
+    ),
 )
