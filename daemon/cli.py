@@ -217,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     test.add_argument("files", type=Path, nargs="+", metavar="FILE")
     test.add_argument("--run", default=None, metavar="REGEX", help="only scenarios matching")
+    test.add_argument(
+        "--junit", type=Path, default=None, metavar="FILE", help="also write JUnit XML here"
+    )
     explain = rules_commands.add_parser(
         "explain",
         help="why an order has the timers it has",
@@ -384,7 +387,7 @@ def _rules(args: argparse.Namespace) -> int:
     if args.rules_command == "check":
         return commands.rules_check(args.file)
     if args.rules_command == "test":
-        return asyncio.run(commands.rules_test(args.files, args.run))
+        return asyncio.run(commands.rules_test(args.files, args.run, args.junit))
     if args.rules_command in {"suggest", "backtest"}:
         from daemon.reports.command import backtest_command, suggest
 

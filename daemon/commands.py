@@ -205,10 +205,12 @@ def rules_check(file: Path) -> int:
     return 0
 
 
-async def rules_test(files: list[Path], pattern: str | None) -> int:
+async def rules_test(files: list[Path], pattern: str | None, junit: Path | None = None) -> int:
     from daemon.ruletest import run_test_files
 
-    failed, lines = await run_test_files(files, pattern)
+    if junit is not None and not junit.parent.is_dir():
+        raise UsageError(f"{junit}: the folder {junit.parent} does not exist")
+    failed, lines = await run_test_files(files, pattern, junit)
     print("\n".join(lines))
     return 1 if failed else 0
 

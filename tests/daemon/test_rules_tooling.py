@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -81,6 +82,29 @@ def test_a_failure_prints_the_instance_timeline(
 def test_run_picks_scenarios_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules", "test", str(_files(tmp_path, "pending")), "--run", "nothing"]) == 0
     assert "1 scenarios: 1 passed" in capsys.readouterr().out
+
+
+def test_junit_has_one_case_per_scenario_and_the_timeline_in_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "out.xml"
+    assert main(["rules", "test", str(_files(tmp_path, "pending")), "--junit", str(report)]) == 1
+    suite = ElementTree.parse(report).getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == "2" and suite.get("failures") == "1"
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert set(cases) == {"late order", "nothing paid"}
+    assert cases["nothing paid"].find("failure") is None
+    failure = cases["late order"].find("failure")
+    assert failure is not None and "state is 'firing'" in (failure.get("message") or "")
+    assert "2027-04-12 10:00 UTC  firing" in (failure.text or "")
+
+
+def test_junit_into_a_missing_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "nowhere" / "out.xml"
+    assert main(["rules", "test", str(_files(tmp_path, "firing")), "--junit", str(report)]) == 1
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_a_broken_test_file_is_one_line_per_problem(
