@@ -571,4 +571,35 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX guard_rechecks_due ON guard_rechecks (due_at);
         """,
     ),
+    (
+        12,
+        """
+        -- The tracking page's abuse limits, kept so that a restart does not lift them. A bucket
+        -- row is one key's token bucket (a link's views, an address's look-ups): the requests
+        -- left at `at`, Unix seconds; it limits nothing once full again at `until`. A penalty
+        -- row is one key's failures (an address's refused links and look-ups, an order number's
+        -- wrong phone digits): their times within the window as a JSON list, the blocks earned
+        -- so far and the end of the current one; it is forgotten at `until`. Rows ride on the
+        -- audit write of the request that changed them and are read once at start-up.
+        CREATE TABLE page_buckets (
+            bucket TEXT NOT NULL,
+            key TEXT NOT NULL,
+            tokens REAL NOT NULL,
+            at REAL NOT NULL,
+            until REAL NOT NULL,
+            PRIMARY KEY (bucket, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX page_buckets_until ON page_buckets (until);
+        CREATE TABLE page_penalties (
+            penalty TEXT NOT NULL,
+            key TEXT NOT NULL,
+            failures TEXT NOT NULL DEFAULT '[]',
+            blocks INTEGER NOT NULL DEFAULT 0,
+            blocked_until REAL NOT NULL DEFAULT 0,
+            until REAL NOT NULL,
+            PRIMARY KEY (penalty, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX page_penalties_until ON page_penalties (until);
+        """,
+    ),
 )
