@@ -602,4 +602,24 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX page_penalties_until ON page_penalties (until);
         """,
     ),
+    (
+        13,
+        """
+        -- Learned thresholds: per carrier and route (origin = where a parcel was first scanned,
+        -- destination = the order's province and city), the p90 of the silence between two
+        -- scans and of the transit time (first scan to delivery), in seconds, over `samples`
+        -- observations. The daemon rebuilds the table once a day from the checkpoints; rules
+        -- read it through `timeout = "route.p90_silence"`.
+        CREATE TABLE route_thresholds (
+            carrier TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            p90_seconds INTEGER NOT NULL,
+            samples INTEGER NOT NULL,
+            computed_at TEXT NOT NULL,
+            PRIMARY KEY (carrier, origin, destination, metric)
+        ) WITHOUT ROWID;
+        """,
+    ),
 )
