@@ -107,6 +107,12 @@ class QuarantineRow:
     reason: str
     cells: dict[str, str]
     at: datetime
+    waiting_for: str = ""
+    """The order number a warehouse stage row waits for ('' for a row that cannot be read)."""
+
+    @property
+    def waiting(self) -> bool:
+        return self.waiting_for != ""
 
     @property
     def where(self) -> str:

@@ -19,6 +19,7 @@ from sync.store.ladder import LadderEvent, LadderRow, LadderStep, LadderStore, O
 from sync.store.orders import OrderStore
 from sync.store.outbox import NewNotice, NoticeRow, OutboxReport, OutboxRow, OutboxStore
 from sync.store.parcels import DueQuery, ParcelStore
+from sync.store.quarantine import QuarantineStore
 from sync.store.reports import ReportStore
 from sync.store.scenarios import Notice, ScenarioStore
 from sync.store.signals import OrderFlag, ResponseSample, SignalStore
@@ -67,6 +68,7 @@ class Store(
     StateStore,
     ConsoleStore,
     ImportStore,
+    QuarantineStore,
     FeedStore,
     InboxStore,
     TrackingPageStore,

@@ -24,16 +24,10 @@ from sync.csvimport.records import (
 from sync.domain import FulfillmentStatus, OrderRecord, PaymentStatus
 from sync.store.base import StoreBase
 from sync.store.db import Transaction, from_db, from_db_required, to_db
-from sync.store.events import EVENT_INSERT, at_text, event_values
+from sync.store.events import at_text
 from sync.store.page import PageWriter
+from sync.store.stages import apply_stage, quarantine_waiting
 
-_STAGES = ("reserved_at", "picked_at", "packed_at", "handed_over_at")
-_STAGE_WORDS = {
-    "reserved_at": "stock reserved",
-    "picked_at": "picked",
-    "packed_at": "packed",
-    "handed_over_at": "handed to the courier",
-}
 # How far along an order is, so that an older export with the same times cannot undo a newer
 # one (exports rarely carry an update time; their times tie).
 _PAYMENT_RANK = {
@@ -95,8 +89,9 @@ class ImportStore(StoreBase):
             file_id = await _file_id(tx, file, now)
             writer = PageWriter(tx, file.source, now)
             changed = await writer.write(await _not_behind(tx, file.source, batch.orders))
-            moved, unmatched = await _apply_stages(tx, file.source, batch.stages)
+            moved, unmatched, waiting = await _apply_stages(tx, file.source, batch.stages)
             problems = [*batch.problems, *unmatched]
+            await quarantine_waiting(tx, file.source, file_id, file.file_name, waiting, now)
             await tx.executemany(
                 "INSERT OR IGNORE INTO quarantine (source, file_id, file_name, line, reason, "
                 "cells, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -122,7 +117,7 @@ class ImportStore(StoreBase):
                     batch.rows,
                     batch.last_line,
                     len(changed_ids),
-                    len(problems),
+                    len(problems) + len(waiting),
                     "done" if finished else "importing",
                     at_text(now),
                     to_db(now) if finished else None,
@@ -130,7 +125,7 @@ class ImportStore(StoreBase):
                 ),
             )
             await _source_progress(tx, file, finished, len(changed_ids), now)
-        return BatchSaved(changed_ids, len(problems))
+        return BatchSaved(changed_ids, len(problems) + len(waiting))
 
     async def imports(self, *, limit: int = 10, active: bool = False) -> list[ImportFileRow]:
         """The latest imported files, newest first (only those still importing if ``active``)."""
@@ -156,6 +151,7 @@ class ImportStore(StoreBase):
                 reason=r["reason"],
                 cells=json.loads(r["cells"]),
                 at=from_db_required(r["at"]),
+                waiting_for=r["waiting_for"],
             )
             for r in rows
         ]
@@ -216,70 +212,22 @@ async def _not_behind(
 
 async def _apply_stages(
     tx: Transaction, source: str, stages: Sequence[StageRecord]
-) -> tuple[list[int], list[RowProblem]]:
-    """Set stage times on the orders they name; a stage of no known order is a problem."""
+) -> tuple[list[int], list[RowProblem], list[tuple[StageRecord, str]]]:
+    """Set stage times on the orders they name. A row naming several orders is a problem; one
+    naming no known order waits in quarantine for it."""
     changed: list[int] = []
     problems: list[RowProblem] = []
-    events: list[tuple[object, ...]] = []
+    waiting: list[tuple[StageRecord, str]] = []
     for stage in stages:
-        rows = await _stage_targets(tx, source, stage)
-        if len(rows) != 1:
-            reason = (
-                f"no order numbered {stage.number} (import the orders first)"
-                if not rows
-                else f"{len(rows)} orders are numbered {stage.number}"
-            )
-            problems.append(RowProblem(stage.line, reason, {"number": stage.number}))
-            continue
-        row = rows[0]
-        updates = {
-            name: text for name, at in stage.times().items() if (text := to_db(at)) != row[name]
-        }
-        if not updates:
-            continue
-        await tx.execute(
-            f"UPDATE orders SET {', '.join(f'{k} = ?' for k in updates)}, "
-            "version = version + 1, change_seq = ? WHERE id = ?",
-            (*updates.values(), tx.seq, row["id"]),
-        )
-        changed.append(int(row["id"]))
-        events.extend(_stage_events(source, int(row["id"]), stage, row, updates))
-    await tx.executemany(EVENT_INSERT, events)
-    return changed, problems
-
-
-async def _stage_targets(tx: Transaction, source: str, stage: StageRecord) -> list[sqlite3.Row]:
-    columns = f"id, {', '.join(_STAGES)}"
-    if stage.external_id:
-        return await tx.fetchall(
-            f"SELECT {columns} FROM orders WHERE source = ? AND external_id = ?",
-            (source, stage.external_id),
-        )
-    bare = stage.number.lstrip("#")
-    return await tx.fetchall(
-        f"SELECT {columns} FROM orders WHERE number IN (?, ?) LIMIT 2", (bare, "#" + bare)
-    )
-
-
-def _stage_events(
-    source: str, order_id: int, stage: StageRecord, row: sqlite3.Row, updates: dict[str, str | None]
-) -> list[tuple[object, ...]]:
-    times = stage.times()
-    return [
-        event_values(
-            at=times[name],
-            actor=source,
-            order_id=order_id,
-            subject_kind="order",
-            subject_id=order_id,
-            kind="stage",
-            field=name,
-            from_value=row[name] or "",
-            to_value=text or "",
-            detail=_STAGE_WORDS[name],
-        )
-        for name, text in updates.items()
-    ]
+        outcome = await apply_stage(tx, source, stage)
+        if outcome.order_id is None:
+            if outcome.reason.startswith("no order"):
+                waiting.append((stage, outcome.reason))
+            else:
+                problems.append(RowProblem(stage.line, outcome.reason, {"number": stage.number}))
+        elif outcome.changed:
+            changed.append(outcome.order_id)
+    return changed, problems, waiting
 
 
 async def _source_progress(

@@ -17,6 +17,7 @@ from sync.domain import OrderRecord, ShipmentRecord, ShipmentStatus
 from sync.store.db import Transaction, to_db
 from sync.store.events import EVENT_INSERT, event_values
 from sync.store.search import index_values
+from sync.store.stages import release_waiting
 
 STATUS_AXES = ("payment_status", "fulfillment_status", "lifecycle")
 ORDER_FIELDS = (
@@ -94,6 +95,8 @@ class PageWriter:
         await self._shipments(touched)
         await self._search(touched)
         await self.tx.executemany(EVENT_INSERT, self.events)
+        # Warehouse stage rows that came before their order wait in quarantine until now.
+        await release_waiting(self.tx, [r.number for r, _ in inserts], self.now)
         return [order_id for order_id, _ in touched]
 
     async def _existing(self, external_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
