@@ -10,7 +10,8 @@ Hierarchy::
     ├── SourceError            a source (shop or courier API) failed
     │   ├── SourceAuthError    credentials refused: retrying will not help
     │   ├── SourceRateLimited  the source asked us to slow down (carries retry_after)
-    │   └── PayloadError       a body we could not read as the vendor's format
+    │   ├── PayloadError       a body we could not read as the vendor's format
+    │   └── WriteRefused       the shop platform refused a write (its own words in the message)
     └── ConfigError            a config or rules file is invalid (carries file, line and key)
 """
 
@@ -48,6 +49,10 @@ class SourceError(OrderwatchError):
 
 class SourceAuthError(SourceError):
     """The source refused our credentials."""
+
+
+class WriteRefused(SourceError):
+    """The shop platform answered a write with its refusal (a ``userErrors`` entry, a 4xx)."""
 
 
 class SourceRateLimited(SourceError):

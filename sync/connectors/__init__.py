@@ -6,10 +6,13 @@ from __future__ import annotations
 from sync.connectors.aftership import AfterShipProvider
 from sync.connectors.base import OrderSource, TrackingProvider
 from sync.connectors.kuaidi100 import Kuaidi100Provider
+from sync.connectors.shop_writer import ShopWriter
 from sync.connectors.shopify_graphql import ShopifyGraphQLSource
+from sync.connectors.shopify_push import ShopifyGraphQLWriter, ShopifyRestWriter
 from sync.connectors.shopify_rest import ShopifyRestSource
 from sync.connectors.track17 import Track17Provider
 from sync.connectors.woocommerce import WooCommerceSource
+from sync.connectors.woocommerce_push import WooCommerceWriter
 
 ORDER_SOURCES: dict[str, type[OrderSource]] = {
     ShopifyGraphQLSource.kind: ShopifyGraphQLSource,
@@ -23,4 +26,19 @@ TRACKING_PROVIDERS: dict[str, type[TrackingProvider]] = {
     Kuaidi100Provider.kind: Kuaidi100Provider,
 }
 
-__all__ = ["ORDER_SOURCES", "TRACKING_PROVIDERS", "OrderSource", "TrackingProvider"]
+SHOP_WRITERS: dict[str, type[ShopWriter]] = {
+    ShopifyGraphQLWriter.kind: ShopifyGraphQLWriter,
+    "shopify-graphql": ShopifyGraphQLWriter,
+    ShopifyRestWriter.kind: ShopifyRestWriter,
+    WooCommerceWriter.kind: WooCommerceWriter,
+}
+"""Order source kinds whose platform takes tracking numbers back (see :mod:`.shop_writer`)."""
+
+__all__ = [
+    "ORDER_SOURCES",
+    "SHOP_WRITERS",
+    "TRACKING_PROVIDERS",
+    "OrderSource",
+    "ShopWriter",
+    "TrackingProvider",
+]
