@@ -1,10 +1,11 @@
 """What the daemon tells the console about the desk, written into the database on every
 (re)load of ``rules.toml``: the delay reasons, the agents, the reply templates, the longest
-snooze (see :mod:`sync.desk`)."""
+snooze (see :mod:`sync.desk`), and the shares of the rules on trial (:mod:`sync.rollout`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from daemon.rules.model import RuleSet
 from daemon.rules.workflow import Workflow
@@ -17,6 +18,7 @@ from sync.desk import (
     agents_to_json,
     reasons_to_json,
 )
+from sync.rollout import ROLLOUTS_KEY, rollouts_to_json
 from sync.store import Store
 
 
@@ -31,7 +33,13 @@ def desk_state(rules: RuleSet) -> dict[str, str]:
         AGENTS_KEY: agents_to_json(agents),
         REPLIES_KEY: workflow.replies.to_json(),
         MAX_SNOOZE_KEY: str(int(workflow.desk.max_snooze.total_seconds())),
+        ROLLOUTS_KEY: rollouts_to_json(rollouts(rules)),
     }
+
+
+def rollouts(rules: RuleSet) -> dict[str, Decimal]:
+    """The rules on trial and their shares, for the reports' comparison of the two groups."""
+    return {rule.id: rule.rollout for rule in rules.rules if rule.rollout is not None}
 
 
 async def publish_desk(store: Store, rules: RuleSet, now: datetime) -> None:

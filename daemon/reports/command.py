@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from daemon.errors import UsageError
 from daemon.reports.formats import as_csv, as_json, as_table
 from daemon.reports.html import as_html
-from daemon.reports.model import PeriodKind, build_report, period_days
 from sync.clock import Clock, SystemClock
+from sync.reports.model import PeriodKind, build_report, period_days
 from sync.store import Store
 
 FORMATS = {"table": as_table, "csv": as_csv, "json": as_json, "html": as_html}

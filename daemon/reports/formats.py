@@ -8,9 +8,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from daemon.reports.model import WEEKDAYS
+from sync.reports.model import WEEKDAYS
 
 CSV_HEADER = ("section", "group", "item", "metric", "value")
+TRIAL_HEADER = [
+    *("rule", "share %", "group", "orders", "escalations", "per 100"),
+    *("res p50 min", "res p90 min", "late", "promised"),
+]
 
 
 def as_json(report: dict[str, Any]) -> str:
@@ -39,6 +43,20 @@ def csv_lines(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     yield from _table_lines(report)
     for metric, value in report["agreement"].items():
         yield ("agreement", "", "", metric, value)
+    yield from _desk_lines(report)
+
+
+def _desk_lines(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    for row in report["rollouts"]:
+        for metric, value in row.items():
+            if metric not in {"rule", "group"}:
+                yield ("rollouts", row["rule"], row["group"], metric, value)
+    for row in report["lookups"]["stages"]:
+        yield ("lookups_by_stage", row["stage"], "", "lookups", row["lookups"])
+    for day in report["lookups"]["days"]:
+        yield ("lookups", day["day"], "", "count", day["count"])
+        for stage, count in day["stages"].items():
+            yield ("lookups", day["day"], stage, "count", count)
 
 
 def _heat_lines(heat: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
@@ -129,7 +147,48 @@ def as_table(report: dict[str, Any]) -> str:
         f"cancelled but moving {agreement['cancelled_but_moving']}, "
         f"returned but paid {agreement['returned_but_paid']}",
     ]
+    for title, header, rows in desk_sections(report):
+        lines += ["", title, *_grid(header, rows)]
     return "\n".join(lines) + "\n"
+
+
+def desk_sections(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """Rules on trial against the rest, and the agents' look-ups, as titled tables."""
+    lookups = report["lookups"]
+    return [
+        (
+            "Rules on trial: their group against the rest",
+            TRIAL_HEADER,
+            [
+                [
+                    r["rule"],
+                    r["share_pct"],
+                    r["group"],
+                    r["orders"],
+                    r["escalations"],
+                    r["escalations_per_100"],
+                    r["resolve_p50_minutes"],
+                    r["resolve_p90_minutes"],
+                    r["delivered_late"],
+                    r["delivered_with_promise"],
+                ]
+                for r in report["rollouts"]
+            ],
+        ),
+        (
+            "Look-ups by the order's stage",
+            ["stage", "look-ups"],
+            [[r["stage"], r["lookups"]] for r in lookups["stages"]],
+        ),
+        (
+            "Look-ups per day",
+            ["day", "count", "by stage"],
+            [
+                [d["day"], d["count"], ", ".join(f"{s} {n}" for s, n in d["stages"].items())]
+                for d in lookups["days"]
+            ],
+        ),
+    ]
 
 
 def _grid(header: list[str], rows: list[list[Any]]) -> list[str]:

@@ -7,7 +7,8 @@ from html import escape
 from typing import Any
 
 from daemon.reports import svg
-from daemon.reports.model import WEEKDAYS
+from daemon.reports.formats import desk_sections
+from sync.reports.model import WEEKDAYS
 
 STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; max-width: 60em; }
@@ -34,6 +35,8 @@ def as_html(report: dict[str, Any]) -> str:
         *_response(report),
         *_interventions(report),
         *_agreement(report),
+        *_trials(report),
+        *_lookups(report),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -170,3 +173,27 @@ def _agreement(report: dict[str, Any]) -> list[str]:
             ],
         ),
     ]
+
+
+def _trials(report: dict[str, Any]) -> list[str]:
+    _, header, rows = desk_sections(report)[0]
+    return [
+        "<h2>Rules on trial</h2>",
+        "<p>Orders of the period split by who each rule on trial ran for (its group) and the "
+        "rest: their escalations, the minutes those took to resolve, and the orders delivered "
+        "after the promised time among those delivered with a promise.</p>",
+        _table(header, rows),
+    ]
+
+
+def _lookups(report: dict[str, Any]) -> list[str]:
+    stages = report["lookups"]["stages"]
+    parts = [
+        "<h2>What agents looked up</h2>",
+        "<p>Finds and opened orders by the order's stage at that moment: the questions "
+        "customers ask most.</p>",
+    ]
+    if stages:
+        parts.append(svg.bars([(r["stage"], r["lookups"]) for r in stages], "look-ups by stage"))
+    _, header, rows = desk_sections(report)[2]
+    return [*parts, _table(header, rows)]

@@ -19,13 +19,13 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from daemon.reports.model import percentile
 from daemon.rules.expr import Expr, compile_expr
 from daemon.rules.model import RuleSet, TimeoutRule
 from daemon.rules.plan import plan
 from daemon.rules.subject import Subject
 from daemon.rules.syntax import ExpressionError
 from sync.domain import OrderRow, ShipmentRow, SubjectKind
+from sync.reports.stats import percentile
 from sync.store import Store
 from sync.store.reports import StatusChange
 

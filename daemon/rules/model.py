@@ -13,7 +13,6 @@ resolve and re-fire.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +27,8 @@ from daemon.rules.expr import Expr
 from daemon.rules.subject import Subject
 from daemon.rules.template import Template
 from sync.domain import Severity, SubjectKind
+from sync.rollout import in_rollout
+from sync.rollout import rollout_bucket as rollout_bucket  # where explain and tests find it
 
 if TYPE_CHECKING:
     from daemon.rules.workflow import Workflow
@@ -154,13 +155,6 @@ class Segment:
     text: str
 
 
-def rollout_bucket(rule_id: str, order_key: str) -> int:
-    """A stable number in 0..9999 for (rule, order): the same order stays in or out of a trial
-    as its share grows, and each rule picks its own orders."""
-    digest = hashlib.blake2b(f"{rule_id}\x00{order_key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % 10_000
-
-
 @dataclass(frozen=True, slots=True)
 class TimeoutRule:
     """Raise it when ``timeout`` of its clock passed since ``starts_at`` and nothing changed.
@@ -244,8 +238,7 @@ def _in_rollout(rule_id: str, rollout: Decimal | None, subject: Subject) -> bool
     if rollout is None or subject.kind is SubjectKind.SOURCE:
         return True
     order = subject.order
-    share = int(rollout * 100)
-    return rollout_bucket(rule_id, f"{order.source}:{order.external_id}") < share
+    return in_rollout(rule_id, rollout, order.source, order.external_id)
 
 
 @dataclass(frozen=True, slots=True)

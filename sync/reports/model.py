@@ -1,20 +1,23 @@
 """The figures of a daily, weekly or monthly report, as plain data every format renders.
 
-Percentiles are nearest-rank (the value at rank ceil(p/100 * n) of the sorted samples), so every
-figure is one of the observed durations and can be checked by hand; the median is p50 the same
-way (the lower middle of an even count). Weekdays and hours are the shop's, in ``zone``.
+Percentiles are nearest-rank (:mod:`sync.reports.stats`). Days, weekdays and hours are the
+shop's, in ``zone``: a period runs from the shop's midnight to its midnight, so a week that
+leaves summer time lasts 169 hours.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sync.reports.stats import hours, minutes
+from sync.reports.trials import lookup_days, trial_rows
+from sync.rollout import ROLLOUTS_KEY, rollouts_from_json
 from sync.store import Store
 from sync.store.reports import Response, ScanGap
 
@@ -44,19 +47,22 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone)
 
 
-def percentile(values: Sequence[float], p: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
 async def build_report(
-    store: Store, kind: PeriodKind, first: date, after: date, zone: ZoneInfo
+    store: Store,
+    kind: PeriodKind,
+    first: date,
+    after: date,
+    zone: ZoneInfo,
+    rollouts: dict[str, Decimal] | None = None,
 ) -> dict[str, Any]:
-    """Every figure of the report for the shop's days ``first`` up to (not including) ``after``."""
+    """Every figure of the report for the shop's days ``first`` up to (not including) ``after``.
+
+    ``rollouts`` are the shares of the rules on trial; by default the ones the daemon published
+    at its last load of the rules.
+    """
     start, end = local_midnight(first, zone), local_midnight(after, zone)
+    if rollouts is None:
+        rollouts = rollouts_from_json(await store.get_state(ROLLOUTS_KEY))
     teams = {agent.login: agent.team for agent in await store.desk_agents()}
     return {
         "period": {
@@ -78,6 +84,8 @@ async def build_report(
         "response": response_rows(await store.responses(start, end), teams),
         "interventions": await _interventions(store, start, end, first, after, zone),
         "agreement": await _agreement(store, start, end),
+        "rollouts": trial_rows(await store.cohort(start, end), rollouts) if rollouts else [],
+        "lookups": lookup_days(await store.lookups(start, end), first, after, zone),
     }
 
 
@@ -96,11 +104,6 @@ def _heatmaps(delayed: Iterable[Any], zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def _hours(values: Sequence[float], p: float) -> float | None:
-    found = percentile(values, p)
-    return None if found is None else round(found / 3600, 2)
-
-
 def stall_rows(gaps: Iterable[ScanGap]) -> list[dict[str, Any]]:
     """Per carrier and route: how many gaps between scans, their median and p90 in hours;
     the longest p90 first."""
@@ -113,17 +116,12 @@ def stall_rows(gaps: Iterable[ScanGap]) -> list[dict[str, Any]]:
             "origin": origin or "-",
             "destination": destination or "-",
             "gaps": len(values),
-            "median_hours": _hours(values, 50),
-            "p90_hours": _hours(values, 90),
+            "median_hours": hours(values, 50),
+            "p90_hours": hours(values, 90),
         }
         for (carrier, origin, destination), values in groups.items()
     ]
     return sorted(rows, key=lambda r: (-(r["p90_hours"] or 0), r["carrier"], r["origin"]))
-
-
-def _minutes(values: Sequence[float], p: float) -> float | None:
-    found = percentile(values, p)
-    return None if found is None else round(found / 60, 1)
 
 
 def response_rows(responses: Sequence[Response], teams: dict[str, str]) -> list[dict[str, Any]]:
@@ -154,11 +152,11 @@ def response_rows(responses: Sequence[Response], teams: dict[str, str]) -> list[
                     "by": by,
                     "group": group,
                     "acknowledged": len(ack),
-                    "ack_p50_minutes": _minutes(ack, 50),
-                    "ack_p90_minutes": _minutes(ack, 90),
+                    "ack_p50_minutes": minutes(ack, 50),
+                    "ack_p90_minutes": minutes(ack, 90),
                     "resolved": len(done),
-                    "resolve_p50_minutes": _minutes(done, 50),
-                    "resolve_p90_minutes": _minutes(done, 90),
+                    "resolve_p50_minutes": minutes(done, 50),
+                    "resolve_p90_minutes": minutes(done, 90),
                 }
             )
     return rows

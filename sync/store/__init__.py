@@ -16,6 +16,7 @@ from sync.store.feeds import FeedStore
 from sync.store.imports import BatchSaved, ImportFile, ImportStore
 from sync.store.inbox import InboxStore
 from sync.store.ladder import LadderEvent, LadderRow, LadderStep, LadderStore, Outgoing
+from sync.store.lookups import LookupKind, LookupStore
 from sync.store.orders import OrderStore
 from sync.store.outbox import NewNotice, NoticeRow, OutboxReport, OutboxRow, OutboxStore
 from sync.store.parcels import DueQuery, ParcelStore
@@ -38,6 +39,7 @@ __all__ = [
     "LadderEvent",
     "LadderRow",
     "LadderStep",
+    "LookupKind",
     "NewNotice",
     "Notice",
     "NoticeRow",
@@ -78,6 +80,7 @@ class Store(
     OutboxStore,
     SignalStore,
     ReportStore,
+    LookupStore,
 ):
     @classmethod
     async def open(cls, path: Path | str, *, durable: bool = False) -> Store:

@@ -108,6 +108,19 @@ class StatusChange:
     to_value: str
 
 
+@dataclass(frozen=True, slots=True)
+class CohortOrder:
+    """An order created in the period, with what a rule trial is judged by."""
+
+    source: str
+    external_id: str
+    escalations: int
+    resolve_seconds: tuple[float, ...]
+    """How long each of its resolved escalations took."""
+    delivered_late: bool | None
+    """Delivered after the promised time; None when not delivered or nothing was promised."""
+
+
 class ReportStore(StoreBase):
     async def order_ids_created(self, start: datetime, end: datetime) -> list[int]:
         rows = await self.db.fetchall(
@@ -213,6 +226,33 @@ class ReportStore(StoreBase):
             (to_db(start), to_db(end), _json_list(AGENT_EVENT_KINDS)),
         )
         return [Intervention(from_db_required(r["at"]), r["kind"], r["actor"]) for r in rows]
+
+    async def cohort(self, start: datetime, end: datetime) -> list[CohortOrder]:
+        """Orders created in the period with their escalations (any time) and delivery."""
+        rows = await self.db.tuples(
+            """
+            SELECT o.source, o.external_id,
+                (SELECT count(*) FROM escalations e WHERE e.order_id = o.id),
+                (SELECT group_concat(
+                    round((julianday(e.resolved_at) - julianday(e.opened_at)) * 86400.0))
+                 FROM escalations e WHERE e.order_id = o.id AND e.resolved_at IS NOT NULL),
+                (SELECT max(s.delivered_at) FROM shipments s WHERE s.order_id = o.id
+                 AND s.status = 'delivered' AND s.delivered_at IS NOT NULL
+                 AND o.promised_at IS NOT NULL) > o.promised_at
+            FROM orders o WHERE o.created_at >= ? AND o.created_at < ? ORDER BY o.id
+            """,
+            (to_db(start), to_db(end)),
+        )
+        return [
+            CohortOrder(
+                source,
+                external_id,
+                count,
+                tuple(float(part) for part in resolved.split(",")) if resolved else (),
+                None if late is None else bool(late),
+            )
+            for source, external_id, count, resolved, late in rows
+        ]
 
     async def status_agreement(self, start: datetime, end: datetime) -> Agreement:
         """Orders created in the period that have a parcel, and which of them disagree."""

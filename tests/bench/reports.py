@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from daemon.reports.html import as_html
-from daemon.reports.model import PeriodKind, build_report
+from sync.reports.model import PeriodKind, build_report
 from sync.store import Store
 
 DAYS = 100

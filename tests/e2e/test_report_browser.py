@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from daemon.reports.html import as_html
-from daemon.reports.model import PeriodKind, build_report
+from sync.reports.model import PeriodKind, build_report
 from sync.store import Store
 from tests.conftest import OrderFactory
 from tests.daemon.reports.seed import seed_week

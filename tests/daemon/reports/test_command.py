@@ -58,6 +58,8 @@ def test_json_has_every_section(seeded: Path, capsys: pytest.CaptureFixture[str]
         "response",
         "interventions",
         "agreement",
+        "rollouts",
+        "lookups",
     ]
     assert report["period"] == {
         "kind": "weekly",
@@ -142,7 +144,7 @@ def test_a_missing_database_is_one_readable_line(
 
 def test_the_default_period_is_the_last_whole_week(seeded: Path) -> None:
     from daemon.reports.command import _days
-    from daemon.reports.model import PeriodKind
+    from sync.reports.model import PeriodKind
 
     today = datetime(2026, 11, 25, tzinfo=UTC).date()
     assert _days(PeriodKind.WEEKLY, None, None, today) == (

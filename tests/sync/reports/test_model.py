@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from daemon.reports.model import PeriodKind, build_report, percentile, period_days
 from sync.domain import Lifecycle, ShipmentRecord, ShipmentStatus, TrackRecord
+from sync.reports.model import PeriodKind, build_report, period_days
+from sync.reports.stats import percentile
 from sync.store import Store
 from tests.conftest import OrderFactory
 from tests.daemon.reports.seed import escalate, seed_week
