@@ -13,16 +13,19 @@ from sync.store.console import ConsoleStore, QueueLine
 from sync.store.db import Database
 from sync.store.escalations import EscalationStore
 from sync.store.feeds import FeedStore
+from sync.store.following import BudgetUse, FollowingStore, RefreshRequest, RefreshState
 from sync.store.imports import BatchSaved, ImportFile, ImportStore
 from sync.store.inbox import InboxStore
 from sync.store.ladder import LadderEvent, LadderRow, LadderStep, LadderStore, Outgoing
 from sync.store.lookups import LookupKind, LookupStore
 from sync.store.orders import OrderStore
 from sync.store.outbox import NewNotice, NoticeRow, OutboxReport, OutboxRow, OutboxStore
+from sync.store.page_limits import PageLimitStore
 from sync.store.parcels import DueQuery, ParcelStore
 from sync.store.quarantine import QuarantineStore
 from sync.store.reports import ReportStore
 from sync.store.scenarios import Notice, ScenarioStore
+from sync.store.shop_pushes import Pushable, PushRow, Queued, QueuedPush, ShopPushStore
 from sync.store.signals import OrderFlag, ResponseSample, SignalStore
 from sync.store.state import StateStore
 from sync.store.timers import SourceHealth, SourceTimer, TimerDecision, TimerStore
@@ -33,6 +36,7 @@ from sync.store.views import OrderQuery, View, ViewStore
 
 __all__ = [
     "BatchSaved",
+    "BudgetUse",
     "DueQuery",
     "EscalationCount",
     "ImportFile",
@@ -49,7 +53,13 @@ __all__ = [
     "OutboxRow",
     "Outgoing",
     "Pruned",
+    "PushRow",
+    "Pushable",
     "QueueLine",
+    "Queued",
+    "QueuedPush",
+    "RefreshRequest",
+    "RefreshState",
     "ResponseSample",
     "SourceHealth",
     "SourceTimer",
@@ -63,6 +73,7 @@ class Store(
     OrderStore,
     TrackingStore,
     ParcelStore,
+    FollowingStore,
     EscalationStore,
     TimerStore,
     ScenarioStore,
@@ -74,10 +85,12 @@ class Store(
     FeedStore,
     InboxStore,
     TrackingPageStore,
+    PageLimitStore,
     UpkeepStore,
     ActionStore,
     LadderStore,
     OutboxStore,
+    ShopPushStore,
     SignalStore,
     ReportStore,
     LookupStore,
