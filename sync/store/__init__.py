@@ -14,6 +14,8 @@ from sync.store.db import Database
 from sync.store.escalations import EscalationStore
 from sync.store.feeds import FeedStore
 from sync.store.following import BudgetUse, FollowingStore, RefreshRequest, RefreshState
+from sync.store.guard_facts import GuardFactStore
+from sync.store.guards import GuardFlag, GuardStore
 from sync.store.imports import BatchSaved, ImportFile, ImportStore
 from sync.store.inbox import InboxStore
 from sync.store.ladder import LadderEvent, LadderRow, LadderStep, LadderStore, Outgoing
@@ -39,6 +41,7 @@ __all__ = [
     "BudgetUse",
     "DueQuery",
     "EscalationCount",
+    "GuardFlag",
     "ImportFile",
     "LadderEvent",
     "LadderRow",
@@ -93,6 +96,8 @@ class Store(
     ShopPushStore,
     SignalStore,
     ReportStore,
+    GuardStore,
+    GuardFactStore,
     LookupStore,
 ):
     @classmethod

@@ -1,0 +1,111 @@
+"""What the order guards read: each order's facts, its parcels, SKUs and timeline marks, and
+the customer keys that join one customer's orders. Set-wise reads, a handful per batch."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sync.desk import CONFLICT_FLAG
+from sync.guards import OrderFacts, ParcelFacts
+from sync.store.base import StoreBase
+from sync.store.db import from_db, from_db_required
+
+_IN = "(SELECT value FROM json_each(?))"
+
+_ORDERS = (
+    "SELECT id, number, created_at, payment_status, fulfillment_status, lifecycle, "
+    "customer_name, phone, email, address, city, province, country, postcode, district, tags, "
+    f"paid_at, reserved_at FROM orders WHERE id IN {_IN}"
+)
+_PARCELS = (
+    "SELECT order_id, tracking_number, carrier, status, shipped_at, last_checkpoint_at "
+    f"FROM shipments WHERE order_id IN {_IN} ORDER BY id"
+)
+_SKUS = f"SELECT order_id, sku FROM line_items WHERE order_id IN {_IN} AND sku != '' ORDER BY id"
+_MARKS = (
+    "SELECT order_id, kind, max(at) FROM events WHERE order_id IN "
+    f"{_IN} AND (kind = 'address' OR (kind = 'status' AND field = 'fulfillment_status' "
+    "AND to_value = 'fulfilled')) GROUP BY order_id, kind"
+)
+_CONFLICTS = (
+    f"SELECT order_id, detail FROM order_flags WHERE order_id IN {_IN} "
+    "AND flag = ? AND cleared_at IS NULL"
+)
+
+
+class GuardFactStore(StoreBase):
+    async def guard_facts(self, order_ids: Sequence[int]) -> list[OrderFacts]:
+        """The guards' view of these orders (missing ids are skipped)."""
+        if not order_ids:
+            return []
+        ids = json.dumps(list(order_ids))
+        parcels: dict[int, list[ParcelFacts]] = defaultdict(list)
+        for order_id, number, carrier, status, shipped, scanned in await self.db.tuples(
+            _PARCELS, (ids,)
+        ):
+            parcels[order_id].append(
+                ParcelFacts(number, carrier, status, from_db(shipped), from_db(scanned))
+            )
+        skus: dict[int, list[str]] = defaultdict(list)
+        for order_id, sku in await self.db.tuples(_SKUS, (ids,)):
+            skus[order_id].append(sku)
+        address_at: dict[int, datetime | None] = {}
+        fulfilled_at: dict[int, datetime | None] = {}
+        for order_id, kind, at in await self.db.tuples(_MARKS, (ids,)):
+            (address_at if kind == "address" else fulfilled_at)[order_id] = from_db(at)
+        conflicts = dict(await self.db.tuples(_CONFLICTS, (ids, CONFLICT_FLAG)))
+        return [
+            OrderFacts(
+                id=row[0],
+                number=row[1],
+                created_at=from_db_required(row[2]),
+                payment_status=row[3],
+                fulfillment_status=row[4],
+                lifecycle=row[5],
+                customer_name=row[6],
+                phone=row[7],
+                email=row[8],
+                address=row[9],
+                city=row[10],
+                province=row[11],
+                country=row[12],
+                postcode=row[13],
+                district=row[14],
+                tags=tuple(json.loads(row[15])) if row[15] != "[]" else (),
+                paid_at=from_db(row[16]),
+                reserved_at=from_db(row[17]),
+                fulfilled_at=fulfilled_at.get(row[0]),
+                address_changed_at=address_at.get(row[0]),
+                skus=tuple(dict.fromkeys(skus.get(row[0], ()))),
+                parcels=tuple(parcels.get(row[0], ())),
+                conflict=str(conflicts.get(row[0], "")),
+            )
+            for row in await self.db.tuples(_ORDERS, (ids,))
+        ]
+
+    async def keys_of_orders(self, order_ids: Collection[int]) -> list[tuple[str, int]]:
+        """(customer key, order id) for every stored key of these orders."""
+        if not order_ids:
+            return []
+        return [
+            (str(key), int(order_id))
+            for key, order_id in await self.db.tuples(
+                f"SELECT key, order_id FROM customer_keys WHERE order_id IN {_IN}",
+                (json.dumps(list(order_ids)),),
+            )
+        ]
+
+    async def orders_with_keys(self, keys: Collection[str]) -> list[tuple[str, int]]:
+        """(customer key, order id) for every order stored under one of ``keys``."""
+        if not keys:
+            return []
+        return [
+            (str(key), int(order_id))
+            for key, order_id in await self.db.tuples(
+                f"SELECT key, order_id FROM customer_keys WHERE key IN {_IN}",
+                (json.dumps(list(keys), ensure_ascii=False),),
+            )
+        ]
