@@ -150,13 +150,20 @@ class RulesEngine:
             if timer.state == TimerState.RESOLVED:
                 continue
             if self.rules.rule(timer.rule_id) is None:
-                decisions.append(resolved(timer, "rule removed", version))
+                decisions.append(resolved(timer, self._why_gone(timer.rule_id), version))
             elif only is None or timer.subject_id in only.get(timer.rule_id, ()):
                 decisions.append(resolved(timer, "gone", version))
             # else: a rule this pass does not re-plan (unchanged by the reload): left alone
         if not decisions:
             return 0
         return await self.store.save_timers(decisions, now)
+
+    def _why_gone(self, rule_id: str) -> str:
+        """Why a timer's rule no longer runs: removed, or waiting for a feed."""
+        for rule in self.rules.dormant:
+            if rule.id == rule_id:
+                return f"feed {rule.needs_feed} is off"
+        return "rule removed"
 
     async def evaluate_sources(self) -> int:
         """Evaluate the rules about sources; re-plan what their muting touches when it moves."""

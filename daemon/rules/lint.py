@@ -194,6 +194,10 @@ def summary(rules: RuleSet, filename: str) -> list[str]:
     ]
     lines = [f"{filename}: ok, {', '.join(counts)}; version {rules.version}"]
     lines += [f"  rule {_describe_rule(rule)}" for rule in rules.rules]
+    lines += [
+        f"  rule {rule.id} [{rule.subject}]: off until [feeds] {rule.needs_feed} = true"
+        for rule in rules.dormant
+    ]
     lines += [f"  calendar {_describe_calendar(calendar)}" for calendar in rules.calendars]
     for modifier in rules.modifiers:
         when = [p.name for p in modifier.during] + list(modifier.segments)

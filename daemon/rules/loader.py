@@ -45,7 +45,7 @@ from daemon.rules.policy_reader import (
     read_segments,
 )
 from daemon.rules.reader import Problems, Table
-from daemon.rules.rule_reader import OVERRIDE_KEYS, RULE_KEYS, RuleContext, read_rule
+from daemon.rules.rule_reader import FEEDS, OVERRIDE_KEYS, RULE_KEYS, RuleContext, read_rule
 from daemon.rules.subject import sample_subject
 from daemon.rules.workflow import WORKFLOW_TOP_KEYS, read_workflow
 from sync.errors import ConfigError
@@ -63,6 +63,7 @@ TOP_KEYS = frozenset(
         "modifiers",
         "rules",
         "inhibit",
+        "feeds",
         *WORKFLOW_TOP_KEYS,
     }
 )
@@ -79,6 +80,7 @@ ACCEPTED_KEYS: dict[str, frozenset[str]] = {
     "inhibit[]": INHIBIT_KEYS,
     "inhibit[].source": INHIBIT_SOURCE_KEYS,
     "inhibit[].target": INHIBIT_TARGET_KEYS,
+    "feeds": frozenset(FEEDS),
 }
 """Every key the loader accepts, by table; the default ``rules.toml`` shows each one. (Day keys
 under ``hours`` and segment names are the shop's own words, so they are not listed.) The keys of
@@ -122,16 +124,19 @@ def parse_rules(text: str, filename: str = "rules.toml") -> RuleSet:
     rules = [bind(rule, modifiers, segments, top) for rule in rules]
     inhibits = read_inhibits(top, rules)
     workflow = read_workflow(top, timezone, calendars, periods, rules)
+    feeds = _feeds(top)
     top.finish()
     _check_clocks(rules, calendars, top)
     for index, rule in enumerate(rules):
         _dry_run(rule, _rule_path(top, rule.id, index), problems)
     problems.raise_if_any()
+    dormant = [rule for rule in rules if rule.needs_feed and rule.needs_feed not in feeds]
     return RuleSet(
         version=text_version(text),
         source=filename,
         timezone=timezone,
-        rules=tuple(rules),
+        rules=tuple(rule for rule in rules if rule not in dormant),
+        dormant=tuple(dormant),
         periods=tuple(periods.values()),
         modifiers=tuple(modifier for modifier, _ in modifiers),
         calendars=tuple(calendars.values()),
@@ -156,6 +161,17 @@ def _syntax_problem(message: str, text: str, filename: str) -> str:
     line = str(text.count("\n") + 1)
     reason = message.replace(" (at end of document)", " at the end of the file")
     return f"{filename}:{line}: syntax: {reason}"
+
+
+def _feeds(top: Table) -> frozenset[str]:
+    """The feeds the shop has switched on under ``[feeds]`` (``warehouse_stages = true``)."""
+    data = top.typed("feeds", dict, "a table like { warehouse_stages = true }")
+    if data is None:
+        return frozenset()
+    table = Table(data, (*top.path, "feeds"), top.problems, frozenset(FEEDS))
+    found = {name for name in FEEDS if table.typed(name, bool, "true or false")}
+    table.finish()
+    return frozenset(found)
 
 
 def _declared_ids(top: Table) -> set[str]:

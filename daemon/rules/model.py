@@ -183,6 +183,7 @@ class TimeoutRule:
     clock: RuleClock = WALL
     rollout: Decimal | None = None
     fingerprint: str = ""
+    needs_feed: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -218,6 +219,7 @@ class ConditionRule:
     timezone: str = "UTC"
     rollout: Decimal | None = None
     fingerprint: str = ""
+    needs_feed: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -268,6 +270,8 @@ class RuleSet:
     eval_interval: timedelta = timedelta(minutes=1)
     workflow: Workflow | None = None
     """Ladders, people, channels and the desk's lists (None only in rule sets built by hand)."""
+    dormant: tuple[Rule, ...] = ()
+    """Rules that need a feed the shop has not switched on under ``[feeds]``: checked, not run."""
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.id == rule_id), None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -32,8 +32,22 @@ from daemon.rules.template import Template
 from sync.domain import Severity, SubjectKind
 
 COMMON_KEYS = frozenset(
-    {"id", "title", "subject", "severity", "summary", "labels", "escalation", "rollout"}
+    {
+        "id",
+        "title",
+        "subject",
+        "severity",
+        "summary",
+        "labels",
+        "escalation",
+        "rollout",
+        "needs_feed",
+    }
 )
+FEEDS = {
+    "warehouse_stages": "a warehouse or ERP export with reserved, picked and packed times",
+}
+"""The feeds a rule can need (``needs_feed``), switched on under ``[feeds]``."""
 TIMEOUT_KEYS = frozenset(
     {
         "starts_at",
@@ -93,7 +107,10 @@ def read_rule(
         rule: Rule | None = _condition(table, rule_id, subject, context)
     else:
         rule = _timeout(table, rule_id, subject, context)
+    needs = table.choice("needs_feed", {name: name for name in FEEDS})
     table.finish()
+    if rule is not None and needs:
+        rule = replace(rule, needs_feed=needs)
     return rule if len(problems.found) == before else None
 
 

@@ -214,3 +214,18 @@ async def test_a_reload_re_plans_only_the_rule_it_changed(
     await engine.replan_all()
     assert (await _timer(store, order_id, "late")).deadline_at == T0 + timedelta(hours=6)
     assert await _timer(store, order_id, "other") == other  # untouched, not resolved
+
+
+async def test_switching_a_feed_off_resolves_the_timers_of_the_rules_needing_it(
+    store: Store, make_order: OrderFactory
+) -> None:
+    clock = VirtualClock(T0)
+    needing = PAUSING + 'needs_feed = "warehouse_stages"\n'
+    engine = RulesEngine(store, clock, parse_rules(needing + "[feeds]\nwarehouse_stages = true\n"))
+    (order_id,) = await store.save_order_page("shop", "x", [make_order(1, paid_at=T0)], "", T0)
+    await engine.tick()
+    assert (await _timer(store, order_id)).state == TimerState.PENDING
+    engine.swap(parse_rules(needing))
+    await engine.replan_all()
+    timer = await _timer(store, order_id)
+    assert (timer.state, timer.reason) == (TimerState.RESOLVED, "feed warehouse_stages is off")

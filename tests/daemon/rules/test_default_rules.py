@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from daemon.rules.loader import ACCEPTED_KEYS, load_rules
+from daemon.rules.loader import ACCEPTED_KEYS, load_rules, parse_rules
 from daemon.rules.model import TimeoutRule
 from daemon.rules.plan import plan, render_summary
 from daemon.rules.schema import FIELDS
@@ -23,7 +23,6 @@ def test_the_default_rules_load() -> None:
     rules = load_rules(DEFAULT)
     assert [rule.id for rule in rules.rules] == [
         "paid_not_shipped",
-        "stock_not_reserved",
         "promised_tomorrow_not_shipped",
         "packed_not_handed_over",
         "label_no_pickup",
@@ -33,6 +32,14 @@ def test_the_default_rules_load() -> None:
         "courier_feed_stale",
     ]
     assert [calendar.name for calendar in rules.calendars] == ["warehouse", "courier", "support"]
+
+
+def test_stock_reservation_waits_for_a_warehouse_stage_feed() -> None:
+    text = DEFAULT.read_text(encoding="utf-8")
+    assert [rule.id for rule in load_rules(DEFAULT).dormant] == ["stock_not_reserved"]
+    switched = parse_rules(text.replace("warehouse_stages = false", "warehouse_stages = true"))
+    assert switched.rule("stock_not_reserved") is not None
+    assert switched.dormant == ()
 
 
 def _tables(name: str, value: Any) -> Iterator[tuple[str, str]]:

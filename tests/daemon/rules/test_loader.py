@@ -276,3 +276,22 @@ def test_a_multi_line_expression_error_names_its_line_in_the_expression() -> Non
         "rules.toml:7: rules[0].active_while: line 2 of the expression, column 7: "
         "unknown field 'order.vipp'"
     )
+
+
+def test_a_rule_needing_a_feed_that_is_off_is_checked_but_not_run() -> None:
+    text = GOOD.replace(
+        'escalation = "warehouse"', 'escalation = "warehouse"\nneeds_feed = "warehouse_stages"'
+    )
+    rules = parse_rules(text, "rules.toml")
+    assert [rule.id for rule in rules.rules] == ["no_courier_scan"]
+    assert [rule.id for rule in rules.dormant] == ["paid_not_shipped"]
+    switched = parse_rules(text + "\n[feeds]\nwarehouse_stages = true\n", "rules.toml")
+    assert [rule.id for rule in switched.rules] == ["paid_not_shipped", "no_courier_scan"]
+
+
+def test_an_unknown_feed_is_a_problem_with_its_line() -> None:
+    text = GOOD.replace('escalation = "warehouse"', 'escalation = "warehouse"\nneeds_feed = "erp"')
+    (problem,) = problems_of(text)
+    assert (
+        problem.startswith("rules.toml:15: rules[0].needs_feed:") and "warehouse_stages" in problem
+    )
