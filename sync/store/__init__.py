@@ -13,7 +13,6 @@ from sync.store.console import ConsoleStore, QueueLine
 from sync.store.db import Database
 from sync.store.escalations import EscalationStore
 from sync.store.feeds import FeedStore
-from sync.store.following import BudgetUse, FollowingStore, RefreshRequest, RefreshState
 from sync.store.guard_facts import GuardFactStore
 from sync.store.guards import GuardFlag, GuardStore
 from sync.store.imports import BatchSaved, ImportFile, ImportStore
@@ -22,7 +21,6 @@ from sync.store.ladder import LadderEvent, LadderRow, LadderStep, LadderStore, O
 from sync.store.lookups import LookupKind, LookupStore
 from sync.store.orders import OrderStore
 from sync.store.outbox import NewNotice, NoticeRow, OutboxReport, OutboxRow, OutboxStore
-from sync.store.page_limits import PageLimitStore
 from sync.store.parcels import DueQuery, ParcelStore
 from sync.store.quarantine import QuarantineStore
 from sync.store.reports import ReportStore
@@ -38,7 +36,6 @@ from sync.store.views import OrderQuery, View, ViewStore
 
 __all__ = [
     "BatchSaved",
-    "BudgetUse",
     "DueQuery",
     "EscalationCount",
     "GuardFlag",
@@ -61,8 +58,6 @@ __all__ = [
     "QueueLine",
     "Queued",
     "QueuedPush",
-    "RefreshRequest",
-    "RefreshState",
     "ResponseSample",
     "SourceHealth",
     "SourceTimer",
@@ -76,7 +71,6 @@ class Store(
     OrderStore,
     TrackingStore,
     ParcelStore,
-    FollowingStore,
     EscalationStore,
     TimerStore,
     ScenarioStore,
@@ -88,7 +82,6 @@ class Store(
     FeedStore,
     InboxStore,
     TrackingPageStore,
-    PageLimitStore,
     UpkeepStore,
     ActionStore,
     LadderStore,
