@@ -44,7 +44,7 @@ from daemon.systemd import Notifier, watchdog_interval
 from daemon.tracking_links import publish_link_settings, tracking_page_routes
 from daemon.vitals import Vitals
 from sync.clock import Clock
-from sync.connectors import ORDER_SOURCES, TRACKING_PROVIDERS
+from sync.connectors import ORDER_SOURCES, SHOP_WRITERS, TRACKING_PROVIDERS
 from sync.connectors.base import Connector, OrderSource, TrackingProvider
 from sync.connectors.csv_drop import KIND as DROP_KIND
 from sync.connectors.csv_drop import profiles_by_name
@@ -76,7 +76,9 @@ class Daemon:
         self.clock = clock
         self.client = client
         self.engine = RulesEngine(store, clock, rules)
-        self.outbox = OutboxWorker(store, clock, client, self._workflow)
+        writers = {f.name: SHOP_WRITERS[f.kind](f.name, client, f.settings)
+                   for f in config.sources if f.kind in SHOP_WRITERS}  # fmt: skip
+        self.outbox = OutboxWorker(store, clock, client, self._workflow, writers=writers)
         self.ladder = Ladder(store, clock, lambda: self.engine.rules, self.outbox.wake)
         self.conflicts = ConflictWatch(store, clock, lambda: self.engine.rules)
         self.stop = asyncio.Event()

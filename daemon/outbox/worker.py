@@ -20,10 +20,12 @@ import httpx
 
 from daemon.outbox.message import Message, digest
 from daemon.outbox.senders import DeliveryError, send
+from daemon.outbox.shop_push import ShopPusher, is_shop_push
 from daemon.rules.channels import quiet_until
 from daemon.rules.workflow import Workflow
 from daemon.waiting import wait_any
 from sync.clock import Clock
+from sync.connectors.shop_writer import ShopWriter
 from sync.errors import OrderwatchError
 from sync.store import OutboxRow, Outgoing, Store
 
@@ -43,6 +45,7 @@ class OutboxWorker:
         client: httpx.AsyncClient,
         workflow: Callable[[], Workflow],
         environ: Mapping[str, str] | None = None,
+        writers: Mapping[str, ShopWriter] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -51,6 +54,8 @@ class OutboxWorker:
         self.environ = os.environ if environ is None else environ
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(CONCURRENT)
+        self.pusher = ShopPusher(store, clock, writers or {})
+        """Tracking pushes to shop platforms (``shop:<source>`` rows), by source name."""
 
     def wake(self) -> None:
         self._wake.set()
@@ -69,7 +74,8 @@ class OutboxWorker:
     async def _coalesce(self, rows: list[OutboxRow], now: datetime) -> None:
         by_channel: dict[str, list[OutboxRow]] = {}
         for row in rows:
-            by_channel.setdefault(row.channel, []).append(row)
+            if not is_shop_push(row):  # a push is a write to a shop, not a message to fold
+                by_channel.setdefault(row.channel, []).append(row)
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
         folded: list[int] = []
         sends: list[Outgoing] = []
@@ -115,6 +121,9 @@ class OutboxWorker:
             await self._deliver(row, self.clock.now())
 
     async def _deliver(self, row: OutboxRow, now: datetime) -> None:
+        if is_shop_push(row):
+            await self.pusher.deliver(row, now)
+            return
         channel = self.workflow().channels.get(row.channel)
         if channel is None:
             if await self.store.claim_outbox(row.id, now):
