@@ -159,6 +159,9 @@ class OrderRecord:
     city: str = ""
     province: str = ""
     country: str = ""
+    postcode: str | None = None
+    """None when the source has no such field (a guard never reports it missing then)."""
+    district: str | None = None
     tags: tuple[str, ...] = ()
     paid_at: datetime | None = None
     closed_at: datetime | None = None

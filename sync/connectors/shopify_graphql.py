@@ -222,6 +222,7 @@ def _order_record(node: JSON, source: str) -> OrderRecord:
         closed_at=closed_at,
         cancelled_at=cancelled_at,
         line_items=_line_items(node),
+        postcode=str(address.get("zip") or ""),
         shipments=_shipments(node),
         raw=node,
     )

@@ -198,6 +198,7 @@ def _order_record(node: JSON, source: str) -> OrderRecord:
         country=text(address.get("country_code") or address.get("country")),
         tags=tuple(tag.strip() for tag in tags.split(",") if tag.strip()),
         # REST orders carry no payment time; the checkout's processed_at stands in once paid.
+        postcode=text(address.get("zip")),
         paid_at=aware_instant(node.get("processed_at")) if financial in PAID else None,
         closed_at=closed_at,
         cancelled_at=cancelled_at,

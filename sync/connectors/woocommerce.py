@@ -208,6 +208,7 @@ def _order_record(node: JSON, source: str, custom: Mapping[str, Axes]) -> OrderR
         country=text(shipping.get("country")),
         paid_at=paid_at,
         closed_at=gmt_instant(node.get("date_completed_gmt")),
+        postcode=text(shipping.get("postcode")),
         line_items=_line_items(node),
         shipments=shipments,
         raw=node,

@@ -165,6 +165,9 @@ class RowReader:
             city=facts.value(Column.CITY) or self._address_part(facts, 1),
             province=facts.value(Column.PROVINCE) or self._address_part(facts, 0),
             country=facts.value(Column.COUNTRY) or self.profile.country,
+            district=facts.value(Column.DISTRICT)
+            if Column.DISTRICT in self.profile.columns
+            else None,
             tags=tuple(t.strip() for t in facts.value(Column.TAGS).split(",") if t.strip()),
             paid_at=times[Column.PAID_AT],
             closed_at=times[Column.CLOSED_AT] if lifecycle is Lifecycle.CLOSED else None,

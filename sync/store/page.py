@@ -25,9 +25,11 @@ ORDER_FIELDS = (
     "fulfillment_status", "fulfillment_raw", "lifecycle", "lifecycle_raw", "currency", "total",
     "customer_name", "phone", "email", "address", "city", "province", "country", "tags",
     "created_at", "updated_at", "paid_at", "closed_at", "cancelled_at", "promised_at", "raw",
-    "raw_hash",
+    "raw_hash", "postcode", "district",
 )  # fmt: skip
 _UPDATED_AT = ORDER_FIELDS.index("updated_at")
+_HASH = ORDER_FIELDS.index("raw_hash")
+ADDRESS_FIELDS = ("address", "city", "province", "country", "postcode", "district")
 _INSERT_ORDER = (
     f"INSERT INTO orders ({', '.join(ORDER_FIELDS)}, change_seq) "
     f"VALUES ({', '.join('?' * len(ORDER_FIELDS))}, ?)"
@@ -53,8 +55,13 @@ def order_values(record: OrderRecord) -> tuple[object, ...]:
         record.city, record.province, record.country,
         json.dumps(list(record.tags), ensure_ascii=False), to_db(record.created_at),
         to_db(record.updated_at), to_db(record.paid_at), to_db(record.closed_at),
-        to_db(record.cancelled_at), to_db(record.promised_at), raw, digest,
+        to_db(record.cancelled_at), to_db(record.promised_at), raw, digest, record.postcode,
+        record.district,
     )  # fmt: skip
+
+
+def _one_line(parts: Sequence[object]) -> str:
+    return ", ".join(str(part) for part in parts if part)
 
 
 class PageWriter:
@@ -76,7 +83,7 @@ class PageWriter:
             row = existing.get(record.external_id)
             if row is None:
                 inserts.append((record, values))
-            elif values[_UPDATED_AT] >= row["updated_at"] and values[-1] != row["raw_hash"]:
+            elif values[_UPDATED_AT] >= row["updated_at"] and values[_HASH] != row["raw_hash"]:
                 updates.append((record, values, row))
         await self.tx.executemany(_INSERT_ORDER, [(*v, self.tx.seq) for _, v in inserts])
         await self.tx.executemany(
@@ -104,7 +111,8 @@ class PageWriter:
             return {}
         rows = await self.tx.fetchall(
             "SELECT id, external_id, updated_at, raw_hash, payment_status, fulfillment_status, "
-            "lifecycle FROM orders WHERE source = ? AND external_id IN "
+            "lifecycle, address, city, province, country, postcode, district FROM orders "
+            "WHERE source = ? AND external_id IN "
             "(SELECT value FROM json_each(?))",
             (self.source, _ids(external_ids)),
         )
@@ -134,6 +142,7 @@ class PageWriter:
             )
 
     def _status_events(self, order_id: int, record: OrderRecord, row: sqlite3.Row) -> None:
+        self._address_event(order_id, record, row)
         for axis in STATUS_AXES:
             before, after = row[axis], str(getattr(record, axis))
             if before != after:
@@ -147,6 +156,24 @@ class PageWriter:
                     from_value=before,
                     to_value=after,
                 )
+
+    def _address_event(self, order_id: int, record: OrderRecord, row: sqlite3.Row) -> None:
+        # The order guards compare this line with the label's time.
+        before = [row[name] for name in ADDRESS_FIELDS]
+        after = [getattr(record, name) for name in ADDRESS_FIELDS]
+        known = [(b, a) for b, a in zip(before, after, strict=True) if b is not None]
+        if all(b == a for b, a in known):
+            return
+        self._event(
+            at=record.updated_at,
+            order_id=order_id,
+            subject_kind="order",
+            subject_id=order_id,
+            kind="address",
+            field="address",
+            from_value=_one_line(before),
+            to_value=_one_line(after),
+        )
 
     async def _line_items(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
         await self.tx.execute(
