@@ -1,6 +1,7 @@
 """What the daemon tells the console about the desk, written into the database on every
 (re)load of ``rules.toml``: the delay reasons, the agents, the reply templates, the longest
-snooze (see :mod:`sync.desk`), and the shares of the rules on trial (:mod:`sync.rollout`)."""
+snooze (see :mod:`sync.desk`), the shares of the rules on trial
+(:mod:`sync.rollout`) and the shop's time zone."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sync.desk import (
     DELAY_REASONS_KEY,
     MAX_SNOOZE_KEY,
     REPLIES_KEY,
+    SHOP_ZONE_KEY,
     DeskAgent,
     agents_to_json,
     reasons_to_json,
@@ -34,6 +36,7 @@ def desk_state(rules: RuleSet) -> dict[str, str]:
         REPLIES_KEY: workflow.replies.to_json(),
         MAX_SNOOZE_KEY: str(int(workflow.desk.max_snooze.total_seconds())),
         ROLLOUTS_KEY: rollouts_to_json(rollouts(rules)),
+        SHOP_ZONE_KEY: rules.timezone,
     }
 
 

@@ -17,6 +17,8 @@ DELAY_REASONS_KEY = "desk.delay_reasons"
 AGENTS_KEY = "desk.agents"
 REPLIES_KEY = "desk.replies"
 MAX_SNOOZE_KEY = "desk.max_snooze"
+SHOP_ZONE_KEY = "desk.timezone"
+"""The rules file's time zone: the shop's days, as the console's reports count them."""
 
 DEFAULT_MAX_SNOOZE = timedelta(hours=24)
 

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from daemon.reports import svg
-from daemon.reports.formats import desk_sections
+from sync.reports.lines import desk_sections
 from sync.reports.model import WEEKDAYS
 
 STYLE = """

@@ -42,6 +42,27 @@ def period_days(kind: PeriodKind, today: date) -> tuple[date, date]:
     return (first - timedelta(days=1)).replace(day=1), first
 
 
+def period_containing(kind: PeriodKind, day: date) -> tuple[date, date]:
+    """The day, Monday–Sunday week or calendar month that ``day`` falls in."""
+    if kind is PeriodKind.DAILY:
+        return day, day + timedelta(days=1)
+    if kind is PeriodKind.WEEKLY:
+        monday = day - timedelta(days=day.weekday())
+        return monday, monday + timedelta(days=7)
+    first = day.replace(day=1)
+    return first, (first + timedelta(days=31)).replace(day=1)
+
+
+def shift_period(kind: PeriodKind, first: date, steps: int) -> tuple[date, date]:
+    """The period ``steps`` periods after (before, when negative) the one starting ``first``."""
+    if kind is PeriodKind.DAILY:
+        return period_containing(kind, first + timedelta(days=steps))
+    if kind is PeriodKind.WEEKLY:
+        return period_containing(kind, first + timedelta(days=7 * steps))
+    months = first.year * 12 + first.month - 1 + steps
+    return period_containing(kind, date(months // 12, months % 12 + 1, 1))
+
+
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The instant the shop's ``day`` starts (a DST day is 23 or 25 hours long)."""
     return datetime.combine(day, time(), tzinfo=zone)
