@@ -50,18 +50,22 @@ class Inbox:
         while True:
             rows = await self.store.pending_webhooks(BATCH)
             readable: list[tuple[int, str, Sequence[OrderRecord]]] = []
+            gone: list[tuple[str, str, str]] = []
             for row in rows:
                 source = self.sources.get(row.source)
                 if source is None:
                     await self.store.fail_webhook(row.id, "no such order source", final=True)
                     continue
                 try:
-                    readable.append((row.id, row.source, source.parse_push(row.topic, row.body)))
+                    records = source.parse_push(row.topic, row.body)
+                    deleted = source.parse_deletions(row.topic, row.body)
+                    readable.append((row.id, row.source, records))
+                    gone += [(row.source, external_id, row.topic) for external_id in deleted]
                 except PayloadError as exc:
                     log.error("%s: webhook %s set aside: %s", row.source, row.delivery_id, exc)
                     await self.store.fail_webhook(row.id, str(exc), final=True)
             if readable:
-                changed += await self.store.apply_webhooks(readable, self.clock.now())
+                changed += await self.store.apply_webhooks(readable, self.clock.now(), deleted=gone)
             if len(rows) < BATCH:
                 return changed
 

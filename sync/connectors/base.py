@@ -153,6 +153,14 @@ class OrderSource(Connector, ABC):
         """
         raise PayloadError(f"{self.name}: {self.kind} sources take no webhooks")
 
+    def parse_deletions(self, topic: str, body: bytes) -> list[str]:
+        """The external ids of the orders a webhook delivery says are gone (deleted at the
+        source); empty for every other topic.
+
+        Raises :class:`PayloadError` when a deletion's body does not name the order.
+        """
+        return []
+
 
 class TrackingProvider(Connector, ABC):
     kind: ClassVar[str]

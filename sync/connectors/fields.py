@@ -90,6 +90,16 @@ def array(value: object, what: str) -> list[Any]:
     return value
 
 
+def deleted_id(body: bytes, source: str) -> str:
+    """The id in a deletion webhook's body (``{"id": 820982911946154508}``, all the vendors
+    send once an order is gone)."""
+    payload = load_json(body)
+    ident = payload.get("id") if isinstance(payload, dict) else None
+    if isinstance(ident, bool) or not isinstance(ident, int | str) or ident == "":
+        raise PayloadError(f"{source}: a deletion webhook without the order's id")
+    return str(ident)
+
+
 def load_json(body: str | bytes) -> Any:
     """A body as JSON; a body that is not JSON is one readable :class:`PayloadError` line."""
     try:

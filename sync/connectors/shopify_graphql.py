@@ -31,7 +31,12 @@ import httpx
 
 from sync.carriers import normalize_carrier
 from sync.connectors.base import OrderPage, OrderSource, required, setting_number
-from sync.connectors.shopify_rest import CHANNELS, parse_order_webhook, rest_order_record
+from sync.connectors.shopify_rest import (
+    CHANNELS,
+    parse_order_deletion,
+    parse_order_webhook,
+    rest_order_record,
+)
 from sync.connectors.window import Window
 from sync.domain import (
     FulfillmentStatus,
@@ -217,12 +222,12 @@ def _order_record(node: JSON, source: str) -> OrderRecord:
         city=str(address.get("city") or ""),
         province=str(address.get("province") or ""),
         country=str(address.get("countryCodeV2") or address.get("country") or ""),
+        postcode=str(address.get("zip") or ""),
         tags=tuple(str(tag) for tag in node.get("tags") or ()),
         paid_at=_paid_at(node),
         closed_at=closed_at,
         cancelled_at=cancelled_at,
         line_items=_line_items(node),
-        postcode=str(address.get("zip") or ""),
         shipments=_shipments(node),
         raw=node,
     )
@@ -315,6 +320,9 @@ class ShopifyGraphQLSource(OrderSource):
 
     def parse_push(self, topic: str, body: bytes) -> list[OrderRecord]:
         return parse_order_webhook(topic, body, self.name)
+
+    def parse_deletions(self, topic: str, body: bytes) -> list[str]:
+        return parse_order_deletion(topic, body, self.name)
 
     async def _pace(self) -> None:
         """Sleep until the cost bucket can pay for another call like the last one (bounded)."""

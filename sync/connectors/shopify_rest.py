@@ -37,6 +37,7 @@ from sync.connectors.fields import (
     JSON,
     array,
     aware_instant,
+    deleted_id,
     full_name,
     load_json,
     money,
@@ -71,6 +72,7 @@ FULFILLMENT = {
 }
 PAID = frozenset({"paid", "partially_paid", "partially_refunded", "refunded"})
 DEAD_FULFILLMENTS = frozenset({"cancelled", "error", "failure"})
+DELETE_TOPIC = "orders/delete"
 ORDER_TOPICS = frozenset(
     {
         "orders/create",
@@ -196,9 +198,9 @@ def _order_record(node: JSON, source: str) -> OrderRecord:
         city=text(address.get("city")),
         province=text(address.get("province")),
         country=text(address.get("country_code") or address.get("country")),
+        postcode=text(address.get("zip")),
         tags=tuple(tag.strip() for tag in tags.split(",") if tag.strip()),
         # REST orders carry no payment time; the checkout's processed_at stands in once paid.
-        postcode=text(address.get("zip")),
         paid_at=aware_instant(node.get("processed_at")) if financial in PAID else None,
         closed_at=closed_at,
         cancelled_at=cancelled_at,
@@ -233,6 +235,14 @@ def parse_order_webhook(topic: str, body: bytes, source: str) -> list[OrderRecor
     if not isinstance(payload, dict):
         raise PayloadError(f"{source}: webhook body is not a JSON object")
     return [rest_order_record(payload, source)]
+
+
+def parse_order_deletion(topic: str, body: bytes, source: str) -> list[str]:
+    """The order an ``orders/delete`` webhook names (its body is only ``{"id": …}``), as the
+    GraphQL id both Shopify connectors key orders on."""
+    if topic != DELETE_TOPIC:
+        return []
+    return [f"gid://shopify/Order/{deleted_id(body, source)}"]
 
 
 def next_page_info(link: str | None) -> str | None:
@@ -305,6 +315,9 @@ class ShopifyRestSource(OrderSource):
 
     def parse_push(self, topic: str, body: bytes) -> list[OrderRecord]:
         return parse_order_webhook(topic, body, self.name)
+
+    def parse_deletions(self, topic: str, body: bytes) -> list[str]:
+        return parse_order_deletion(topic, body, self.name)
 
     async def _count(self, window: Window) -> int | None:
         """How many orders a run from ``window`` lists (None when Shopify will not say)."""

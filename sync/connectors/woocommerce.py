@@ -38,6 +38,7 @@ from sync.connectors.base import OrderPage, OrderSource, required, setting_numbe
 from sync.connectors.fields import (
     JSON,
     array,
+    deleted_id,
     full_name,
     gmt_instant,
     load_json,
@@ -60,6 +61,7 @@ from sync.http import CredentialsRefused, Sleep
 MAX_PAGE = 100
 TRACKING_META = "_wc_shipment_tracking_items"
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
+DELETE_TOPIC = "order.deleted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,9 +208,9 @@ def _order_record(node: JSON, source: str, custom: Mapping[str, Axes]) -> OrderR
         city=text(shipping.get("city")),
         province=text(shipping.get("state")),
         country=text(shipping.get("country")),
+        postcode=text(shipping.get("postcode")),
         paid_at=paid_at,
         closed_at=gmt_instant(node.get("date_completed_gmt")),
-        postcode=text(shipping.get("postcode")),
         line_items=_line_items(node),
         shipments=shipments,
         raw=node,
@@ -286,6 +288,11 @@ class WooCommerceSource(OrderSource):
         if topic not in ORDER_TOPICS:
             return []
         return parse_woocommerce_payload(load_json(body), self.name, self.statuses)
+
+    def parse_deletions(self, topic: str, body: bytes) -> list[str]:
+        # WooCommerce sends order.deleted when an order is deleted for good; one moved to the
+        # trash arrives as an update with status "trash" (lifecycle deleted as well).
+        return [deleted_id(body, self.name)] if topic == DELETE_TOPIC else []
 
     async def _get(self, params: dict[str, Any]) -> httpx.Response:
         key, secret = self.settings["key"], self.settings["secret"]

@@ -16,6 +16,7 @@ from sync.domain import OrderRecord, WebhookRow
 from sync.store.base import StoreBase
 from sync.store.db import from_db_required, to_db
 from sync.store.page import PageWriter
+from sync.store.removals import mark_deleted
 
 MAX_ATTEMPTS = 5
 
@@ -70,12 +71,18 @@ class InboxStore(StoreBase):
         return await self.apply_webhooks([(inbox_id, source, records)], now)
 
     async def apply_webhooks(
-        self, deliveries: Sequence[tuple[int, str, Sequence[OrderRecord]]], now: datetime
+        self,
+        deliveries: Sequence[tuple[int, str, Sequence[OrderRecord]]],
+        now: datetime,
+        *,
+        deleted: Sequence[tuple[str, str, str]] = (),
     ) -> list[int]:
         """Write several deliveries' orders and mark them processed, in one transaction.
 
         Each delivery is (inbox id, source, its orders). Of several copies of one order the
-        newest is written; returns the orders that changed.
+        newest is written; returns the orders that changed. ``deleted`` lists (source, external
+        id, topic) of orders deletion webhooks among them said are gone: they are marked deleted
+        (:mod:`sync.store.removals`) after the orders are written.
         """
         by_source: dict[str, list[OrderRecord]] = {}
         for _, source, records in deliveries:
@@ -85,6 +92,8 @@ class InboxStore(StoreBase):
             for source, records in by_source.items():
                 writer = PageWriter(tx, source, now)
                 changed += await writer.write(_newest_per_order(records))
+            for source, external_id, topic in deleted:
+                changed += await mark_deleted(tx, source, [external_id], now, f"{topic} webhook")
             await tx.executemany(
                 "UPDATE webhook_inbox SET processed_at = ?, attempts = attempts + 1, error = '' "
                 "WHERE id = ?",
