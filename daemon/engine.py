@@ -133,7 +133,7 @@ class RulesEngine:
         parcels = await self.store.shipments_of_orders(order_ids)
         timers = {
             (t.rule_id, t.subject_kind, t.subject_id): t
-            for t in await self.store.timers_for_orders(order_ids)
+            for t in await self.store.timers_for_orders(order_ids, None if only is None else only)
         }
         decisions: list[TimerDecision] = []
         version = self.rules.version

@@ -202,8 +202,10 @@ def _rules(top: Table, context: RuleContext) -> list[Rule]:
 def _fingerprint(rule: Mapping[str, Any], document: Mapping[str, Any]) -> str:
     """What decides a rule's timers: its own table and every shared table (calendars, periods,
     segments, modifiers, inhibit, timezone). A reload re-plans only the rules whose fingerprint
-    moved; a comment or another rule's edit leaves a rule's timers alone."""
-    shared = {key: value for key, value in document.items() if key not in ("rules", "schema")}
+    moved; a comment, another rule's edit or a change to who is told (agents, teams,
+    escalation ladders, channels, the desk, replies) leaves a rule's timers alone."""
+    ignored = {"rules", "schema", *WORKFLOW_TOP_KEYS}
+    shared = {key: value for key, value in document.items() if key not in ignored}
     text = json.dumps({"rule": rule, "shared": shared}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 

@@ -110,11 +110,16 @@ def _timer_values(d: TimerDecision, seq: int) -> tuple[object, ...]:
 
 
 class TimerStore(SourceTimerStore):
-    async def timers_for_orders(self, order_ids: Sequence[int]) -> list[TimerRow]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM timers WHERE order_id IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(order_ids)),),
-        )
+    async def timers_for_orders(
+        self, order_ids: Sequence[int], rule_ids: Collection[str] | None = None
+    ) -> list[TimerRow]:
+        """The timers of these orders and their parcels (of ``rule_ids`` only, when given)."""
+        sql = "SELECT * FROM timers WHERE order_id IN (SELECT value FROM json_each(?))"
+        params = [json.dumps(list(order_ids))]
+        if rule_ids is not None:
+            sql += " AND rule_id IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted(rule_ids)))
+        rows = await self.db.fetchall(sql, params)
         return [timer_row(row) for row in rows]
 
     async def due_order_ids(self, now: datetime, limit: int = 5000) -> list[int]:

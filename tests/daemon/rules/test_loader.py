@@ -295,3 +295,12 @@ def test_an_unknown_feed_is_a_problem_with_its_line() -> None:
     assert (
         problem.startswith("rules.toml:15: rules[0].needs_feed:") and "warehouse_stages" in problem
     )
+
+
+def test_who_is_told_is_not_part_of_a_rules_fingerprint() -> None:
+    before = parse_rules(GOOD, "rules.toml")
+    told = GOOD + '\n[agents.anna]\nname = "Anna"\n'
+    calendar = GOOD + '\n[calendars.shop]\nhours.mon-fri = ["09:00-17:00"]\n'
+    assert [r.fingerprint for r in parse_rules(told).rules] == [r.fingerprint for r in before.rules]
+    moved = [r.fingerprint for r in parse_rules(calendar).rules]
+    assert all(new != old.fingerprint for new, old in zip(moved, before.rules, strict=True))
