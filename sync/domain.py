@@ -273,6 +273,8 @@ class ShipmentRow:
     change_seq: int
     eta: datetime | None = None
     signed_by: str = ""
+    unfollowable: str = ""
+    """Why no tracking service follows this parcel any more; empty while one does."""
 
 
 @dataclass(frozen=True, slots=True)

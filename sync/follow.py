@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sync.carriers import suggest_carrier
 from sync.clock import Clock
@@ -85,8 +85,10 @@ class FollowPlan:
     and ``poll_near_every`` (how often such a parcel is polled, default 30m), ``push`` (the
     provider pushes to this daemon: ``true``/``false``; Kuaidi100 pushes by default) and
     ``push_quiet`` (a parcel pushed this recently is not polled, default 12h),
-    ``budget_per_hour`` (requests an hour, 0 for no cap), ``parcels_per_round`` (200) and
-    ``carriers`` (comma-separated carrier codes this tracker follows; all when absent).
+    ``budget_per_hour`` and ``budget_per_day`` (requests an hour and a UTC day, 0 for no cap;
+    what was spent is kept in the store, so a restart starts no fresh budget),
+    ``parcels_per_round`` (200) and ``carriers`` (comma-separated carrier codes this tracker
+    follows; all when absent).
     """
 
     intervals: Mapping[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_INTERVALS))
@@ -95,6 +97,7 @@ class FollowPlan:
     push: bool = False
     push_quiet: timedelta = timedelta(hours=12)
     budget_per_hour: int = 0
+    budget_per_day: int = 0
     per_round: int = 200
     carriers: tuple[str, ...] = ()
 
@@ -110,10 +113,11 @@ class FollowPlan:
             raise ConfigError(f"{where}: push = {flag!r}: write true or false")
         try:
             budget = int(settings.get("budget_per_hour") or 0)
+            daily = int(settings.get("budget_per_day") or 0)
             per_round = int(settings.get("parcels_per_round") or 200)
         except ValueError:
             raise ConfigError(
-                f"{where}: budget_per_hour and parcels_per_round are whole numbers"
+                f"{where}: budget_per_hour, budget_per_day and parcels_per_round are whole numbers"
             ) from None
         return cls(
             intervals=intervals,
@@ -122,6 +126,7 @@ class FollowPlan:
             push=flag in ("true", "yes", "1") or (pushes and flag == ""),
             push_quiet=duration_setting(settings, "push_quiet", timedelta(hours=12), where),
             budget_per_hour=max(0, budget),
+            budget_per_day=max(0, daily),
             per_round=max(1, per_round),
             carriers=tuple(c.strip() for c in settings.get("carriers", "").split(",") if c.strip()),
         )
@@ -150,7 +155,8 @@ class Follower:
         self.plan = plan or FollowPlan.from_settings(
             provider.settings, provider.where, pushes=provider.pushes_by_default
         )
-        self.budget = Budget(self.plan.budget_per_hour)
+        self.budget = Budget(self.plan.budget_per_hour, self.plan.budget_per_day)
+        self._restored = False
         self.outage: str = ""
         """The stale-feed problem being shown, "" while the provider answers."""
         self._quota: tuple[datetime, int] | None = None
@@ -162,9 +168,11 @@ class Follower:
         """One pass over the provider; returns the ids of the orders whose parcels moved."""
         if self.provider.breaker.state == BreakerState.OPEN:
             return []  # the outage is already on record; only the breaker's probe may call
+        await self.restore_budget()
         changed: list[int] = []
         self._quota_short = False
         try:
+            await self._refollow()
             changed += await self._stop_finished()
             changed += await self._read_changes()
             changed += await self._poll_due()
@@ -176,19 +184,50 @@ class Follower:
         await self._answered(len(changed))
         return sorted(set(changed))
 
-    def _spend(self, requests: int) -> bool:
-        """Take ``requests`` from the hourly budget; False (taking nothing) when short."""
+    async def restore_budget(self) -> None:
+        """Take back what was spent of today's budget before a restart (once)."""
+        if self._restored:
+            return
+        self._restored = True
+        if self.budget.capped:
+            now = self.clock.now()
+            midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            since = min(now - timedelta(hours=1), midnight)
+            self.budget.restore(await self.store.spend_since(self.provider.name, since))
+            await self.store.prune_spend(now)
+
+    async def spend(self, requests: int) -> bool:
+        """Take ``requests`` from the budget, recorded in the store; False (taking nothing)
+        when short."""
         now = self.clock.now()
         if self.budget.left(now) < requests:
             return False
         self.budget.spend(now, requests)
+        await self.store.record_spend(self.provider.name, now, requests)
         return True
+
+    async def _refollow(self) -> None:
+        """Register again the parcels the provider gave up on whose next try is due."""
+        due = await self.store.parcels_to_refollow(self.provider.name, self.clock.now())
+        if not due or not await self.spend(_calls(len(due), self.provider.register_batch)):
+            return
+        phones = await self.store.buyer_phones([s.id for s in due]) if self._phones else {}
+        refused = dict(await self.provider.refollow([_parcel(s, phones) for s in due]))
+        now = self.clock.now()
+        taken = [s.id for s in due if s.tracking_number not in refused]
+        if taken:
+            await self.store.mark_refollowed(taken, now)
+        for shipment in due:
+            if shipment.tracking_number in refused:
+                reason = f"{self.provider.name} will not follow it again: "
+                reason += refused[shipment.tracking_number]
+                await self.store.mark_unfollowable(self.provider.name, [shipment.id], reason, now)
 
     async def _stop_finished(self) -> list[int]:
         done = await self.store.parcels_to_stop(self.provider.name, self.plan.per_round)
         if not done:
             return []
-        if not self._spend(_calls(len(done), self.provider.stop_batch)):
+        if not await self.spend(_calls(len(done), self.provider.stop_batch)):
             return []
         await self.provider.stop([_parcel(s) for s in done])
         await self.store.mark_stopped([s.id for s in done], self.clock.now())
@@ -201,7 +240,7 @@ class Follower:
         cursor = await self.store.get_state(key)
         changed: list[int] = []
         for _page in range(10):
-            if not self._spend(1):
+            if not await self.spend(1):
                 break
             page = await self.provider.updated_since(cursor)
             if page is None:
@@ -239,7 +278,7 @@ class Follower:
             batch = [s for s in due[start : start + size] if s.id not in waiting]
             if not batch:
                 continue
-            if not self._spend(1):
+            if not await self.spend(1):
                 break
             tracks = await self.provider.fetch_tracks([_parcel(s, phones) for s in batch])
             changed += await self.store.save_tracks(
@@ -271,7 +310,7 @@ class Follower:
         parcels = [_parcel(s, phones) for s in batch if s.id in fresh]
         if not await self._quota_allows(len(parcels)):
             return fresh
-        if not self._spend(_calls(len(parcels), self.provider.register_batch)):
+        if not await self.spend(_calls(len(parcels), self.provider.register_batch)):
             return fresh
         await self.provider.register(parcels)
         await self.store.mark_registered(self.provider.name, sorted(fresh), self.clock.now())
@@ -286,7 +325,7 @@ class Follower:
             return True
         now = self.clock.now()
         if self._quota is None or now - self._quota[0] >= QUOTA_CHECK:
-            if not self._spend(1):
+            if not await self.spend(1):
                 return False
             left = await self.provider.registrations_left()
             self._quota = None if left is None else (now, left)

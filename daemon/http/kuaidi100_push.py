@@ -4,6 +4,8 @@ The body is a form: ``param`` (the JSON) and ``sign``, the uppercase MD5 of ``pa
 tracker's ``salt``; anything else is answered 401 and nothing is kept. Kuaidi100 counts a push as
 delivered only when the answer is exactly :data:`ACK`, and sends it again otherwise (three more
 times, half an hour apart), so a repeated push is answered :data:`ACK` too and changes nothing.
+A push saying Kuaidi100 gave up on a parcel still on its way (``abort``, or ``shutdown`` before
+it arrived) plans its new subscription.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from daemon.http.app import HttpContext
 from daemon.http.track_push import keep, note_refused, secret_key, unknown
-from sync.connectors.kuaidi100_parse import parse_push, read_form, verify_push
+from sync.connectors.kuaidi100_parse import lost_reason, parse_push, read_form, verify_push
 from sync.errors import PayloadError
 from sync.store.parcels import push_digest
 
@@ -51,7 +53,9 @@ def routes(context: HttpContext) -> list[BaseRoute]:
         except (ValueError, PayloadError) as exc:
             return _failure("400", f"无法读取: {exc}", 400)
         tracks = [] if track is None else [track]
-        fresh = await keep(context, tracker, push_digest(param.encode()), param, tracks)
+        reason = lost_reason(payload)
+        lost = [(track.tracking_number, reason)] if track is not None and reason else []
+        fresh = await keep(context, tracker, push_digest(param.encode()), param, tracks, lost)
         if fresh is None:
             return _failure("500", "服务器错误", 503)
         return Response(ACK, media_type="application/json")

@@ -45,12 +45,14 @@ async def keep(
     digest: str,
     body: str,
     tracks: Sequence[TrackRecord],
+    lost: Sequence[tuple[str, str]] = (),
 ) -> bool | None:
     """Write one verified push; True when new, False for a repeat, None when it could not be
-    written (the caller answers so that the service sends it again)."""
+    written (the caller answers so that the service sends it again). ``lost`` are (tracking
+    number, reason) of parcels the service says it stopped following."""
     try:
         fresh, changed = await context.store.save_push(
-            tracker, digest, body, tracks, context.clock.now()
+            tracker, digest, body, tracks, context.clock.now(), lost
         )
     except StoreError as exc:
         log.error("%s: push not kept: %s", tracker, exc)

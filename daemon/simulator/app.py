@@ -6,8 +6,8 @@
   Admin REST, same token
 - ``GET /wp-json/wc/v3/orders`` and ``/wp-json/wc/v3/orders/{id}``: WooCommerce REST v3
   (consumer key and secret)
-- ``POST /track/v2.2/register``, ``gettrackinfo``, ``stoptrack`` and ``getquota``: 17TRACK
-  (header ``17token``)
+- ``POST /track/v2.2/register``, ``gettrackinfo``, ``stoptrack``, ``retrack`` and ``getquota``:
+  17TRACK (header ``17token``)
 - ``POST``/``GET /tracking/{version}/trackings…``: AfterShip (header ``as-api-key``)
 - ``POST /poll`` and ``POST /poll/query.do``: Kuaidi100 (key and customer in the form)
 - ``GET /_sim/health``: the simulator's own status; never faulted
@@ -197,6 +197,7 @@ def _tracking_routes(
             "/track/v2.2/stoptrack", _faulty(track17.stoptrack, chaos, too_many), methods=["POST"]
         ),
         Route("/track/v2.2/getquota", _faulty(track17.getquota, chaos, too_many), methods=["POST"]),
+        Route("/track/v2.2/retrack", _faulty(track17.retrack, chaos, too_many), methods=["POST"]),
         Route("/poll", _faulty(kuaidi100.subscribe, chaos, too_many), methods=["POST"]),
         Route("/poll/query.do", _faulty(kuaidi100.query, chaos, too_many), methods=["POST"]),
     ]

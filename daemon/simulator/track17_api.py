@@ -1,11 +1,12 @@
 """The simulated shop's parcels as 17TRACK's Tracking API v2.2 serves them.
 
-``register``, ``gettrackinfo`` and ``stoptrack`` take a JSON list of ``{number, carrier}`` (at
-most 40) and answer ``{"code": 0, "data": {"accepted": [...], "rejected": [...]}}`` with
-17TRACK's error codes for numbers registered twice, not registered, already stopped, or of an
-undetectable carrier; ``getquota`` reports the registration quota. Events come newest
-first, as 17TRACK sends them; China EMS domestic scans carry no zone (``time_utc`` null), a quirk
-real feeds have and the connector must survive.
+``register``, ``gettrackinfo``, ``stoptrack`` and ``retrack`` take a JSON list of
+``{number, carrier}`` (at most 40) and answer
+``{"code": 0, "data": {"accepted": [...], "rejected": [...]}}`` with 17TRACK's error codes
+for numbers registered twice, not registered, already stopped, or of an undetectable carrier;
+``getquota`` reports the registration quota. Events come newest first, as 17TRACK sends them;
+China EMS domestic scans carry no zone (``time_utc`` null), a quirk real feeds have and the
+connector must survive.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ ALREADY_REGISTERED = -18019901
 NOT_REGISTERED = -18019902
 CARRIER_UNDETECTED = -18019903
 STOP_ONLY_TRACKING = -18019906
+RETRACK_REFUSED = -18019910
+"""This simulator's code for a number that is not stopped or was retracked before (17TRACK
+restarts a stopped number once)."""
 QUOTA = 1100
 ORIGIN_EVENTS = (Scan.INFO, Scan.PICKED_UP, Scan.DEPARTED)
 MILESTONES = (
@@ -76,6 +80,7 @@ class Track17:
         self.token = token
         self.registered: dict[str, int] = {}
         self.stopped: set[str] = set()
+        self.retracked: set[str] = set()
         self.calls: dict[str, int] = {}
 
     async def _items(self, request: Request) -> list[JSON] | Response:
@@ -146,6 +151,27 @@ class Track17:
                 )
             else:
                 self.stopped.add(number)
+                accepted.append({"number": number, "carrier": self.registered[number]})
+        return JSONResponse({"code": 0, "data": {"accepted": accepted, "rejected": rejected}})
+
+    async def retrack(self, request: Request) -> Response:
+        items = await self._items(request)
+        if isinstance(items, Response):
+            return items
+        accepted: list[JSON] = []
+        rejected: list[JSON] = []
+        for item in items:
+            number = item["number"]
+            if number not in self.registered:
+                message = f"The tracking number '{number}' does not register."
+                rejected.append(_rejected(number, 0, NOT_REGISTERED, message))
+            elif number in self.retracked or number not in self.stopped:
+                message = f"The tracking number '{number}' cannot be retracked again."
+                key = self.registered[number]
+                rejected.append(_rejected(number, key, RETRACK_REFUSED, message))
+            else:
+                self.stopped.discard(number)
+                self.retracked.add(number)
                 accepted.append({"number": number, "carrier": self.registered[number]})
         return JSONResponse({"code": 0, "data": {"accepted": accepted, "rejected": rejected}})
 

@@ -189,6 +189,13 @@ class TrackingProvider(Connector, ABC):
     async def stop(self, parcels: Sequence[Parcel]) -> None:
         """Tell the provider to stop following finished parcels; nothing to do by default."""
 
+    async def refollow(self, parcels: Sequence[Parcel]) -> list[tuple[str, str]]:
+        """Ask the provider to follow again parcels it gave up on while they were on their way;
+        returns (tracking number, the provider's reason) of those it refuses. By default the
+        parcels are registered anew."""
+        await self.register(parcels)
+        return []
+
     async def registrations_left(self) -> int | None:
         """How many more parcels the account may register (its paid quota); None when the
         provider does not count registrations."""

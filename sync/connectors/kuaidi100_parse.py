@@ -206,6 +206,20 @@ def parse_push(param: JSON, provider: str) -> TrackRecord | None:
     return track_record(result, provider, abort=abort, com_override=str(param.get("comNew") or ""))
 
 
+def lost_reason(param: JSON) -> str:
+    """Why Kuaidi100 stopped following the parcel of a push, "" while it still does.
+
+    ``abort`` is giving up (with its message, such as 3天查询无记录); ``shutdown`` is the end
+    of following, which only matters for a parcel that has not arrived.
+    """
+    status = str(param.get("status") or "")
+    if status == "abort":
+        return f"abort: {param.get('message') or 'stopped'}"
+    if status == "shutdown":
+        return f"shutdown: {param.get('message') or 'finished'}"
+    return ""
+
+
 def parse_body(body: JSON, provider: str) -> list[TrackRecord]:
     """A saved query answer or push ``param`` (for ``orderwatchd parse``)."""
     track = parse_push(body, provider) if "lastResult" in body else parse_query(body, provider)

@@ -5,7 +5,8 @@ signs pushes) and ``requests_per_second`` (default 3, 17TRACK's limit), besides 
 breaker settings every connector takes (:mod:`sync.connectors.base`).
 
 Calls carry at most 40 numbers, 17TRACK's limit: ``register`` ("already registered" is success),
-``gettrackinfo``, ``stoptrack`` once a parcel is finished (so it stops costing), and ``getquota``.
+``gettrackinfo``, ``stoptrack`` once a parcel is finished (so it stops costing), ``retrack`` for a
+parcel 17TRACK stopped following before it arrived, and ``getquota``.
 Every call goes through :func:`sync.http.send` (deadline, retries, ``Retry-After``) and the
 provider's breaker, paced to the request rate; a 429 that outlasts the retries holds every
 further call for the time 17TRACK asked. Payload reading lives in
@@ -26,6 +27,7 @@ from sync.carriers import carrier
 from sync.connectors.base import Parcel, TrackingProvider, required, setting_number
 from sync.connectors.track17_parse import (
     parse_push,
+    parse_stopped,
     parse_tracks,
     shipment_status,
     track_record,
@@ -40,6 +42,7 @@ __all__ = [
     "Quota",
     "Track17Provider",
     "parse_push",
+    "parse_stopped",
     "parse_tracks",
     "shipment_status",
     "verify_push",
@@ -133,6 +136,26 @@ class Track17Provider(TrackingProvider):
                 error = refused.get("error") or {}
                 if error.get("code") not in harmless:
                     log.info("%s: %s not stopped: %s", self.name, refused.get("number"), error)
+
+    async def refollow(self, parcels: Sequence[Parcel]) -> list[tuple[str, str]]:
+        """``retrack`` parcels 17TRACK stopped following; a number it never registered is
+        registered instead. 17TRACK restarts a number only once, so a second loss of the same
+        parcel comes back refused, with 17TRACK's message."""
+        refused: list[tuple[str, str]] = []
+        unregistered: list[Parcel] = []
+        by_number = {p.tracking_number: p for p in parcels}
+        for batch in _batches(parcels):
+            data = await self._call("retrack", [_request_item(p) for p in batch])
+            for rejected in data.get("rejected") or ():
+                number = str(rejected.get("number") or "")
+                error = rejected.get("error") or {}
+                if error.get("code") == NOT_REGISTERED and number in by_number:
+                    unregistered.append(by_number[number])
+                else:
+                    refused.append((number, str(error.get("message") or error.get("code"))))
+        if unregistered:
+            await self.register(unregistered)
+        return refused
 
     async def quota(self) -> Quota:
         data = await self._call("getquota", [])

@@ -164,6 +164,15 @@ def parse_tracks(body: JSON, provider: str) -> list[TrackRecord]:
     return [track_record(item, provider) for item in data.get("accepted") or ()]
 
 
+def parse_stopped(body: JSON) -> str:
+    """The number of a ``TRACKING_STOPPED`` push (17TRACK no longer follows it); "" for other
+    events."""
+    data = body.get("data")
+    if body.get("event") != "TRACKING_STOPPED" or not isinstance(data, dict):
+        return ""
+    return str(data.get("number") or "")
+
+
 def parse_push(body: JSON, provider: str) -> TrackRecord | None:
     """The track in a ``TRACKING_UPDATED`` push; None for other events (``TRACKING_STOPPED``)."""
     if body.get("event") != "TRACKING_UPDATED":

@@ -17,6 +17,7 @@ from datetime import datetime
 from sync.domain import TERMINAL_SHIPMENT_STATUSES, ShipmentRow, TimerState, TrackRecord
 from sync.store.base import StoreBase
 from sync.store.db import to_db
+from sync.store.following import lose_parcels
 from sync.store.rows import SHIPMENT_COLUMNS, shipment_row
 from sync.store.track_writer import TrackWriter
 
@@ -66,7 +67,7 @@ class ParcelStore(StoreBase):
             f"  AND s.{_NOT_TERMINAL} AND (s.polled_at IS NULL OR s.polled_at < ?)"
             ") "
             f"SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE id IN (SELECT id FROM due) "
-            "AND (pushed_at IS NULL OR pushed_at <= ?) "
+            "AND (pushed_at IS NULL OR pushed_at <= ?) AND unfollowable = '' "
             "AND (? = 0 OR carrier = '' OR carrier IN (SELECT value FROM json_each(?))) "
             "ORDER BY polled_at IS NOT NULL, coalesce(next_poll_at, ''), id LIMIT ?",
             (
@@ -120,8 +121,12 @@ class ParcelStore(StoreBase):
         body: str,
         tracks: Sequence[TrackRecord],
         now: datetime,
+        lost: Sequence[tuple[str, str]] = (),
     ) -> tuple[bool, list[int]]:
         """Keep one accepted push and apply its tracks, in one transaction.
+
+        ``lost`` are (tracking number, reason) of parcels the push says the provider stopped
+        following (see :func:`~sync.store.following.lose_parcels`).
 
         Returns (True, changed order ids) the first time ``digest`` is seen, (False, []) for a
         repeat, which changes nothing.
@@ -148,6 +153,8 @@ class ParcelStore(StoreBase):
                     "WHERE id IN (SELECT value FROM json_each(?))",
                     (to_db(now), json.dumps(writer.touched)),
                 )
+            if lost:
+                await lose_parcels(tx, provider, lost, now)
         return True, sorted(writer.changed_orders)
 
     async def push_count(self, provider: str) -> int:

@@ -63,7 +63,7 @@ def order_row(row: sqlite3.Row) -> OrderRow:
 SHIPMENT_COLUMNS = (
     "id, order_id, external_id, carrier, carrier_raw, tracking_number, tracking_url, status, "
     "status_raw, substatus_raw, shipped_at, last_checkpoint_at, delivered_at, tracked_by, "
-    "version, change_seq, eta, signed_by"
+    "version, change_seq, eta, signed_by, unfollowable"
 )
 
 
@@ -87,6 +87,7 @@ def shipment_row(row: sqlite3.Row) -> ShipmentRow:
         change_seq=row["change_seq"],
         eta=from_db(row["eta"]),
         signed_by=row["signed_by"],
+        unfollowable=row["unfollowable"],
     )
 
 
