@@ -7,7 +7,10 @@ further failure, up to a ceiling: guessing gets slower the more one guesses. An 
 a budget of failed look-ups too, so four phone digits cannot be guessed from many addresses.
 
 Time comes from the daemon's clock; tables are bounded (the least recently used keys go first),
-so a flood of fresh addresses costs memory once, not forever.
+so a flood of fresh addresses costs memory once, not forever. What a restart must not lift (the
+links' and look-ups' buckets, every penalty) is handed to the store as it changes
+(:meth:`Gate.changes`) and given back at start-up (:meth:`Gate.restore`); the per-address bucket
+of all requests refills within a minute and is not kept.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
+
+from sync.store.page_limits import SavedBucket, SavedLimits, SavedPenalty
 
 MAX_KEYS = 50_000
 V = TypeVar("V")
@@ -57,9 +62,12 @@ class PageLimits:
 class Buckets:
     """Token buckets by key."""
 
-    def __init__(self, rate: Rate, max_keys: int = MAX_KEYS) -> None:
+    def __init__(self, rate: Rate, max_keys: int = MAX_KEYS, name: str = "") -> None:
         self.rate = rate
         self.max_keys = max_keys
+        self.name = name
+        self.changed: set[str] = set()
+        """Keys taken from since the last :meth:`saved` (kept only for a named table)."""
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
     def take(self, key: str, now: datetime) -> float:
@@ -73,8 +81,25 @@ class Buckets:
         else:
             wait = (1.0 - tokens) / self.rate.per_second
         self._buckets[key] = (tokens, at)
+        if self.name:
+            self.changed.add(key)
         _trim(self._buckets, self.max_keys)
         return wait
+
+    def saved(self) -> list[SavedBucket]:
+        """The buckets changed since the last call, as the store keeps them."""
+        found = []
+        for key in self.changed:
+            if key in self._buckets:
+                tokens, at = self._buckets[key]
+                full_at = at + (self.rate.capacity - tokens) / self.rate.per_second
+                found.append(SavedBucket(self.name, key, tokens, at, full_at))
+        self.changed.clear()
+        return found
+
+    def restore(self, saved: SavedBucket) -> None:
+        self._buckets[saved.key] = (min(saved.tokens, self.rate.capacity), saved.at)
+        _trim(self._buckets, self.max_keys)
 
 
 @dataclass(slots=True)
@@ -94,12 +119,16 @@ class Penalties:
         first_block: timedelta,
         longest_block: timedelta,
         max_keys: int = MAX_KEYS,
+        name: str = "",
     ) -> None:
         self.allowed = allowed
         self.window = window.total_seconds()
         self.first_block = first_block.total_seconds()
         self.longest_block = longest_block.total_seconds()
         self.max_keys = max_keys
+        self.name = name
+        self.changed: set[str] = set()
+        """Keys that failed or were forgiven since the last :meth:`saved`."""
         self._records: OrderedDict[str, _Record] = OrderedDict()
 
     def blocked(self, key: str, now: datetime) -> float:
@@ -112,8 +141,12 @@ class Penalties:
     def fail(self, key: str, now: datetime) -> float:
         """Count a failure; returns the block it earned (0 while within the allowance)."""
         at = now.timestamp()
-        record = self._records.pop(key, None) or _Record()
+        record = self._records.pop(key, None)
+        if record is None or at >= self._until(record):
+            record = _Record()  # quiet long enough after its last block: a fresh start
         self._records[key] = record
+        if self.name:
+            self.changed.add(key)
         _trim(self._records, self.max_keys)
         record.failures = [t for t in record.failures if at - t < self.window] + [at]
         if len(record.failures) <= self.allowed:
@@ -126,6 +159,42 @@ class Penalties:
     def forgive(self, key: str) -> None:
         """Forget ``key``'s failures (a look-up that finally matched)."""
         self._records.pop(key, None)
+        if self.name:
+            self.changed.add(key)
+
+    def saved(self) -> list[SavedPenalty]:
+        """The records changed since the last call; a forgiven key is saved as spent."""
+        found = []
+        for key in self.changed:
+            record = self._records.get(key)
+            if record is None:
+                found.append(SavedPenalty(self.name, key, (), 0, 0.0, 0.0))
+                continue
+            found.append(
+                SavedPenalty(
+                    self.name,
+                    key,
+                    tuple(record.failures),
+                    record.blocks,
+                    record.blocked_until,
+                    self._until(record),
+                )
+            )
+        self.changed.clear()
+        return found
+
+    def restore(self, saved: SavedPenalty) -> None:
+        self._records[saved.key] = _Record(list(saved.failures), saved.blocks, saved.blocked_until)
+        _trim(self._records, self.max_keys)
+
+    def _until(self, record: _Record) -> float:
+        """When ``record`` stops mattering: its last failure out of the window, and its last
+        block over for as long as the longest block (until then the next block is longer)."""
+        last = max(record.failures, default=0.0)
+        ends = last + self.window
+        if record.blocks:
+            ends = max(ends, record.blocked_until + self.longest_block)
+        return ends
 
 
 class Gate:
@@ -134,24 +203,44 @@ class Gate:
     def __init__(self, limits: PageLimits) -> None:
         self.limits = limits
         self.addresses = Buckets(limits.per_address)
-        self.links = Buckets(limits.per_link)
-        self.lookups = Buckets(limits.lookups_per_address)
+        self.links = Buckets(limits.per_link, name="link")
+        self.lookups = Buckets(limits.lookups_per_address, name="lookups")
         self.failures = Penalties(
             limits.failures_allowed,
             limits.failure_window,
             limits.first_block,
             limits.longest_block,
+            name="address",
         )
         self.orders = Penalties(
             limits.lookup_failures_per_order,
             limits.order_lock,
             limits.order_lock,
             limits.order_lock,
+            name="order",
         )
 
     def admit(self, address: str, now: datetime) -> float:
         """0 when a request from ``address`` may go on, else the seconds to wait."""
         return self.failures.blocked(address, now) or self.addresses.take(address, now)
+
+    def changes(self) -> SavedLimits:
+        """What changed since the last call among the limits a restart must keep."""
+        return SavedLimits(
+            tuple(self.links.saved() + self.lookups.saved()),
+            tuple(self.failures.saved() + self.orders.saved()),
+        )
+
+    def restore(self, saved: SavedLimits) -> None:
+        """Take back the limits the store kept (at start-up, before the first request)."""
+        buckets = {b.name: b for b in (self.links, self.lookups)}
+        penalties = {p.name: p for p in (self.failures, self.orders)}
+        for bucket in saved.buckets:
+            if bucket.bucket in buckets:
+                buckets[bucket.bucket].restore(bucket)
+        for penalty in saved.penalties:
+            if penalty.penalty in penalties:
+                penalties[penalty.penalty].restore(penalty)
 
 
 def retry_after(seconds: float) -> str:

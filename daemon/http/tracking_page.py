@@ -9,10 +9,16 @@ Each such failure counts against the address; past its allowance the address is 
 
 The look-up form takes an order number and the last four digits of the order's phone; a match
 is sent on (303) to a fresh one-hour link, so the page itself is one code path.
+
+A chat app fetching a link to draw its preview card (:mod:`daemon.http.previews`) gets the same
+page, audited as a preview and not counted against the link's limit. The limits a restart must
+not lift are read from the store before the first request is answered, and saved with the audit
+row of each request (:meth:`~daemon.http.limits.Gate.changes`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 from collections import OrderedDict
@@ -31,11 +37,14 @@ from daemon.http.limits import MAX_KEYS, Gate, PageLimits, retry_after
 from daemon.http.page_html import render_busy, render_lookup, render_page, render_refused
 from daemon.http.page_view import build_view
 from daemon.http.page_words import LANGUAGES, choose_language
+from daemon.http.previews import is_preview
 from sync.links import LOOKUP_TTL, LinkStatus, issue, verify
 from sync.store.tracking_page import PageAccess, PageOutcome, PageVia
 
 MAX_FORM_BYTES = 2048
 MAX_TOKEN_CHARS = 100
+TIDY_EVERY = 600.0
+"""Seconds between deletions of kept limits that have run out."""
 _FOUR_DIGITS = re.compile(r"[0-9]{4}")
 _NOT_DIGITS = re.compile(r"\D")
 
@@ -71,6 +80,8 @@ class Caller:
     ip: str
     user_agent: str
     lang: str
+    preview: bool = False
+    """A chat app or SMS client drawing the link's preview card, not the customer."""
 
 
 class TrackingPage:
@@ -80,8 +91,28 @@ class TrackingPage:
         self.settings = settings
         self.gate = Gate(settings.limits)
         self._busy_until: OrderedDict[str, float] = OrderedDict()
+        self._restored = False
+        self._restoring = asyncio.Lock()
+        self._tidied_at = 0.0
+
+    async def _restore(self) -> None:
+        """Take back the limits kept before a restart (once, before the first answer)."""
+        async with self._restoring:
+            if not self._restored:
+                self.gate.restore(await self.store.page_limits(self.clock.now().timestamp()))
+                self._restored = True
+
+    async def _audit(self, access: PageAccess) -> None:
+        """Record ``access`` with the limits changed since the last record, in one write."""
+        await self.store.record_page_access(access, self.gate.changes())
+        at = access.at.timestamp()
+        if at - self._tidied_at >= TIDY_EVERY:
+            self._tidied_at = at
+            await self.store.forget_page_limits(at)
 
     async def show(self, request: Request) -> Response:
+        if not self._restored:
+            await self._restore()
         now = self.clock.now()
         caller = self._caller(request)
         wait = self.gate.admit(caller.ip, now)
@@ -96,20 +127,21 @@ class TrackingPage:
             access = replace(access, outcome=PageOutcome.EXPIRED, order_id=verdict.order_id)
         if verdict.status is not LinkStatus.VALID or verdict.order_id is None:
             return await self._refuse(caller, access)
-        wait = self.gate.links.take(verdict.token_id, now)
+        wait = 0.0 if caller.preview else self.gate.links.take(verdict.token_id, now)
         if wait:
             return await self._busy(caller, wait, now, verdict.token_id)
         page = await self.store.tracking_page(verdict.order_id)
         if page is None:
             return await self._refuse(caller, replace(access, outcome=PageOutcome.UNKNOWN_ORDER))
         via = PageVia.LOOKUP if request.query_params.get("via") == "lookup" else PageVia.LINK
-        await self.store.record_page_access(
-            replace(access, outcome=PageOutcome.VIEWED, order_id=verdict.order_id, via=via)
-        )
+        outcome = PageOutcome.PREVIEWED if caller.preview else PageOutcome.VIEWED
+        await self._audit(replace(access, outcome=outcome, order_id=verdict.order_id, via=via))
         body = render_page(build_view(page, self.settings.zone(), caller.lang, now))
         return _html(body, 200, caller.lang)
 
     async def track(self, request: Request) -> Response:
+        if not self._restored:
+            await self._restore()
         now = self.clock.now()
         caller = self._caller(request)
         wait = self.gate.admit(caller.ip, now)
@@ -140,7 +172,7 @@ class TrackingPage:
         self.gate.failures.fail(caller.ip, now)
         if order is not None:
             self.gate.orders.fail(number_key, now)
-        await self.store.record_page_access(
+        await self._audit(
             PageAccess(
                 now,
                 PageOutcome.LOOKUP_FAILED,
@@ -154,7 +186,7 @@ class TrackingPage:
 
     async def _refuse(self, caller: Caller, access: PageAccess) -> Response:
         self.gate.failures.fail(caller.ip, access.at)
-        await self.store.record_page_access(access)
+        await self._audit(access)
         lookup = "../track" if self.settings.lookup else ""
         return _html(render_refused(caller.lang, lookup), 404, caller.lang)
 
@@ -169,7 +201,7 @@ class TrackingPage:
             self._busy_until.move_to_end(key)
             while len(self._busy_until) > MAX_KEYS:
                 self._busy_until.popitem(last=False)
-            await self.store.record_page_access(
+            await self._audit(
                 PageAccess(now, PageOutcome.RATE_LIMITED, caller.ip, caller.user_agent, token_id)
             )
         seconds = retry_after(wait)
@@ -181,12 +213,14 @@ class TrackingPage:
         ip = request.client.host if request.client else ""
         if ip in self.settings.trusted_proxies:
             ip = _forwarded_for(request, self.settings.trusted_proxies) or ip
+        user_agent = request.headers.get("user-agent", "")
         return Caller(
             ip=ip,
-            user_agent=request.headers.get("user-agent", ""),
+            user_agent=user_agent,
             lang=choose_language(
                 request.headers.get("accept-language", ""), request.query_params.get("lang", "")
             ),
+            preview=is_preview(request.method, user_agent),
         )
 
 

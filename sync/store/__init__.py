@@ -21,6 +21,7 @@ from sync.store.ladder import LadderEvent, LadderRow, LadderStep, LadderStore, O
 from sync.store.lookups import LookupKind, LookupStore
 from sync.store.orders import OrderStore
 from sync.store.outbox import NewNotice, NoticeRow, OutboxReport, OutboxRow, OutboxStore
+from sync.store.page_limits import PageLimitStore
 from sync.store.parcels import DueQuery, ParcelStore
 from sync.store.quarantine import QuarantineStore
 from sync.store.reports import ReportStore
@@ -82,6 +83,7 @@ class Store(
     FeedStore,
     InboxStore,
     TrackingPageStore,
+    PageLimitStore,
     UpkeepStore,
     ActionStore,
     LadderStore,

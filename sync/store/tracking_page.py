@@ -1,9 +1,11 @@
 """The customer tracking page: what it shows, and its access audit.
 
 Every view and every refused attempt is a row of ``page_access`` (time, link id, address, user
-agent, outcome). Views and refusals that name a real order also reach the order's timeline, where
-the console shows them: at most one event per link, outcome and hour, carrying the count so far
-("customer viewed tracking page 3×"), so a customer refreshing the page does not flood it.
+agent, outcome). Views, previews and refusals that name a real order also reach the order's
+timeline, where the console shows them: at most one event per link, outcome and hour, carrying
+the count so far ("customer viewed tracking page 3×"), so a customer refreshing the page does not
+flood it. A chat app fetching the link to draw its preview card is a preview, counted apart
+("tracking link previewed by chat app 1×"), never as the customer's view.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sync.domain import CheckpointRow, OrderRow, ShipmentRow, SubjectKind
 from sync.store.base import StoreBase
 from sync.store.db import Transaction, from_db, from_db_required
 from sync.store.events import append_event, at_text
+from sync.store.page_limits import SavedLimits, save_limits
 from sync.store.rows import (
     ORDER_COLUMNS,
     SHIPMENT_COLUMNS,
@@ -34,6 +37,9 @@ USER_AGENT_CHARS = 300
 
 class PageOutcome(StrEnum):
     VIEWED = "viewed"
+    PREVIEWED = "previewed"
+    """A genuine link fetched by a chat app or SMS client to draw its preview card: kept in the
+    audit, never counted as the customer's view."""
     EXPIRED = "expired"
     """A genuine link past its expiry."""
     INVALID = "invalid"
@@ -54,6 +60,7 @@ class PageVia(StrEnum):
 # ("customer_viewed_tracking_page" → "customer viewed tracking page") and adds to_value ("3×").
 EVENT_KINDS: dict[PageOutcome, str] = {
     PageOutcome.VIEWED: "customer_viewed_tracking_page",
+    PageOutcome.PREVIEWED: "tracking_link_previewed_by_chat_app",
     PageOutcome.EXPIRED: "customer_opened_expired_tracking_link",
     PageOutcome.LOOKUP_FAILED: "tracking_page_lookup_failed",
 }
@@ -96,6 +103,8 @@ class LinkViews:
     refused: int
     first_at: datetime
     last_at: datetime
+    previews: int = 0
+    """Fetches by chat apps drawing a preview card (not the customer's views)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +170,17 @@ class TrackingPageStore(StoreBase):
         )
         return TrackingPage(order_row(row), parcels, from_db(row["synced_at"]))
 
-    async def record_page_access(self, access: PageAccess) -> None:
-        """Audit one request; views and refusals naming an order also reach its timeline."""
+    async def record_page_access(
+        self, access: PageAccess, limits: SavedLimits | None = None
+    ) -> None:
+        """Audit one request; views and refusals naming an order also reach its timeline.
+
+        ``limits`` are the page's limits that changed since the last audit row, saved in the
+        same transaction (:mod:`sync.store.page_limits`).
+        """
         async with self.db.write() as tx:
+            if limits:
+                await save_limits(tx, limits)
             (inserted,) = await tx.fetchall(
                 "INSERT INTO page_access (at, token_id, order_id, outcome, via, ip, user_agent) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -236,7 +253,9 @@ class TrackingPageStore(StoreBase):
         """Per link of the order: views, refusals, first and last use; most recent first."""
         rows = await self.db.fetchall(
             "SELECT token_id, sum(outcome = 'viewed') AS views, "
-            "sum(outcome != 'viewed') AS refused, min(at) AS first_at, max(at) AS last_at "
+            "sum(outcome = 'previewed') AS previews, "
+            "sum(outcome NOT IN ('viewed', 'previewed')) AS refused, "
+            "min(at) AS first_at, max(at) AS last_at "
             "FROM page_access WHERE order_id = ? GROUP BY token_id ORDER BY last_at DESC",
             (order_id,),
         )
@@ -247,6 +266,7 @@ class TrackingPageStore(StoreBase):
                 refused=int(row["refused"]),
                 first_at=from_db_required(row["first_at"]),
                 last_at=from_db_required(row["last_at"]),
+                previews=int(row["previews"]),
             )
             for row in rows
         ]

@@ -161,10 +161,15 @@ async def open_site(
     *,
     limits: PageLimits | None = None,
     trusted_proxies: frozenset[str] = frozenset(),
+    seeded: Shop | None = None,
+    clock: VirtualClock | None = None,
 ) -> AsyncIterator[Site]:
-    """The page's routes in the daemon's HTTP app, on a loopback port, over a seeded store."""
-    shop = await seed(store)
-    clock = VirtualClock(NOW)
+    """The page's routes in the daemon's HTTP app, on a loopback port, over a seeded store.
+
+    ``seeded`` (the shop an earlier site seeded) and ``clock`` serve the same shop again, as a
+    restarted daemon does."""
+    shop = seeded or await seed(store)
+    clock = clock or VirtualClock(NOW)
     settings = PageSettings(
         key=KEY,
         zone=lambda: SHANGHAI,
