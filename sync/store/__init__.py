@@ -13,6 +13,7 @@ from sync.store.console import ConsoleStore, QueueLine
 from sync.store.db import Database
 from sync.store.escalations import EscalationStore
 from sync.store.feeds import FeedStore
+from sync.store.following import BudgetUse, FollowingStore, RefreshRequest, RefreshState
 from sync.store.guard_facts import GuardFactStore
 from sync.store.guards import GuardFlag, GuardStore
 from sync.store.imports import BatchSaved, ImportFile, ImportStore
@@ -37,6 +38,7 @@ from sync.store.views import OrderQuery, View, ViewStore
 
 __all__ = [
     "BatchSaved",
+    "BudgetUse",
     "DueQuery",
     "EscalationCount",
     "GuardFlag",
@@ -59,6 +61,8 @@ __all__ = [
     "QueueLine",
     "Queued",
     "QueuedPush",
+    "RefreshRequest",
+    "RefreshState",
     "ResponseSample",
     "SourceHealth",
     "SourceTimer",
@@ -72,6 +76,7 @@ class Store(
     OrderStore,
     TrackingStore,
     ParcelStore,
+    FollowingStore,
     EscalationStore,
     TimerStore,
     ScenarioStore,
