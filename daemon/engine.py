@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
+from daemon.guards import GuardRunner
 from daemon.rules.decide import Muting, decide, decide_source, resolved
 from daemon.rules.model import ConditionRule, Rule, RuleSet
 from daemon.rules.prefilter import candidates
@@ -36,6 +37,7 @@ class RulesEngine:
         self.clock = clock
         self.rules = rules
         self.muting = Muting()
+        self.guards = GuardRunner(store, clock, lambda: self.rules.guards)
         self._by_kind = _by_kind(rules)
         self._sources_due: datetime | None = None
         self._dirty: set[str] | None = None  # rules to re-plan in full (None: every rule)
@@ -95,6 +97,7 @@ class RulesEngine:
         """One turn of the daemon's rules loop: feeds first (their muting decides whether what
         follows notifies), then the orders a sync changed, then the timers that are due."""
         moved = await self._sources_if_due()
+        await self.guards.check_changed()  # before the re-plan: rules read the flags
         moved += await self.replan_changed()
         return moved + await self._due_timers()
 
@@ -117,7 +120,7 @@ class RulesEngine:
         return moved
 
     async def next_wake(self) -> datetime | None:
-        found = await self.store.next_timer_at()
+        found = _earliest(await self.store.next_timer_at(), await self.guards.next_due())
         sweep = self._sources_due
         if sweep is not None and (found is None or sweep < found):
             return sweep
@@ -131,6 +134,7 @@ class RulesEngine:
         now = self.clock.now()
         orders = await self.store.orders_by_id(order_ids)
         parcels = await self.store.shipments_of_orders(order_ids)
+        guards = await self.store.active_guards(order_ids)
         timers = {
             (t.rule_id, t.subject_kind, t.subject_id): t
             for t in await self.store.timers_for_orders(order_ids, None if only is None else only)
@@ -138,7 +142,8 @@ class RulesEngine:
         decisions: list[TimerDecision] = []
         version = self.rules.version
         for order in orders:
-            for subject in subjects_of(order, tuple(parcels.get(order.id, ()))):
+            found_guards = guards.get(order.id, frozenset())
+            for subject in subjects_of(order, tuple(parcels.get(order.id, ())), found_guards):
                 for rule in self._by_kind.get(subject.kind, ()):
                     if only is not None and subject.subject_id not in only.get(rule.id, ()):
                         continue
@@ -246,6 +251,10 @@ _GROWING: dict[str, Callable[[SourceHealth], datetime | None]] = {
     "source.age": lambda health: health.last_success_at,
     "source.failing_for": lambda health: health.last_error_at if health.last_error else None,
 }
+
+
+def _earliest(*instants: datetime | None) -> datetime | None:
+    return min((at for at in instants if at is not None), default=None)
 
 
 def _by_kind(rules: RuleSet) -> dict[SubjectKind, tuple[Rule, ...]]:

@@ -30,6 +30,7 @@ from daemon.rules.calendar_reader import (
     read_periods,
     read_timezone,
 )
+from daemon.rules.guard_reader import GUARD_KEYS, read_guards
 from daemon.rules.locate import Path, key_lines
 from daemon.rules.model import Rule, RuleSet, Segment, TimeoutRule
 from daemon.rules.plan import render_labels, render_summary
@@ -64,6 +65,7 @@ TOP_KEYS = frozenset(
         "rules",
         "inhibit",
         "feeds",
+        "guards",
         *WORKFLOW_TOP_KEYS,
     }
 )
@@ -81,6 +83,7 @@ ACCEPTED_KEYS: dict[str, frozenset[str]] = {
     "inhibit[].source": INHIBIT_SOURCE_KEYS,
     "inhibit[].target": INHIBIT_TARGET_KEYS,
     "feeds": frozenset(FEEDS),
+    "guards": GUARD_KEYS,
 }
 """Every key the loader accepts, by table; the default ``rules.toml`` shows each one. (Day keys
 under ``hours`` and segment names are the shop's own words, so they are not listed.) The keys of
@@ -125,6 +128,7 @@ def parse_rules(text: str, filename: str = "rules.toml") -> RuleSet:
     inhibits = read_inhibits(top, rules)
     workflow = read_workflow(top, timezone, calendars, periods, rules)
     feeds = _feeds(top)
+    guards = read_guards(top)
     top.finish()
     _check_clocks(rules, calendars, top)
     for index, rule in enumerate(rules):
@@ -144,6 +148,7 @@ def parse_rules(text: str, filename: str = "rules.toml") -> RuleSet:
         inhibits=tuple(inhibits),
         eval_interval=eval_interval,
         workflow=workflow,
+        guards=guards,
     )
 
 

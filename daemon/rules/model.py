@@ -13,7 +13,7 @@ resolve and re-fire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -27,6 +27,7 @@ from daemon.rules.expr import Expr
 from daemon.rules.subject import Subject
 from daemon.rules.template import Template
 from sync.domain import Severity, SubjectKind
+from sync.guards import GuardSettings
 from sync.rollout import in_rollout
 from sync.rollout import rollout_bucket as rollout_bucket  # where explain and tests find it
 
@@ -272,6 +273,8 @@ class RuleSet:
     """Ladders, people, channels and the desk's lists (None only in rule sets built by hand)."""
     dormant: tuple[Rule, ...] = ()
     """Rules that need a feed the shop has not switched on under ``[feeds]``: checked, not run."""
+    guards: GuardSettings = field(default_factory=GuardSettings)
+    """The ``[guards]`` table: how long the order guards' waiting checks wait."""
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.id == rule_id), None)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from daemon.rules.guard_fields import GUARD_FIELDS
 from daemon.rules.subject import Subject
 from sync.domain import (
     TERMINAL_SHIPMENT_STATUSES,
@@ -289,8 +290,15 @@ _SOURCE_FIELDS = [
     ),
 ]
 
+
+def _guard(check: str) -> Callable[[Subject], Value]:
+    return lambda subject: check in subject.guards
+
+
+_GUARD_FIELDS = [Field(f"guard.{check}", BOOL, _guard(check), text) for check, text in GUARD_FIELDS]
+
 FIELDS: dict[str, Field] = {
-    field.path: field for field in _ORDER_FIELDS + _SHIPMENT_FIELDS + _SOURCE_FIELDS
+    field.path: field for field in _ORDER_FIELDS + _SHIPMENT_FIELDS + _SOURCE_FIELDS + _GUARD_FIELDS
 }
 
 

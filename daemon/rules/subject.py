@@ -36,6 +36,8 @@ class Subject:
     shipments: tuple[ShipmentRow, ...] = ()
     source: SourceHealth | None = None
     now: datetime | None = None
+    guards: frozenset[str] = frozenset()
+    """The order's guard checks that are up and not dismissed (``guard.*`` fields)."""
 
     @property
     def kind(self) -> SubjectKind:
@@ -65,10 +67,14 @@ def source_subject(source: SourceHealth, now: datetime) -> Subject:
     return Subject(_BLANK_ORDER, source=source, now=now)
 
 
-def subjects_of(order: OrderRow, shipments: tuple[ShipmentRow, ...] = ()) -> list[Subject]:
+def subjects_of(
+    order: OrderRow,
+    shipments: tuple[ShipmentRow, ...] = (),
+    guards: frozenset[str] = frozenset(),
+) -> list[Subject]:
     """The order itself, then each of its parcels: everything a sync of this order may re-plan."""
-    found = [Subject(order, None, shipments)]
-    found.extend(Subject(order, parcel, shipments) for parcel in shipments)
+    found = [Subject(order, None, shipments, guards=guards)]
+    found.extend(Subject(order, parcel, shipments, guards=guards) for parcel in shipments)
     return found
 
 

@@ -1,0 +1,134 @@
+"""The order guards' driver: run :mod:`sync.guards` over the orders a sync changed.
+
+For each batch of changed orders it works out their customer keys, finds the other orders of
+the same customers (by the keys stored before and after the change, so an order that changed
+hands clears its old neighbours' suggestions too), loads everyone's facts once, runs the checks
+over the changed orders and those neighbours, and stores the outcome in one transaction. A key
+shared by more than ``CROWD`` orders (a shop's placeholder e-mail, a marketplace's relay phone)
+names no one and is left out of matching.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sync.clock import Clock
+from sync.guards import GuardSettings, OrderFacts, customer_keys, evaluate
+from sync.store import Store
+
+CROWD = 50
+BATCH = 2000
+CHECKED_SEQ = "guards.checked_seq"
+
+
+def keys_of(order: OrderFacts) -> tuple[str, ...]:
+    return customer_keys(
+        phone=order.phone,
+        email=order.email,
+        name=order.customer_name,
+        address=order.address,
+        city=order.city,
+        country=order.country,
+    )
+
+
+class GuardRunner:
+    def __init__(self, store: Store, clock: Clock, settings: Callable[[], GuardSettings]) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+
+    async def check_changed(self) -> int:
+        """Run the checks for every order that changed since the last pass (every order the
+        first time), then for those whose waiting checks are due; returns flags moved."""
+        since = int(await self.store.get_state(CHECKED_SEQ, "0"))
+        moved = 0
+        while True:
+            ids, high = await self.store.changed_order_ids(since, limit=BATCH)
+            if ids:
+                moved += len(await self.check(ids))
+            if high == since:
+                break
+            since = high
+            await self.store.set_state({CHECKED_SEQ: str(since)}, self.clock.now())
+        return moved + len(await self.check_due())
+
+    async def check(self, order_ids: Sequence[int]) -> list[int]:
+        """Run the checks for these orders and their customers' other orders; returns the
+        orders whose flags moved."""
+        moved: list[int] = []
+        for start in range(0, len(order_ids), BATCH):
+            moved.extend(await self._batch(order_ids[start : start + BATCH]))
+        return moved
+
+    async def check_due(self) -> list[int]:
+        """Look again at the orders whose waiting checks are due."""
+        moved: list[int] = []
+        while ids := await self.store.due_guard_orders(self.clock.now(), limit=BATCH):
+            moved.extend(await self._batch(ids))
+            if len(ids) < BATCH:
+                break
+        return moved
+
+    async def next_due(self) -> datetime | None:
+        return await self.store.next_guard_recheck()
+
+    async def _batch(self, order_ids: Sequence[int]) -> list[int]:
+        changed = {order.id: order for order in await self.store.guard_facts(order_ids)}
+        new_keys = {order_id: keys_of(order) for order_id, order in changed.items()}
+        old_keys = await self.store.keys_of_orders(list(changed))
+        first_hop = {key for found in new_keys.values() for key in found}
+        first_hop.update(key for key, _ in old_keys)
+        members = _members(await self.store.orders_with_keys(first_hop), new_keys, first_hop)
+        neighbour_ids = {o for key in first_hop for o in members.get(key, ())} - set(changed)
+        # The neighbours' own other keys: their suggestions depend on every order they share
+        # a key with, not only the changed ones.
+        their_keys = _by_order(await self.store.keys_of_orders(neighbour_ids))
+        second_hop = {key for found in their_keys.values() for key in found} - first_hop
+        members.update(
+            _members(await self.store.orders_with_keys(second_hop), new_keys, second_hop)
+        )
+        keys = {**their_keys, **new_keys}
+        pool_ids = {o for key in first_hop | second_hop for o in members.get(key, ())}
+        facts = dict(changed)
+        facts.update(
+            (order.id, order)
+            for order in await self.store.guard_facts(sorted(pool_ids - set(changed)))
+        )
+        neighbours = {
+            order_id: [
+                facts[other]
+                for other in sorted({o for k in keys.get(order_id, ()) for o in members.get(k, ())})
+                if other != order_id and other in facts
+            ]
+            for order_id in [*changed, *sorted(neighbour_ids)]
+        }
+        checked = [order_id for order_id in neighbours if order_id in facts]
+        now = self.clock.now()
+        outcome = evaluate((facts[i] for i in checked), neighbours, self.settings(), now)
+        return await self.store.save_guard_outcome(checked, new_keys, outcome, now)
+
+
+def _by_order(rows: Sequence[tuple[str, int]]) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    for key, order_id in rows:
+        found[order_id].append(key)
+    return {order_id: tuple(keys) for order_id, keys in found.items()}
+
+
+def _members(
+    rows: Sequence[tuple[str, int]], new_keys: dict[int, tuple[str, ...]], wanted: set[str]
+) -> dict[str, set[int]]:
+    """The orders under each wanted key (the changed orders by their new keys, not their stored
+    ones), crowded keys left out."""
+    found: dict[str, set[int]] = defaultdict(set)
+    for key, order_id in rows:
+        if order_id not in new_keys:
+            found[key].add(order_id)
+    for order_id, keys in new_keys.items():
+        for key in keys:
+            if key in wanted:
+                found[key].add(order_id)
+    return {key: orders for key, orders in found.items() if len(orders) <= CROWD}
