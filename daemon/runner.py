@@ -36,6 +36,7 @@ from daemon.inbox import Inbox
 from daemon.ladder.conflicts import ConflictWatch
 from daemon.ladder.driver import Ladder
 from daemon.outbox.worker import OutboxWorker
+from daemon.refreshes import RefreshDesk
 from daemon.reload import file_version, reload_state, try_load, watch_rules
 from daemon.retention import Retention
 from daemon.rules.model import RuleSet
@@ -98,6 +99,7 @@ class Daemon:
         ]
         self.trackers = [_build(TRACKING_PROVIDERS, f, client) for f in config.trackers]
         self.followers = [Follower(store, tracker, clock) for tracker in self.trackers]
+        self.refreshes = RefreshDesk(store, self.followers, clock, self._wake.set)
         self.inbox = Inbox(store, clock, {s.name: s for s in self.sources}, self._wake.set)
         self.http = self._http_server()
 
@@ -157,6 +159,7 @@ class Daemon:
                 group.create_task(drop.run(self.stop))
             for feed, follower in zip(self.config.trackers, self.followers, strict=True):
                 group.create_task(self._every(feed, self._follower(follower), follower.provider))
+            group.create_task(self.refreshes.run(self.stop))
             group.create_task(self._rules_loop())
             group.create_task(self.ladder.run(self.stop))
             group.create_task(self.outbox.run(self.stop))

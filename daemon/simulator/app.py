@@ -10,6 +10,11 @@
   17TRACK (header ``17token``)
 - ``POST``/``GET /tracking/{version}/trackings…``: AfterShip (header ``as-api-key``)
 - ``POST /poll`` and ``POST /poll/query.do``: Kuaidi100 (key and customer in the form)
+- writes an agent's tracking push makes: Shopify GraphQL ``fulfillmentCreate`` (and the
+  ``order { fulfillmentOrders }`` query before it), Shopify REST
+  ``orders/{id}/fulfillment_orders.json`` and ``POST fulfillments.json``, WooCommerce Shipment
+  Tracking ``/wp-json/wc-shipment-tracking/v3/orders/{id}/shipment-trackings`` and ``PUT
+  /wp-json/wc/v3/orders/{id}`` (:mod:`.shopify_writes`, :mod:`.woocommerce_writes`)
 - ``GET /_sim/health``: the simulator's own status; never faulted
 
 Faults (see :mod:`daemon.simulator.faults`) apply to the vendor routes only.
@@ -18,6 +23,7 @@ Faults (see :mod:`daemon.simulator.faults`) apply to the vendor routes only.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -32,8 +38,10 @@ from daemon.simulator.shop import Shop
 from daemon.simulator.shopify_api import Bucket, ShopifyAdmin, throttled_body
 from daemon.simulator.shopify_api import iso as shopify_iso
 from daemon.simulator.shopify_rest_api import CallBucket, ShopifyRest
+from daemon.simulator.shopify_writes import ShopifyWrites
 from daemon.simulator.track17_api import Track17
 from daemon.simulator.woocommerce_api import DEFAULT_KEY, DEFAULT_SECRET, WooCommerce
+from daemon.simulator.woocommerce_writes import WooCommerceWrites
 from sync.clock import Clock
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -89,6 +97,17 @@ def create_app(
     tracking = Track17(shop, clock, track17_token or token)
     aftership = AfterShip(shop, clock, token, per_second=aftership_per_second)
     kuaidi100 = Kuaidi100(shop, clock)
+    writes = ShopifyWrites(shop, clock, token)
+    woo_writes = WooCommerceWrites(shop, clock, woo)
+
+    async def graphql(request: Request) -> Response:
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and ShopifyWrites.wants(body):
+            return await writes.graphql(request, body)
+        return await admin.graphql(request)
 
     def shopify_too_many() -> Response:
         return JSONResponse(throttled_body(admin.bucket, 0), status_code=429)
@@ -119,7 +138,7 @@ def create_app(
     routes = [
         Route(
             "/admin/api/{version}/graphql.json",
-            _faulty(admin.graphql, chaos, shopify_too_many),
+            _faulty(graphql, chaos, shopify_too_many),
             methods=["POST"],
         ),
         Route(
@@ -170,6 +189,7 @@ def create_app(
             _faulty(aftership.one, chaos, aftership_too_many),
             methods=["GET"],
         ),
+        *_write_routes(writes, woo_writes, chaos, rest_too_many, plain_too_many),
         Route("/_sim/health", health, methods=["GET"]),
     ]
     app = Starlette(routes=routes)
@@ -181,6 +201,8 @@ def create_app(
     app.state.shopify = admin
     app.state.shopify_rest = rest
     app.state.woocommerce = woo
+    app.state.shopify_writes = writes
+    app.state.woo_writes = woo_writes
     return app
 
 
@@ -200,4 +222,33 @@ def _tracking_routes(
         Route("/track/v2.2/retrack", _faulty(track17.retrack, chaos, too_many), methods=["POST"]),
         Route("/poll", _faulty(kuaidi100.subscribe, chaos, too_many), methods=["POST"]),
         Route("/poll/query.do", _faulty(kuaidi100.query, chaos, too_many), methods=["POST"]),
+    ]
+
+
+def _write_routes(
+    shopify: ShopifyWrites,
+    woo: WooCommerceWrites,
+    chaos: Faults,
+    rest_too_many: Callable[[], Response],
+    too_many: Callable[[], Response],
+) -> list[Route]:
+    """The REST writes of a tracking push (GraphQL's go through the GraphQL route)."""
+    trackings = "/wp-json/wc-shipment-tracking/v3/orders/{order_id:int}/shipment-trackings"
+    return [
+        Route(
+            "/admin/api/{version}/orders/{order_id}/fulfillment_orders.json",
+            _faulty(shopify.rest_fulfillment_orders, chaos, rest_too_many),
+            methods=["GET"],
+        ),
+        Route(
+            "/admin/api/{version}/fulfillments.json",
+            _faulty(shopify.rest_fulfillment_create, chaos, rest_too_many),
+            methods=["POST"],
+        ),
+        Route(trackings, _faulty(woo.trackings, chaos, too_many), methods=["GET", "POST"]),
+        Route(
+            "/wp-json/wc/v3/orders/{order_id:int}",
+            _faulty(woo.update_order, chaos, too_many),
+            methods=["PUT"],
+        ),
     ]

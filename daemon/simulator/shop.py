@@ -18,6 +18,13 @@ many seconds, so many orders share one ``updated_at`` and straddle page boundari
 they happen (the vendor's index lags), still stamped with the time they happened:
 :meth:`Shop.changed` and :meth:`Shop.listed_state` answer as the listing would, while
 :meth:`Shop.order_state` (and webhooks) tell the truth at once.
+
+Clients can write to the shop too, as an agent pushing a tracking number back does:
+:meth:`Shop.record_fulfillment` adds a fulfillment and :meth:`Shop.set_status` a platform status
+(WooCommerce's ``completed``) from the moment they are made; the order's ``updated_at`` moves
+then, so the next incremental sync reads them back. With ``unrecorded_share`` a share of shipped
+orders never get their shipment recorded at the shop (the warehouse shipped, nobody marked it):
+the courier scans the parcel while the platform shows the order in progress.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import heapq
 import random
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from daemon.simulator.parcels import (
@@ -54,6 +61,7 @@ _INDEX_BITS = 24
 _INDEX_MASK = (1 << _INDEX_BITS) - 1
 ORDER_ID_BASE = 5_600_000_000_000
 FULFILLMENT_ID_BASE = 4_800_000_000_000
+WRITTEN_FULFILLMENT_BASE = 4_900_000_000_000
 CHANNELS = (("web", 0.62), ("wechat", 0.16), ("douyin", 0.09), ("pos", 0.06), ("xiaohongshu", 0.07))
 
 
@@ -101,6 +109,8 @@ class OrderState:
     currency: str
     details: Details
     fulfillments: tuple[FulfillmentState, ...]
+    status_set: str = ""
+    """A platform status a client wrote (WooCommerce's ``completed``); empty when none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +157,7 @@ class Shop:
         tick: int = 1,
         late_share: float = 0.0,
         late_by: int = 600,
+        unrecorded_share: float = 0.0,
     ) -> None:
         if now.tzinfo is None:
             raise ValueError("the shop's reference time must be timezone-aware")
@@ -163,6 +174,10 @@ class Shop:
         self.tick = tick
         self.late_share = late_share
         self.late_by = late_by
+        self.unrecorded_share = unrecorded_share
+        self._written: dict[int, FulfillmentState] = {}
+        self._status_set: dict[int, str] = {}
+        self._written_at: dict[int, int] = {}
         self._start = _seconds(self.now) - int(history.total_seconds())
         self._step = history.total_seconds() / max(orders, 1)
         self._offsets = array("q", [0])
@@ -199,6 +214,12 @@ class Shop:
     def is_late(self, index: int) -> bool:
         """Whether order ``index``'s changes reach order listings late."""
         return self.late_share > 0 and self._rng(index, 3).random() < self.late_share
+
+    def is_unrecorded(self, index: int) -> bool:
+        """Whether order ``index``'s shipment never gets recorded at the shop."""
+        if self.unrecorded_share <= 0:
+            return False
+        return self._rng(index, 4).random() < self.unrecorded_share
 
     def details(self, index: int, line: Timeline | None = None) -> Details:
         line = line or self.timeline(index)
@@ -257,7 +278,42 @@ class Shop:
     def _updated_epoch(self, index: int, at: int) -> int | None:
         times = self._times[self._offsets[index] : self._offsets[index + 1]]
         position = bisect.bisect_right(times, at)
-        return times[position - 1] if position else None
+        latest = times[position - 1] if position else None
+        written = self._written_at.get(index)
+        if written is not None and written <= at and latest is not None:
+            return max(latest, written)
+        return latest
+
+    # -- clients' writes ---------------------------------------------------------------------
+
+    def _touch(self, index: int, at: datetime) -> int:
+        """Note a write to order ``index`` at ``at``; returns its epoch second."""
+        epoch = max(_seconds(at), self._written_at.get(index, 0))
+        self._grow(epoch)
+        self._written_at[index] = epoch
+        bisect.insort(self._live, (epoch << _INDEX_BITS) | index)
+        return epoch
+
+    def record_fulfillment(
+        self, index: int, at: datetime, company: str, number: str, url: str
+    ) -> FulfillmentState:
+        """A client fulfilled order ``index`` at ``at`` with tracking ``number``."""
+        epoch = self._touch(index, at)
+        fulfillment = FulfillmentState(
+            id=WRITTEN_FULFILLMENT_BASE + index,
+            created_at=datetime.fromtimestamp(epoch, UTC),
+            company=company,
+            number=number,
+            url=url,
+            display_status="FULFILLED",
+        )
+        self._written[index] = fulfillment
+        return fulfillment
+
+    def set_status(self, index: int, status: str, at: datetime) -> None:
+        """A client set order ``index``'s platform status (WooCommerce) at ``at``."""
+        self._touch(index, at)
+        self._status_set[index] = status
 
     def listed_epoch(self, index: int, at: int) -> int | None:
         """The ``updated_at`` an order listing shows for order ``index`` at epoch ``at``."""
@@ -310,9 +366,12 @@ class Shop:
             return None
         details = self.details(index, line)
         updated = max(t for t in line.shop_times() if t <= epoch)
+        written_at = self._written_at.get(index)
+        if written_at is not None and written_at <= epoch:
+            updated = max(updated, written_at)
         subtotal = sum(float(item.price) * item.quantity for item in details.items)
         total = f"{subtotal + float(details.shipping):.2f}"
-        return OrderState(
+        state = OrderState(
             index=index,
             id=ORDER_ID_BASE + index,
             name=f"#{1001 + index}",
@@ -329,6 +388,23 @@ class Shop:
             details=details,
             fulfillments=self._fulfillments(index, line, details, epoch),
         )
+        return self._as_written(state, epoch)
+
+    def _as_written(self, state: OrderState, epoch: int) -> OrderState:
+        """``state`` with what clients wrote by ``epoch``, and without a shipment the shop
+        never recorded."""
+        index = state.index
+        if self.is_unrecorded(index) and state.fulfillments:
+            state = replace(state, fulfillments=(), fulfillment_status="IN_PROGRESS",
+                            closed_at=None)  # fmt: skip
+        written_at = self._written_at.get(index)
+        if written_at is None or written_at > epoch:
+            return state
+        written = self._written.get(index)
+        if written is not None:
+            state = replace(state, fulfillments=(*state.fulfillments, written),
+                            fulfillment_status="FULFILLED")  # fmt: skip
+        return replace(state, status_set=self._status_set.get(index, ""))
 
     def listed_state(self, index: int, at: datetime) -> OrderState | None:
         """Order ``index`` as an order listing shows it at ``at`` (late for late orders)."""

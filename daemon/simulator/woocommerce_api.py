@@ -48,6 +48,8 @@ def _gmt(instant: datetime | None) -> str | None:
 
 
 def woo_status(state: OrderState) -> str:
+    if state.status_set:  # set through the REST API by a client
+        return state.status_set
     if state.financial_status == "REFUNDED":
         return "refunded"
     if state.cancelled_at is not None:
