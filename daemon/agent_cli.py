@@ -1,5 +1,6 @@
 """Agents' actions from the command line, for scripts: ``orderwatchd ack|take|assign|snooze|
-note|resolve|reopen|escalate ESCALATION …`` and ``orderwatchd audit ORDER``.
+note|resolve|reopen|escalate ESCALATION …``, ``orderwatchd audit ORDER`` and ``orderwatchd refresh
+ORDER|TRACKING`` (:mod:`daemon.refresh_cli`).
 
 They go through the same store methods as the console: a compare-and-swap on the escalation's
 version (the one just read, or ``--version N`` to insist on the one a script saw), the agent's OS
@@ -19,6 +20,7 @@ from typing import Any
 
 from daemon.backup import database_path
 from daemon.errors import UsageError
+from daemon.refresh_cli import add_refresh_command, refresh
 from daemon.rules.durations import parse_duration
 from sync.clock import Clock, SystemClock
 from sync.domain import EscalationRow, EventRow, OrderRow
@@ -66,6 +68,7 @@ def add_agent_commands(commands: Any) -> None:
     audit.add_argument("order", metavar="ORDER")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     _where(audit)
+    _where(add_refresh_command(commands))
 
 
 def _action_arguments(name: str, command: argparse.ArgumentParser) -> None:
@@ -95,6 +98,9 @@ async def run_agent_command(args: argparse.Namespace, clock: Clock | None = None
     try:
         if args.command == "audit":
             print("\n".join(await audit_lines(store, args.order, as_json=args.json)))
+            return 0
+        if args.command == "refresh":
+            print("\n".join(await refresh(store, args, clock or SystemClock(), agent_login())))
             return 0
         print(await act(store, args, clock or SystemClock(), agent_login()))
     finally:
@@ -218,4 +224,4 @@ def _when(instant: datetime) -> str:
 
 
 def is_agent_command(command: str) -> bool:
-    return command in (*ACTIONS, "audit")
+    return command in (*ACTIONS, "audit", "refresh")
