@@ -4,7 +4,7 @@ Phones are reduced to digits (full-width digits and the full-width plus made ASC
 numbers lose their +86 / 0086 prefix, other numbers keep a ``+<country code>`` form when the
 country is known, so ``+44 20 7946 0000`` and ``020 7946 0000`` on a British order match. E-mails
 are lower-cased. Names and addresses are made half-width, case-folded and squeezed; spaces
-between Chinese characters are dropped ("张 三" is "张三") and the words of a Latin name are
+next to Chinese characters are dropped ("张 三" is "张三") and the words of a Latin name are
 sorted ("Lovelace Ada" is "Ada Lovelace").
 """
 
@@ -40,7 +40,7 @@ _NOT_DIGIT = re.compile(r"\D")
 _SPACES = re.compile(r"\s+")
 _PUNCTUATION = re.compile(r"[^\w\s]")
 _CJK = r"[\u3400-\u9fff\uf900-\ufaff]"
-_CJK_GAP = re.compile(rf"(?<={_CJK})\s+(?={_CJK})")
+_CJK_GAP = re.compile(rf"(?<={_CJK})\s+|\s+(?={_CJK})")
 _HAS_CJK = re.compile(_CJK)
 _MIN_PHONE_DIGITS = 7
 
@@ -91,7 +91,7 @@ def normalize_email(raw: str) -> str:
 
 
 def normalize_text(raw: str) -> str:
-    """Half-width, case-folded, punctuation dropped, spaces squeezed (none between Chinese)."""
+    """Half-width, case-folded, punctuation dropped, spaces squeezed (none next to Chinese)."""
     text = _PUNCTUATION.sub(" ", _half_width(raw).casefold())
     text = _SPACES.sub(" ", text).strip()
     return _CJK_GAP.sub("", text)

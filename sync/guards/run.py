@@ -53,7 +53,7 @@ def _address(order: OrderFacts) -> list[Candidate]:
         return []
     carriers = tuple(p.carrier for p in order.parcels)
     problems: list[str] = []
-    if order.unshipped or not order.tracking_numbers:
+    if not any(p.last_checkpoint_at for p in order.parcels):  # the courier does not have it yet
         problems = address_problems(order, carriers)
     since = order.created_at
     stamps = [p.shipped_at for p in order.parcels if p.shipped_at is not None]
