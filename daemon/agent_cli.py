@@ -1,6 +1,6 @@
 """Agents' actions from the command line, for scripts: ``orderwatchd ack|take|assign|snooze|
-note|resolve|reopen|escalate ESCALATION …``, ``orderwatchd audit ORDER`` and ``orderwatchd refresh
-ORDER|TRACKING`` (:mod:`daemon.refresh_cli`).
+note|resolve|reopen|escalate ESCALATION …``, ``orderwatchd audit ORDER`` and ``orderwatchd
+push-tracking ORDER`` (push a tracking number the shop platform lacks back to it).
 
 They go through the same store methods as the console: a compare-and-swap on the escalation's
 version (the one just read, or ``--version N`` to insist on the one a script saw), the agent's OS
@@ -20,11 +20,11 @@ from typing import Any
 
 from daemon.backup import database_path
 from daemon.errors import UsageError
-from daemon.refresh_cli import add_refresh_command, refresh
 from daemon.rules.durations import parse_duration
 from sync.clock import Clock, SystemClock
 from sync.domain import EscalationRow, EventRow, OrderRow
-from sync.store import Store
+from sync.connectors import SHOP_WRITERS
+from sync.store import Queued, Store
 
 ACTIONS = ("ack", "take", "assign", "snooze", "note", "resolve", "reopen", "escalate")
 DEFAULT_CONFIG = Path("orderwatchd.toml")
@@ -68,7 +68,24 @@ def add_agent_commands(commands: Any) -> None:
     audit.add_argument("order", metavar="ORDER")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     _where(audit)
-    _where(add_refresh_command(commands))
+    push = commands.add_parser(
+        "push-tracking",
+        help="push an order's tracking number back to the shop platform",
+        description="Queue the order's tracking number for the shop platform that still shows "
+        "it unshipped (a Shopify fulfillment, or WooCommerce Shipment Tracking and status "
+        "completed). The daemon's outbox delivers it, retrying on failure; every attempt is on "
+        "the order's timeline (orderwatchd audit ORDER). Pushing the same number twice writes "
+        "it once.",
+    )
+    push.add_argument("order", metavar="ORDER", help="the order number")
+    push.add_argument(
+        "--tracking", default=None, metavar="NUMBER", help="the number (default: the one the "
+        "mirror knows and the platform lacks)",
+    )  # fmt: skip
+    push.add_argument(
+        "--carrier", default="", metavar="NAME", help="the carrier as the shop names it"
+    )
+    _where(push)
 
 
 def _action_arguments(name: str, command: argparse.ArgumentParser) -> None:
@@ -99,8 +116,8 @@ async def run_agent_command(args: argparse.Namespace, clock: Clock | None = None
         if args.command == "audit":
             print("\n".join(await audit_lines(store, args.order, as_json=args.json)))
             return 0
-        if args.command == "refresh":
-            print("\n".join(await refresh(store, args, clock or SystemClock(), agent_login())))
+        if args.command == "push-tracking":
+            print(await push_tracking(store, args, clock or SystemClock(), agent_login()))
             return 0
         print(await act(store, args, clock or SystemClock(), agent_login()))
     finally:
@@ -136,6 +153,35 @@ async def act(store: Store, args: argparse.Namespace, clock: Clock, agent: str) 
     else:
         done = await store.escalate_now(found.id, version, agent, now)
     return f"{_label(done)}: {_state(done)} (version {done.version})"
+
+
+async def push_tracking(store: Store, args: argparse.Namespace, clock: Clock, agent: str) -> str:
+    """Queue the push ``args`` asks for as ``agent``; returns the line to print."""
+    order = await _order(store, args.order)
+    number = args.tracking
+    if number is None:
+        known = [p.tracking_number for p in await store.pushable_tracking(order.id)]
+        if not known:
+            raise UsageError(
+                f"order {order.number} has no tracking number the shop lacks; give one with "
+                "--tracking"
+            )
+        if len(known) > 1:
+            raise UsageError(f"order {order.number} has several: {', '.join(known)}; pick one "
+                             "with --tracking")  # fmt: skip
+        number = known[0]
+    queued = await store.queue_tracking_push(
+        order.id, number, agent, clock.now(), writable=SHOP_WRITERS, company=args.carrier
+    )
+    said = {
+        Queued.QUEUED: "queued",
+        Queued.REQUEUED: "queued again (the last push gave up)",
+        Queued.ALREADY_QUEUED: "already waiting to go out",
+        Queued.ALREADY_PUSHED: "already pushed",
+    }[queued.outcome]
+    where = queued.push.source
+    return (f"order {order.number}: tracking {number} for {where} {said}; "
+            f"orderwatchd audit {order.number} shows each attempt")  # fmt: skip
 
 
 def _label(escalation: EscalationRow) -> str:
@@ -224,4 +270,4 @@ def _when(instant: datetime) -> str:
 
 
 def is_agent_command(command: str) -> bool:
-    return command in (*ACTIONS, "audit", "refresh")
+    return command in (*ACTIONS, "audit", "push-tracking")
