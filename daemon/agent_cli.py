@@ -86,6 +86,7 @@ def add_agent_commands(commands: Any) -> None:
         "--carrier", default="", metavar="NAME", help="the carrier as the shop names it"
     )
     _where(push)
+    _where(add_refresh_command(commands))
 
 
 def _action_arguments(name: str, command: argparse.ArgumentParser) -> None:
@@ -118,6 +119,9 @@ async def run_agent_command(args: argparse.Namespace, clock: Clock | None = None
             return 0
         if args.command == "push-tracking":
             print(await push_tracking(store, args, clock or SystemClock(), agent_login()))
+            return 0
+        if args.command == "refresh":
+            print("\n".join(await refresh(store, args, clock or SystemClock(), agent_login())))
             return 0
         print(await act(store, args, clock or SystemClock(), agent_login()))
     finally:

@@ -28,6 +28,7 @@ from tui.screens.find import FindScreen, show_matches
 from tui.screens.help import HelpScreen
 from tui.screens.orders import OrdersScreen
 from tui.screens.pickers import ChoiceScreen
+from tui.screens.quarantine import QuarantineScreen
 from tui.verbs import Outcome, Request, perform
 from tui.views import ALL, ESCALATIONS, MINE, QUEUE, SNOOZED, role_view
 
@@ -225,6 +226,10 @@ class OrderwatchApp(App[None]):
         shown = self.data_screen()
         scopes = shown.SCOPES if shown else ()
         self.push_screen(HelpScreen(scopes, shown.help_line() if shown else ""))
+
+    def action_quarantine(self) -> None:
+        if self.desk is not None and not isinstance(self.screen, QuarantineScreen):
+            self.push_screen(QuarantineScreen(self.desk))
 
     def action_command_line(self) -> None:
         shown = self.data_screen()

@@ -20,6 +20,7 @@ class Scope(StrEnum):
     LIST = "Lists"
     VERBS = "Actions (on the marked rows, else the cursor's)"
     DETAIL = "Order detail"
+    QUARANTINE = "Quarantined export rows"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,10 @@ def _detail(keys: str, action: str, text: str, id: str, footer: str = "", **more
     return Key(Scope.DETAIL, keys, action, text, id, footer, **more)
 
 
+def _quarantine(keys: str, action: str, text: str, id: str, footer: str = "", **more: str) -> Key:
+    return Key(Scope.QUARANTINE, keys, action, text, id, footer, **more)
+
+
 KEYS: tuple[Key, ...] = (
     _app("1", "switch_view('queue')", "Queue: open orders", "view.queue", command="queue"),
     _app(
@@ -75,6 +80,13 @@ KEYS: tuple[Key, ...] = (
         argument="NAME",
     ),
     _app("", "switch_view('all')", "All orders", "view.all", command="all"),
+    _app(
+        "I",
+        "quarantine",
+        "Quarantined export rows: retry or discard",
+        "view.quarantine",
+        command="quarantine",
+    ),
     _app(
         "ctrl+f",
         "find",
@@ -190,6 +202,25 @@ KEYS: tuple[Key, ...] = (
         "Reopen the order's last resolved escalation",
         "detail.reopen",
         command="reopen",
+    ),
+    _quarantine("escape,q,h,backspace", "back", "Back to the list", "quarantine.back", "Back"),
+    _quarantine("j,down", "cursor_down", "Next row", "quarantine.down"),
+    _quarantine("k,up", "cursor_up", "Previous row", "quarantine.up"),
+    _quarantine(
+        "r",
+        "retry",
+        "Retry the row (a stage row whose order is now here)",
+        "quarantine.retry",
+        "Retry",
+        command="retry",
+    ),
+    _quarantine(
+        "d",
+        "discard",
+        "Discard the row for good",
+        "quarantine.discard",
+        "Discard",
+        command="discard",
     ),
 )
 
