@@ -1,6 +1,7 @@
 """Agents' actions from the command line, for scripts: ``orderwatchd ack|take|assign|snooze|
-note|resolve|reopen|escalate ESCALATION …``, ``orderwatchd audit ORDER`` and ``orderwatchd
-push-tracking ORDER`` (push a tracking number the shop platform lacks back to it).
+note|resolve|reopen|escalate ESCALATION …``, ``orderwatchd audit ORDER``, ``orderwatchd
+push-tracking ORDER`` (push a tracking number the shop platform lacks back to it) and
+``orderwatchd refresh ORDER|TRACKING`` (:mod:`daemon.refresh_cli`).
 
 They go through the same store methods as the console: a compare-and-swap on the escalation's
 version (the one just read, or ``--version N`` to insist on the one a script saw), the agent's OS
@@ -20,10 +21,11 @@ from typing import Any
 
 from daemon.backup import database_path
 from daemon.errors import UsageError
+from daemon.refresh_cli import add_refresh_command, refresh
 from daemon.rules.durations import parse_duration
 from sync.clock import Clock, SystemClock
-from sync.domain import EscalationRow, EventRow, OrderRow
 from sync.connectors import SHOP_WRITERS
+from sync.domain import EscalationRow, EventRow, OrderRow
 from sync.store import Queued, Store
 
 ACTIONS = ("ack", "take", "assign", "snooze", "note", "resolve", "reopen", "escalate")
@@ -68,6 +70,7 @@ def add_agent_commands(commands: Any) -> None:
     audit.add_argument("order", metavar="ORDER")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     _where(audit)
+    _where(add_refresh_command(commands))
     push = commands.add_parser(
         "push-tracking",
         help="push an order's tracking number back to the shop platform",
@@ -86,7 +89,6 @@ def add_agent_commands(commands: Any) -> None:
         "--carrier", default="", metavar="NAME", help="the carrier as the shop names it"
     )
     _where(push)
-    _where(add_refresh_command(commands))
 
 
 def _action_arguments(name: str, command: argparse.ArgumentParser) -> None:
@@ -117,11 +119,11 @@ async def run_agent_command(args: argparse.Namespace, clock: Clock | None = None
         if args.command == "audit":
             print("\n".join(await audit_lines(store, args.order, as_json=args.json)))
             return 0
-        if args.command == "push-tracking":
-            print(await push_tracking(store, args, clock or SystemClock(), agent_login()))
-            return 0
         if args.command == "refresh":
             print("\n".join(await refresh(store, args, clock or SystemClock(), agent_login())))
+            return 0
+        if args.command == "push-tracking":
+            print(await push_tracking(store, args, clock or SystemClock(), agent_login()))
             return 0
         print(await act(store, args, clock or SystemClock(), agent_login()))
     finally:
@@ -274,4 +276,4 @@ def _when(instant: datetime) -> str:
 
 
 def is_agent_command(command: str) -> bool:
-    return command in (*ACTIONS, "audit", "push-tracking")
+    return command in (*ACTIONS, "audit", "push-tracking", "refresh")

@@ -212,7 +212,7 @@ class Follower:
         if not due or not await self.spend(_calls(len(due), self.provider.register_batch)):
             return
         phones = await self.store.buyer_phones([s.id for s in due]) if self._phones else {}
-        refused = dict(await self.provider.refollow([_parcel(s, phones) for s in due]))
+        refused = dict(await self.provider.refollow([parcel_of(s, phones) for s in due]))
         now = self.clock.now()
         taken = [s.id for s in due if s.tracking_number not in refused]
         if taken:
@@ -229,7 +229,7 @@ class Follower:
             return []
         if not await self.spend(_calls(len(done), self.provider.stop_batch)):
             return []
-        await self.provider.stop([_parcel(s) for s in done])
+        await self.provider.stop([parcel_of(s) for s in done])
         await self.store.mark_stopped([s.id for s in done], self.clock.now())
         return []
 
@@ -269,7 +269,7 @@ class Follower:
             limit=self.plan.per_round,
             carriers=self.plan.carriers,
         )
-        due = [s for s in await self.store.parcels_due(query) if self._serves(s)]
+        due = [s for s in await self.store.parcels_due(query) if self.serves(s)]
         phones = await self.store.buyer_phones([s.id for s in due]) if self._phones else {}
         changed: list[int] = []
         size = self.provider.fetch_batch
@@ -280,7 +280,7 @@ class Follower:
                 continue
             if not await self.spend(1):
                 break
-            tracks = await self.provider.fetch_tracks([_parcel(s, phones) for s in batch])
+            tracks = await self.provider.fetch_tracks([parcel_of(s, phones) for s in batch])
             changed += await self.store.save_tracks(
                 self.provider.name,
                 tracks,
@@ -290,7 +290,7 @@ class Follower:
             )
         return changed
 
-    def _serves(self, shipment: ShipmentRow) -> bool:
+    def serves(self, shipment: ShipmentRow) -> bool:
         """Whether this tracker follows ``shipment``: any, without a carriers setting; else one
         of its carriers, or one whose number looks like one of them when the order named no
         carrier (or names one no number shape tells)."""
@@ -307,7 +307,7 @@ class Follower:
         fresh = set(await self.store.unregistered([s.id for s in batch]))
         if not fresh:
             return set()
-        parcels = [_parcel(s, phones) for s in batch if s.id in fresh]
+        parcels = [parcel_of(s, phones) for s in batch if s.id in fresh]
         if not await self._quota_allows(len(parcels)):
             return fresh
         if not await self.spend(_calls(len(parcels), self.provider.register_batch)):
@@ -356,7 +356,7 @@ class Follower:
         )
 
 
-def _parcel(shipment: ShipmentRow, phones: Mapping[int, str] | None = None) -> Parcel:
+def parcel_of(shipment: ShipmentRow, phones: Mapping[int, str] | None = None) -> Parcel:
     phone = (phones or {}).get(shipment.id, "")
     return Parcel(shipment.tracking_number, shipment.carrier, phone)
 

@@ -177,6 +177,8 @@ class TrackingProvider(Connector, ABC):
     """Whether registrations use up a paid quota (see :meth:`registrations_left`)."""
     wants_phones: ClassVar[bool] = False
     """Whether parcels are sent with the buyer's phone (:attr:`Parcel.phone`)."""
+    queries_unregistered: ClassVar[bool] = False
+    """Whether :meth:`fetch_tracks` answers for parcels never registered (a real-time query)."""
 
     @abstractmethod
     async def register(self, parcels: Sequence[Parcel]) -> None:

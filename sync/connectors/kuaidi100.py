@@ -66,6 +66,7 @@ class Kuaidi100Provider(TrackingProvider):
     kind: ClassVar[str] = "kuaidi100"
     pushes_by_default: ClassVar[bool] = True
     wants_phones: ClassVar[bool] = True
+    queries_unregistered: ClassVar[bool] = True
 
     def __init__(
         self,

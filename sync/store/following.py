@@ -158,6 +158,19 @@ async def lose_parcels(
 class FollowingStore(StoreBase):
     # ----- refresh requests -----
 
+    async def shipment_by_id(self, shipment_id: int) -> ShipmentRow | None:
+        row = await self.db.fetchone(
+            f"SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE id = ?", (shipment_id,)
+        )
+        return None if row is None else shipment_row(row)
+
+    async def shipments_by_tracking(self, number: str) -> list[ShipmentRow]:
+        rows = await self.db.fetchall(
+            f"SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE tracking_number = ? ORDER BY id",
+            (number,),
+        )
+        return [shipment_row(row) for row in rows]
+
     async def request_refresh(self, shipment_id: int, agent: str, now: datetime) -> int:
         """Leave a request to poll ``shipment_id`` now; an already waiting one is reused.
 
