@@ -21,6 +21,7 @@ from typing import Any
 
 from daemon.backup import database_path
 from daemon.errors import UsageError
+from daemon.guard_cli import add_dismiss_command, dismiss
 from daemon.refresh_cli import add_refresh_command, refresh
 from daemon.rules.durations import parse_duration
 from sync.clock import Clock, SystemClock
@@ -71,6 +72,7 @@ def add_agent_commands(commands: Any) -> None:
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     _where(audit)
     _where(add_refresh_command(commands))
+    _where(add_dismiss_command(commands))
     push = commands.add_parser(
         "push-tracking",
         help="push an order's tracking number back to the shop platform",
@@ -118,6 +120,9 @@ async def run_agent_command(args: argparse.Namespace, clock: Clock | None = None
     try:
         if args.command == "audit":
             print("\n".join(await audit_lines(store, args.order, as_json=args.json)))
+            return 0
+        if args.command == "dismiss":
+            print(await dismiss(store, args, clock or SystemClock(), agent_login()))
             return 0
         if args.command == "refresh":
             print("\n".join(await refresh(store, args, clock or SystemClock(), agent_login())))

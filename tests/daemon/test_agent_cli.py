@@ -55,7 +55,8 @@ def db(tmp_path: Path, make_order: OrderFactory) -> Path:
 
 
 def test_every_agent_command_is_dispatched() -> None:
-    assert frozenset({*ACTIONS, "audit"}) == AGENT_COMMANDS
+    others = {"audit", "push-tracking", "refresh", "dismiss"}
+    assert frozenset({*ACTIONS, *others}) == AGENT_COMMANDS
 
 
 def test_ack_acts_as_the_os_login(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
