@@ -199,6 +199,7 @@ class Follower:
     async def spend(self, requests: int) -> bool:
         """Take ``requests`` from the budget, recorded in the store; False (taking nothing)
         when short."""
+        await self.restore_budget()
         now = self.clock.now()
         if self.budget.left(now) < requests:
             return False
