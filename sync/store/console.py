@@ -71,6 +71,8 @@ class DeskHealth:
     rules_error: str
     firing: int
     warning: int
+    quarantined: int = 0
+    """Export rows set aside (the console's ``I`` lists them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +220,7 @@ class ConsoleStore(StoreBase):
         )
         values = {row["key"]: row["value"] for row in state}
         by_state = {row["state"]: int(row["n"]) for row in counts}
+        quarantined = await self.db.scalar("SELECT count(*) FROM quarantine")
         return DeskHealth(
             sources=tuple(
                 SourceState(
@@ -234,6 +237,7 @@ class ConsoleStore(StoreBase):
             rules_error=values.get(RULES_ERROR_KEY, ""),
             firing=by_state.get("firing", 0),
             warning=by_state.get("warning", 0),
+            quarantined=int(quarantined),
         )
 
     async def queue_lines(self, order_ids: Sequence[int]) -> list[QueueLine]:

@@ -59,6 +59,8 @@ def right_text(board: Board) -> Content:
         parts += [(f"PAUSED · {held} pending", "bold reverse $warning"), "  "]
     health = board.health
     if health is not None:
+        if health.quarantined:
+            parts += [(f"{health.quarantined:,} set aside · I", "bold $warning"), "  "]
         if health.rules_error:
             parts += [("rules ✗", "bold $error"), "  "]
         elif health.rules_version:
