@@ -28,6 +28,7 @@ from tui.screens.find import FindScreen, show_matches
 from tui.screens.help import HelpScreen
 from tui.screens.orders import OrdersScreen
 from tui.screens.pickers import ChoiceScreen
+from tui.screens.reports import ReportsScreen
 from tui.screens.quarantine import QuarantineScreen
 from tui.verbs import Outcome, Request, perform
 from tui.views import ALL, ESCALATIONS, MINE, QUEUE, SNOOZED, role_view
@@ -115,6 +116,7 @@ class OrderwatchApp(App[None]):
         self.add_mode("all", lambda: OrdersScreen(desk, ALL))
         for listed in (ESCALATIONS, MINE, SNOOZED):
             self.add_mode(listed.mode, partial(EscalationsScreen, desk, listed))
+        self.add_mode("reports", partial(ReportsScreen, desk))
         for role in self.config.views:
             view = role_view(role)
             self.add_mode(view.mode, partial(OrdersScreen, desk, view))
@@ -173,6 +175,7 @@ class OrderwatchApp(App[None]):
             "escalations": "escalations",
             "mine": "mine",
             "snoozed": "snoozed",
+            "reports": "reports",
         }
         names.update({mode.removeprefix("view:"): mode for mode in self.role_modes})
         if not name:

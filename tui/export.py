@@ -3,16 +3,22 @@
 Orders are read from the store a page at a time, so exporting a million-order view never holds
 more than a page of lines. Times are in the agent's zone, named in the header. The file starts
 with a byte-order mark so spreadsheet programs read Chinese names right.
+
+The first lines say what was exported, each as ``# name,value``: the view, the filters it had
+(the view's own, the agent's ``/`` filter, a find's text), the sort, or the report's period and
+time zone; then who exported it and when. The column names follow.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import Any
 
 from sync.domain import EscalationRow
+from sync.reports.lines import CSV_HEADER, csv_lines
 from sync.store import Store
 from tui import words
 
@@ -32,14 +38,33 @@ def export_name(view: str, now: datetime, zone: tzinfo) -> str:
     return f"orderwatch-{slug}-{stamp}.csv"
 
 
+Filters = Sequence[tuple[str, str]]
+"""What a view showed, as (name, value): ``("view", "Queue")``, ``("filter", "carrier:sf")``."""
+
+
+def write_filters(out: Any, filters: Iterable[tuple[str, str]]) -> None:
+    for name, value in filters:
+        out.writerow([f"# {name}", value])
+
+
+def exported_by(agent: str, now: datetime, zone: tzinfo) -> tuple[str, str]:
+    return ("exported", f"{words.local_time(now, zone)} {words.zone_label(zone, now)} by {agent}")
+
+
 async def export_orders(
-    store: Store, ids: Sequence[int], path: Path, zone: tzinfo, now: datetime
+    store: Store,
+    ids: Sequence[int],
+    path: Path,
+    zone: tzinfo,
+    now: datetime,
+    filters: Filters = (),
 ) -> int:
     """Write the orders ``ids`` (in that order) to ``path``; returns how many were written."""
     written = 0
     zone_name = words.zone_label(zone, now)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         out = csv.writer(handle)
+        write_filters(out, filters)
         out.writerow(
             [
                 "order",
@@ -72,9 +97,12 @@ async def export_orders(
     return written
 
 
-def export_escalations(rows: Sequence[EscalationRow], path: Path, zone: tzinfo) -> int:
+def export_escalations(
+    rows: Sequence[EscalationRow], path: Path, zone: tzinfo, filters: Filters = ()
+) -> int:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         out = csv.writer(handle)
+        write_filters(out, filters)
         out.writerow(
             ["order", "rule", "severity", "state", "summary", "deadline", "assignee", "acked by"]
         )
@@ -92,3 +120,24 @@ def export_escalations(rows: Sequence[EscalationRow], path: Path, zone: tzinfo) 
                 ]
             )
     return len(rows)
+
+
+def export_report(report: dict[str, Any], path: Path, filters: Filters = ()) -> int:
+    """The Reports screen's figures, one a line as ``orderwatchd report --format csv`` writes
+    them, after the period they cover; returns how many figures were written."""
+    period = report["period"]
+    named = [
+        ("view", "Reports"),
+        ("period", f"{period['kind']} {period['from']} .. {period['to']}"),
+        ("time zone", period["time_zone"]),
+        *filters,
+    ]
+    written = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        out = csv.writer(handle)
+        write_filters(out, named)
+        out.writerow(CSV_HEADER)
+        for line in csv_lines(report):
+            out.writerow(["" if cell is None else cell for cell in line])
+            written += 1
+    return written

@@ -20,6 +20,7 @@ class Scope(StrEnum):
     LIST = "Lists"
     VERBS = "Actions (on the marked rows, else the cursor's)"
     DETAIL = "Order detail"
+    REPORTS = "Reports"
     QUARANTINE = "Quarantined export rows"
 
 
@@ -51,6 +52,10 @@ def _verb(keys: str, action: str, text: str, id: str, footer: str = "", **more: 
     return Key(Scope.VERBS, keys, action, text, id, footer, **more)
 
 
+def _report(keys: str, action: str, text: str, id: str, footer: str = "", **more: str) -> Key:
+    return Key(Scope.REPORTS, keys, action, text, id, footer, **more)
+
+
 def _detail(keys: str, action: str, text: str, id: str, footer: str = "", **more: str) -> Key:
     return Key(Scope.DETAIL, keys, action, text, id, footer, **more)
 
@@ -70,6 +75,13 @@ KEYS: tuple[Key, ...] = (
     _app("4", "switch_view('snoozed')", "Snoozed escalations", "view.snoozed", command="snoozed"),
     _app(
         "5", "switch_view('role')", "Role views (again: the next one)", "view.role", command="role"
+    ),
+    _app(
+        "6",
+        "switch_view('reports')",
+        "Reports: orders, breaches, delays, response, look-ups",
+        "view.reports",
+        command="reports",
     ),
     _app(
         "",
@@ -224,6 +236,67 @@ KEYS: tuple[Key, ...] = (
     ),
 )
 
+REPORT_KEYS: tuple[Key, ...] = (
+    _report("escape,q", "back", "Back to the queue", "report.back", "Back"),
+    _report(
+        "d",
+        "period('daily')",
+        "Daily: today, then [ ] to step",
+        "report.daily",
+        "Day",
+        command="daily",
+    ),
+    _report(
+        "w",
+        "period('weekly')",
+        "Weekly: this Monday–Sunday week",
+        "report.weekly",
+        "Week",
+        command="weekly",
+    ),
+    _report(
+        "m",
+        "period('monthly')",
+        "Monthly: this calendar month",
+        "report.monthly",
+        "Month",
+        command="monthly",
+    ),
+    _report(
+        "left_square_bracket,left",
+        "step(-1)",
+        "The period before",
+        "report.earlier",
+        "Earlier",
+        command="earlier",
+    ),
+    _report(
+        "right_square_bracket,right",
+        "step(1)",
+        "The period after",
+        "report.later",
+        "Later",
+        command="later",
+    ),
+    _report("j,down", "scroll_down", "Scroll down", "report.down"),
+    _report("k,up", "scroll_up", "Scroll up", "report.up"),
+    _report("pagedown,ctrl+d", "page_down", "Page down", "report.page_down"),
+    _report("pageup,ctrl+u", "page_up", "Page up", "report.page_up"),
+    _report("g,home", "scroll_home", "Top", "report.top"),
+    _report("G,end", "scroll_end", "Bottom", "report.bottom"),
+    _report(
+        "E",
+        "export",
+        "Export the report as CSV",
+        "report.export",
+        "Export",
+        command="report-csv",
+        argument="PATH",
+    ),
+)
+
+KEYS = KEYS + REPORT_KEYS
+
 _LABELS = {
     "down": "↓",
     "up": "↑",
@@ -235,6 +308,10 @@ _LABELS = {
     "escape": "Esc",
     "backspace": "Backspace",
     "slash": "/",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "left": "←",
+    "right": "→",
     "colon": ":",
     "space": "Space",
     "question_mark": "?",

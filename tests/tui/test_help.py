@@ -12,6 +12,7 @@ from tui.screens.detail import DetailScreen
 from tui.screens.escalations import EscalationsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.orders import OrdersScreen
+from tui.screens.reports import ReportsScreen
 from tui.widgets.order_list import OrderList
 
 
@@ -65,6 +66,7 @@ async def test_help_in_the_detail_shows_the_detail_keys(
 def test_every_binding_comes_from_the_registry() -> None:
     registered = {(name, key.action) for key in KEYS for name in key.keys.split(",") if name}
     owners = (OrderwatchApp, OrdersScreen, EscalationsScreen, DetailScreen, OrderList)
+    owners += (ReportsScreen,)
     for owner in owners:
         for binding in owner.BINDINGS:
             assert isinstance(binding, Binding)

@@ -1,0 +1,116 @@
+"""The Reports screen's sections as text: the same figures and tables as ``orderwatchd report``
+(:mod:`sync.reports.lines`), fitted to the terminal, with the delay heatmaps drawn in cells."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from textual.content import Content
+
+from sync.reports.lines import agreement_lines, desk_sections, figure_sections
+from sync.reports.model import WEEKDAYS
+from tui.report_cells import heatmap
+
+HOURS = tuple(f"{hour:02d}" for hour in range(24))
+REASON_WIDTH = 24
+
+
+def grid(header: Sequence[str], rows: Sequence[Sequence[Any]], width: int) -> Content:
+    """A table with the column names in bold; a line too long for ``width`` ends in ``…``."""
+    if not rows:
+        return Content.styled("  nothing in this period", "$text-muted")
+    cells = [list(header), *[["-" if c is None else str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = []
+    for row in cells:
+        line = "  " + "  ".join(
+            c.rjust(w) if at and _numeric(c) else c.ljust(w)
+            for at, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        line = line.rstrip()
+        lines.append(line if len(line) <= width else line[: width - 1] + "…")
+    return Content.assemble((lines[0], "bold"), "\n", "\n".join(lines[1:]))
+
+
+def _numeric(text: str) -> bool:
+    return text.replace(".", "", 1).replace("-", "", 1).isdigit()
+
+
+def section(title: str, body: Content) -> Content:
+    return Content.assemble((title, "bold $accent"), "\n", body)
+
+
+def sections(report: dict[str, Any], width: int) -> dict[str, Content]:
+    """Every section by its id, in the order the report gives them."""
+    figures = {title: (header, rows) for title, header, rows in figure_sections(report)}
+    found: dict[str, Content] = {}
+    for key, title in (
+        ("orders", "Orders by stage and channel"),
+        ("breaches", "Breaches per rule"),
+    ):
+        found[key] = section(title, grid(*figures[title], width))
+    found["reasons"] = section("Delay reasons by weekday", reason_map(report))
+    found["hours"] = section("Delays by weekday and hour", hour_map(report))
+    for key, title in (
+        ("stalls", "Where parcels stall (hours between scans)"),
+        ("response", "Response (minutes)"),
+        ("interventions", "Manual interventions per day"),
+    ):
+        found[key] = section(title, grid(*figures[title], width))
+    found["agreement"] = section(
+        "Status agreement between sources", Content("\n".join(agreement_lines(report)))
+    )
+    found["trials"] = section("Rules on trial: their group against the rest", trials(report, width))
+    _, (stage_title, stage_header, stage_rows), (day_title, day_header, day_rows) = desk_sections(
+        report
+    )
+    found["lookups"] = section(stage_title, grid(stage_header, stage_rows, width))
+    found["lookup_days"] = section(day_title, grid(day_header, day_rows, width))
+    return found
+
+
+def reason_map(report: dict[str, Any]) -> Content:
+    heat = report["delay_reasons"]
+    if not heat["reasons"]:
+        return Content.styled("  no escalation resolved with a reason", "$text-muted")
+    width = min(REASON_WIDTH, max(len(r) for r in heat["reasons"]) + 2)
+    return heatmap(
+        heat["reasons"],
+        WEEKDAYS,
+        heat["reason_by_weekday"],
+        label_width=width,
+        cell_width=4,
+        totals=True,
+    )
+
+
+def hour_map(report: dict[str, Any]) -> Content:
+    heat = report["delay_reasons"]
+    if not heat["reasons"]:
+        return Content.styled("  no escalation resolved with a reason", "$text-muted")
+    return heatmap(
+        WEEKDAYS, HOURS, heat["weekday_by_hour"], label_width=5, cell_width=2, label_every=3
+    )
+
+
+def trials(report: dict[str, Any], width: int) -> Content:
+    """The comparison, narrowed for the terminal: late counts as late/promised."""
+    header = ["rule", "share", "group", "orders", "esc", "/100", "p50m", "p90m", "late"]
+    rows = [
+        [
+            r["rule"],
+            f"{r['share_pct']:g}%",
+            r["group"],
+            r["orders"],
+            r["escalations"],
+            r["escalations_per_100"],
+            r["resolve_p50_minutes"],
+            r["resolve_p90_minutes"],
+            f"{r['delivered_late']}/{r['delivered_with_promise']}",
+        ]
+        for r in report["rollouts"]
+    ]
+    if not rows:
+        return Content.styled("  no rule on trial (rollout)", "$text-muted")
+    return grid(header, rows, width)
