@@ -17,12 +17,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from daemon.guards import GuardRunner
+from daemon.route_learner import RouteLearner
 from daemon.rules.decide import Muting, decide, decide_source, resolved
+from daemon.rules.learned import learned_rules, with_figures
 from daemon.rules.model import ConditionRule, Rule, RuleSet
 from daemon.rules.prefilter import candidates
 from daemon.rules.subject import source_subject, subjects_of
 from sync.clock import Clock
-from sync.domain import SubjectKind, TimerState
+from sync.domain import ShipmentRow, SubjectKind, TimerState
 from sync.store import SourceHealth, SourceTimer, Store, TimerDecision
 
 log = logging.getLogger("orderwatch.rules")
@@ -38,6 +40,7 @@ class RulesEngine:
         self.rules = rules
         self.muting = Muting()
         self.guards = GuardRunner(store, clock, lambda: self.rules.guards)
+        self.routes = RouteLearner(store, clock)
         self._by_kind = _by_kind(rules)
         self._sources_due: datetime | None = None
         self._dirty: set[str] | None = None  # rules to re-plan in full (None: every rule)
@@ -58,9 +61,21 @@ class RulesEngine:
             self._dirty |= changed | removed
         if everything:
             self._dirty = None
-        self.rules = rules
-        self._by_kind = _by_kind(rules)
+        self.rules = with_figures(rules, self.routes.figures)
+        self._by_kind = _by_kind(self.rules)
         self._sources_due = None
+
+    async def _routes_if_due(self) -> bool:
+        """Read or learn again the route figures of learned timeouts; True when they moved
+        (the rules using them are then due for a full re-plan)."""
+        learned = learned_rules(self.rules)
+        if not learned or not await self.routes.refresh():
+            return False
+        self.rules = with_figures(self.rules, self.routes.figures)
+        self._by_kind = _by_kind(self.rules)
+        if self._dirty is not None:
+            self._dirty |= learned
+        return True
 
     async def replan_changed(self) -> int:
         """Re-plan the orders that changed since the last pass; returns escalations moved."""
@@ -81,6 +96,7 @@ class RulesEngine:
     async def replan_all(self) -> int:
         """Re-plan, for every rule that changed since the last full plan (all of them the
         first time), every subject it could apply to or has a running timer for."""
+        await self._routes_if_due()
         moved = await self.evaluate_sources()
         dirty, self._dirty = self._dirty, set()
         orders, parcels = candidates(self.rules)
@@ -97,6 +113,8 @@ class RulesEngine:
         """One turn of the daemon's rules loop: feeds first (their muting decides whether what
         follows notifies), then the orders a sync changed, then the timers that are due."""
         moved = await self._sources_if_due()
+        if await self._routes_if_due():
+            moved += await self.replan_all()
         await self.guards.check_changed()  # before the re-plan: rules read the flags
         moved += await self.replan_changed()
         return moved + await self._due_timers()
@@ -135,6 +153,7 @@ class RulesEngine:
         orders = await self.store.orders_by_id(order_ids)
         parcels = await self.store.shipments_of_orders(order_ids)
         guards = await self.store.active_guards(order_ids)
+        origins = await self._origins(parcels)
         timers = {
             (t.rule_id, t.subject_kind, t.subject_id): t
             for t in await self.store.timers_for_orders(order_ids, None if only is None else only)
@@ -143,7 +162,8 @@ class RulesEngine:
         version = self.rules.version
         for order in orders:
             found_guards = guards.get(order.id, frozenset())
-            for subject in subjects_of(order, tuple(parcels.get(order.id, ())), found_guards):
+            found_parcels = tuple(parcels.get(order.id, ()))
+            for subject in subjects_of(order, found_parcels, found_guards, origins):
                 for rule in self._by_kind.get(subject.kind, ()):
                     if only is not None and subject.subject_id not in only.get(rule.id, ()):
                         continue
@@ -162,6 +182,12 @@ class RulesEngine:
         if not decisions:
             return 0
         return await self.store.save_timers(decisions, now)
+
+    async def _origins(self, parcels: Mapping[int, Sequence[ShipmentRow]]) -> dict[int, str]:
+        """First-scan places of the parcels, when a rule learns timeouts per route."""
+        if not learned_rules(self.rules):
+            return {}
+        return await self.store.parcel_origins([p.id for found in parcels.values() for p in found])
 
     def _why_gone(self, rule_id: str) -> str:
         """Why a timer's rule no longer runs: removed, or waiting for a feed."""

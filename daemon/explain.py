@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from daemon.rules.decide import Muting
 from daemon.rules.durations import format_duration, format_elapsed
+from daemon.rules.learned import RouteFigures, learned_rules, with_figures
 from daemon.rules.model import ConditionRule, Rule, RuleSet, TimeoutRule, rollout_bucket
 from daemon.rules.plan import NEVER, Memory, Plan, plan
 from daemon.rules.subject import Subject, subjects_of
@@ -34,6 +35,10 @@ async def explain_order(store: Store, rules: RuleSet, wanted: str, now: datetime
         for t in await store.timers_for_orders([order.id])
     }
     escalations = await store.escalations_for_order(order.id)
+    origins: dict[int, str] = {}
+    if learned_rules(rules):
+        rules = with_figures(rules, RouteFigures.of(await store.route_figures()))
+        origins = await store.parcel_origins([parcel.id for parcel in parcels])
     muting = Muting.of(rules.inhibits, await store.source_timers())
     lines = [
         f"order {order.number} ({order.source} {order.external_id}): payment "
@@ -41,7 +46,7 @@ async def explain_order(store: Store, rules: RuleSet, wanted: str, now: datetime
         f"now {show(now, zone)}",
         f"rules {rules.source} version {rules.version}, times in {rules.timezone}",
     ]
-    for subject in subjects_of(order, parcels):
+    for subject in subjects_of(order, parcels, origins=origins):
         for rule in rules.for_subject(subject.kind):
             timer = timers.get((rule.id, str(subject.kind), subject.subject_id))
             escalation = _escalation(escalations, rule.id, subject.subject_id)
@@ -121,6 +126,8 @@ def _timeout(
     if planned.override_index is not None:
         override = rule.overrides[planned.override_index]
         timeout += f" from override {override.name!r} ({override.when.source})"
+    elif planned.learned:
+        timeout += f" learned: {planned.learned}"
     else:
         timeout += " (the rule's own)"
     matching = [o.name for o in rule.overrides if o.when.holds(subject)]

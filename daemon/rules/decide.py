@@ -96,7 +96,7 @@ def decide(
         restarted=restarted,
         timeout_seconds=int(planned.timeout.total_seconds()),
         clock=planned.clock.name,
-        override=planned.override,
+        override=planned.override or planned.learned,
         modifiers=planned.modifier_text,
         paused_seconds=planned.paused_seconds,
         paused_since=planned.paused_since,
@@ -126,7 +126,7 @@ def _unchanged(timer: TimerRow, planned: Plan, muted_by: str) -> bool:
         and timer.last_true_at == planned.last_true_at
         and timer.muted_by == muted_by
         and timer.timeout_seconds == int(planned.timeout.total_seconds())
-        and timer.override == planned.override
+        and timer.override == (planned.override or planned.learned)
         and timer.modifiers == planned.modifier_text
         and timer.clock == planned.clock.name
     )

@@ -227,6 +227,12 @@ def _describe_rule(rule: Rule) -> str:
             text += f", keeps firing {format_duration(rule.keep_firing_for)}"
     else:
         text = f"{head}: {format_duration(rule.timeout)} on {rule.clock.name}"
+        if rule.learned is not None:
+            text = (
+                f"{head}: {rule.learned.name} of each parcel's route (at least "
+                f"{rule.learned.min_samples} samples, else {format_duration(rule.timeout)}) "
+                f"on {rule.clock.name}"
+            )
         if rule.overrides:
             text += f", {_count(len(rule.overrides), 'override')} ({rule.override_policy})"
         if rule.pause_while is not None:

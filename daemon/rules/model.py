@@ -24,6 +24,7 @@ from daemon.rules.business import WALL, RuleClock
 from daemon.rules.calendar import DAY, Calendar, Window
 from daemon.rules.durations import format_duration
 from daemon.rules.expr import Expr
+from daemon.rules.learned import LearnedTimeout
 from daemon.rules.subject import Subject
 from daemon.rules.template import Template
 from sync.domain import Severity, SubjectKind
@@ -185,6 +186,9 @@ class TimeoutRule:
     rollout: Decimal | None = None
     fingerprint: str = ""
     needs_feed: str = ""
+    learned: LearnedTimeout | None = None
+    """A timeout learned per route (``timeout = "route.p90_silence"``); ``timeout`` is then
+    the fallback for routes with too little history."""
 
     @property
     def zone(self) -> ZoneInfo:

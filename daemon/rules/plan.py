@@ -77,7 +77,8 @@ class Plan:
     should be in, and when that state next changes (None once firing, or while paused).
     ``paused_seconds`` is time already spent paused (on ``clock``) and ``paused_since`` the start
     of the pause in progress. ``restarted`` says the clock started again at a new instant (a
-    new courier scan), ending the timer's previous run.
+    new courier scan), ending the timer's previous run. ``learned`` says where a learned
+    timeout came from (the route's figure, or why the fallback applied).
     """
 
     rule_id: str
@@ -98,6 +99,7 @@ class Plan:
     paused_since: datetime | None = None
     last_true_at: datetime | None = None
     restarted: bool = False
+    learned: str = ""
 
     def elapsed(self, now: datetime) -> timedelta:
         """Real time since the clock started."""
@@ -148,6 +150,9 @@ def _plan_timeout(
     index, override = _override(rule, subject)
     clock = override.clock if override is not None and override.clock else rule.clock
     base = rule.timeout if override is None else override.timeout
+    learned = ""
+    if override is None and rule.learned is not None:
+        base, learned = rule.learned.pick(subject, rule.timeout)
     factor, modifiers, timeout = _modified(rule, subject, started_at, base)
     paused = memory.paused_seconds if memory else 0
     paused_since = memory.paused_since if memory else None
@@ -183,6 +188,7 @@ def _plan_timeout(
         paused_seconds=paused,
         paused_since=paused_since,
         restarted=restarted,
+        learned=learned,
     )
 
 

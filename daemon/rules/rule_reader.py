@@ -17,6 +17,7 @@ from typing import Any
 from daemon.rules.business import WALL, RuleClock
 from daemon.rules.durations import format_duration, parse_duration
 from daemon.rules.expr import Expr
+from daemon.rules.learned import DEFAULT_MIN_SAMPLES, TIMEOUT_NAMES, LearnedTimeout
 from daemon.rules.locate import Path
 from daemon.rules.model import (
     ConditionRule,
@@ -58,6 +59,8 @@ TIMEOUT_KEYS = frozenset(
         "overrides",
         "override_policy",
         "warn_before",
+        "fallback",
+        "min_samples",
     }
 )
 CONDITION_KEYS = frozenset({"fires_when", "for", "keep_firing_for"})
@@ -139,7 +142,11 @@ def _timeout(
     active_while = expr("active_while", Kind.BOOL, True)
     pause_while = expr("pause_while", Kind.BOOL, False)
     clock = read_clock(table, "clock", context) or WALL
-    timeout = _positive(table, "timeout", table.duration("timeout", required=True))
+    learned = _learned(table, subject)
+    if learned is not None:
+        timeout = _positive(table, "fallback", table.duration("fallback", required=True))
+    else:
+        timeout = _positive(table, "timeout", table.duration("timeout", required=True))
     overrides = _overrides(table, scope, context)
     warn_before = _warn_before(table)
     _check_warning(table, warn_before, timeout, overrides)
@@ -166,7 +173,26 @@ def _timeout(
         pause_while=pause_while,
         clock=clock,
         rollout=rollout,
+        learned=learned,
     )
+
+
+def _learned(table: Table, subject: SubjectKind | None) -> LearnedTimeout | None:
+    """``timeout = "route.p90_silence"``: a timeout learned per route, with its ``fallback``
+    and ``min_samples``; None when the timeout is a plain duration."""
+    metric = TIMEOUT_NAMES.get(str(table.data.get("timeout", "")))
+    if metric is None:
+        for key in ("fallback", "min_samples"):
+            if key in table.data:
+                table.problem(key, 'only a learned timeout (like "route.p90_silence") takes it')
+        return None
+    if subject is not None and subject is not SubjectKind.SHIPMENT:
+        table.problem("timeout", "routes are learned for parcels: use it in shipment rules")
+    samples = table.typed("min_samples", int, "a whole number, like 20")
+    if samples is not None and samples < 1:
+        table.problem("min_samples", "must be 1 or more")
+        samples = None
+    return LearnedTimeout(metric, samples or DEFAULT_MIN_SAMPLES)
 
 
 def _condition(

@@ -7,6 +7,7 @@ gets one subject per order; a shipment rule gets one per parcel, with the parcel
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -38,6 +39,9 @@ class Subject:
     now: datetime | None = None
     guards: frozenset[str] = frozenset()
     """The order's guard checks that are up and not dismissed (``guard.*`` fields)."""
+    origin: str = ""
+    """Where the parcel was first scanned ("" before then): its route's start, for learned
+    timeouts (:mod:`daemon.rules.learned`)."""
 
     @property
     def kind(self) -> SubjectKind:
@@ -71,10 +75,15 @@ def subjects_of(
     order: OrderRow,
     shipments: tuple[ShipmentRow, ...] = (),
     guards: frozenset[str] = frozenset(),
+    origins: Mapping[int, str] | None = None,
 ) -> list[Subject]:
-    """The order itself, then each of its parcels: everything a sync of this order may re-plan."""
+    """The order itself, then each of its parcels: everything a sync of this order may re-plan.
+    ``origins`` gives each parcel's first-scan place, by parcel id."""
     found = [Subject(order, None, shipments, guards=guards)]
-    found.extend(Subject(order, parcel, shipments, guards=guards) for parcel in shipments)
+    found.extend(
+        Subject(order, parcel, shipments, guards=guards, origin=(origins or {}).get(parcel.id, ""))
+        for parcel in shipments
+    )
     return found
 
 

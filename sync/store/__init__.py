@@ -26,6 +26,7 @@ from sync.store.page_limits import PageLimitStore
 from sync.store.parcels import DueQuery, ParcelStore
 from sync.store.quarantine import QuarantineStore
 from sync.store.reports import ReportStore
+from sync.store.routes import RouteFigure, RouteStore, TransitTime
 from sync.store.scenarios import Notice, ScenarioStore
 from sync.store.shop_pushes import Pushable, PushRow, Queued, QueuedPush, ShopPushStore
 from sync.store.signals import OrderFlag, ResponseSample, SignalStore
@@ -64,6 +65,7 @@ __all__ = [
     "RefreshRequest",
     "RefreshState",
     "ResponseSample",
+    "RouteFigure",
     "SourceHealth",
     "SourceTimer",
     "Store",
@@ -97,6 +99,7 @@ class Store(
     SignalStore,
     ReportStore,
     GuardStore,
+    RouteStore,
     GuardFactStore,
     LookupStore,
 ):
