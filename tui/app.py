@@ -28,8 +28,8 @@ from tui.screens.find import FindScreen, show_matches
 from tui.screens.help import HelpScreen
 from tui.screens.orders import OrdersScreen
 from tui.screens.pickers import ChoiceScreen
-from tui.screens.reports import ReportsScreen
 from tui.screens.quarantine import QuarantineScreen
+from tui.screens.reports import ReportsScreen
 from tui.verbs import Outcome, Request, perform
 from tui.views import ALL, ESCALATIONS, MINE, QUEUE, SNOOZED, role_view
 
