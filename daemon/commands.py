@@ -21,6 +21,7 @@ from daemon.desk_report import desk_lines, desk_report
 from daemon.errors import DaemonError, UsageError
 from daemon.importing import import_lines, import_report
 from daemon.logs import config_secrets, protect
+from daemon.refreshes import budget_lines, budget_report
 from daemon.reload import RULES_ERROR, RULES_RESULT, RULES_VERSION, try_load
 from daemon.runner import Daemon, load_rules_or_fail
 from daemon.source_status import source_lines, sources_report, webhook_line
@@ -113,6 +114,7 @@ async def status(db: Path | None, config_path: Path, *, as_json: bool) -> int:
             "clock": await skew_report(store),
             **await import_report(store),
             **await desk_report(store, SystemClock().now()),
+            "tracker_budgets": await budget_report(store, SystemClock().now()),
         }
     finally:
         await store.close()
@@ -167,6 +169,7 @@ def _status_text(report: dict[str, Any]) -> str:
     lines += import_lines(report)
     lines += skew_lines(report["clock"])
     lines += desk_lines(report)
+    lines += budget_lines(report.get("tracker_budgets", []))
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ request is answered within a fraction of a second without the daemon reading the
 tight loop. Each answer goes through :func:`sync.refresh.answer_refreshes`.
 
 At start it publishes each tracker's request caps in the daemon state, where
-``orderwatchd status`` reads them next to what was spent.
+``orderwatchd status`` reads them next to what was spent (:func:`budget_report`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
 
 from daemon.waiting import wait_any
 from sync.clock import Clock
@@ -74,3 +76,27 @@ class RefreshDesk:
         if changed:
             self.on_changed()
         return len(changed)
+
+
+async def budget_report(store: Store, now: datetime) -> list[dict[str, Any]]:
+    """Each tracker's requests this hour and this UTC day, with what is left of its caps."""
+    return [
+        {
+            "provider": use.provider,
+            "hour": {"used": use.hour, "cap": use.per_hour or None, "left": use.hour_left},
+            "day": {"used": use.day, "cap": use.per_day or None, "left": use.day_left},
+        }
+        for use in await store.budget_uses(now)
+    ]
+
+
+def budget_lines(report: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for entry in report:
+        parts = []
+        for window, words in (("hour", "in the last hour"), ("day", "today (UTC)")):
+            spent = entry[window]
+            left = "" if spent["cap"] is None else f", {spent['left']} of {spent['cap']} left"
+            parts.append(f"{spent['used']} {words}{left}")
+        lines.append(f"budget       {entry['provider']}: requests {'; '.join(parts)}")
+    return lines
