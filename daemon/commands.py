@@ -25,6 +25,7 @@ from daemon.refreshes import budget_lines, budget_report
 from daemon.reload import RULES_ERROR, RULES_RESULT, RULES_VERSION, try_load
 from daemon.runner import Daemon, load_rules_or_fail
 from daemon.source_status import source_lines, sources_report, webhook_line
+from daemon.tracking_links import reply_link_problems
 from sync.clock import Clock, SystemClock
 from sync.errors import ConfigError
 from sync.store import Store
@@ -66,6 +67,8 @@ async def run_daemon(
     ``started`` receives the daemon once its database is open.
     """
     rules = load_rules_or_fail(config.rules)
+    if problems := reply_link_problems(rules, config):
+        raise ConfigError(problems)
     config.database.parent.mkdir(parents=True, exist_ok=True)
     store = await Store.open(config.database)
     try:

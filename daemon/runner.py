@@ -42,7 +42,11 @@ from daemon.retention import Retention
 from daemon.rules.model import RuleSet
 from daemon.rules.workflow import Workflow
 from daemon.systemd import Notifier, watchdog_interval
-from daemon.tracking_links import publish_link_settings, tracking_page_routes
+from daemon.tracking_links import (
+    publish_link_settings,
+    reply_link_problems,
+    tracking_page_routes,
+)
 from daemon.vitals import Vitals
 from sync.clock import Clock
 from sync.connectors import ORDER_SOURCES, SHOP_WRITERS, TRACKING_PROVIDERS
@@ -205,6 +209,8 @@ class Daemon:
 
     async def _reload(self) -> bool:
         rules, problems = try_load(self.config.rules)
+        if rules is not None and (problems := reply_link_problems(rules, self.config)):
+            rules = None
         now = self.clock.now()
         await self.store.set_state(reload_state(rules, problems, now), now)
         self.vitals.reloaded(rules is not None)

@@ -4,6 +4,10 @@
 order's timeline. With ``--config`` (the default when ``orderwatchd.toml`` exists) the public
 address and the key come from the config; with ``--db`` from what the daemon published at its
 last start. Run it as the daemon's user: the key file is private to whoever created it.
+
+Reply templates may carry the link (``{tracking.link}``); a shop's template asking for it while
+no public address is configured is refused when the rules load (:func:`reply_link_problems`),
+rather than sending customers a message without a working link.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from daemon.http.app import RouteFactory
 from daemon.http.tracking_page import PageSettings, routes_for
 from daemon.page_config import PageConfig
 from daemon.rules.durations import parse_duration
+from daemon.rules.model import RuleSet
 from sync.clock import Clock, SystemClock
 from sync.link_key import key_file, load_key
 from sync.links import MAX_TTL
+from sync.replies import is_own_template, uses_link
 from sync.store import Store
 from sync.store.tracking_page import LinkSettings
 from sync.tracking_links import share_link
@@ -53,6 +59,28 @@ def tracking_page_routes(config: Config, zone: Callable[[], ZoneInfo]) -> RouteF
             trusted_proxies=page.trusted_proxies,
         )
     )
+
+
+def reply_link_problems(rules: RuleSet, config: Config) -> list[str]:
+    """One line naming the shop's reply templates that use ``{tracking.link}`` when there is no
+    public address to build it on; none when links can be made or nobody asks for one.
+
+    orderwatch's own templates are not named: they leave their link sentence out instead.
+    """
+    if page_config(config).public_url or rules.workflow is None:
+        return []
+    wanting = [
+        f"replies.{lang}.{case}"
+        for lang, texts in rules.workflow.replies.templates.items()
+        for case, text in texts.items()
+        if uses_link(text) and not is_own_template(text)
+    ]
+    if not wanting:
+        return []
+    return [
+        f"{config.rules}: {', '.join(wanting)}: {{tracking.link}} needs the page's public "
+        "address; set [http] public_url in the daemon's config"
+    ]
 
 
 async def publish_link_settings(store: Store, config: Config, clock: Clock) -> None:

@@ -9,6 +9,12 @@ here in the headless core.
 
 Placeholders are fixed (:data:`PLACEHOLDERS`); ``{{`` and ``}}`` write literal braces. A value
 the order does not have is shown as ``-``.
+
+``{tracking.link}`` is the customer's own tracking page: a signed link to the order (the same as
+``orderwatchd link`` prints), made when the reply is rendered. The daemon refuses a shop template
+using it when no public address is configured. orderwatch's own templates offer the page in a
+sentence of its own (:data:`LINK_SENTENCES`), left out while links cannot be made, so they read as
+before on a desk without a public address.
 """
 
 from __future__ import annotations
@@ -41,15 +47,27 @@ PLACEHOLDERS: Mapping[str, str] = {
     "customer.name": "the customer's name",
     "shipment.carrier": "the courier's name",
     "shipment.tracking_number": "the tracking number",
-    "shipment.tracking_url": "the tracking link",
+    "shipment.tracking_url": "the courier's tracking link",
+    "tracking.link": "the customer's own tracking page (a signed link, valid 7 days)",
     "shipment.last_scan": "the time of the last courier scan",
     "shipment.eta": "the delivery day the courier expects",
     "holiday.until": "the last day of the holiday slowing things down",
 }
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_SIGNATURE = re.compile(r"\s*(?:-|——|—)\s*\{shop\.name\}\s*$")
 
 DEFAULT_STALLED_AFTER = timedelta(hours=48)
+
+LINK = "{tracking.link}"
+LINK_SENTENCES: Mapping[str, str] = {
+    "en": " You can follow your order here: " + LINK,
+    "zh": "订单进度可随时查看：" + LINK + " ",
+}
+"""How orderwatch's own templates offer the tracking page, per language."""
+LINK_UNAVAILABLE = "[no tracking link: ask the daemon's operator]"
+"""Shown for ``{tracking.link}`` in a shop's template when no link could be made, so the agent
+sees it before the message goes out."""
 
 _ENGLISH = {
     Situation.NOT_SHIPPED: (
@@ -116,7 +134,45 @@ _CHINESE = {
     ),
 }
 
-DEFAULT_TEMPLATES: Mapping[str, Mapping[Situation, str]] = {"en": _ENGLISH, "zh": _CHINESE}
+# Where the customer's own page helps: while they wait, when it is late, when it went wrong.
+_OFFER_LINK = (
+    Situation.NOT_SHIPPED,
+    Situation.STALLED_IN_TRANSIT,
+    Situation.EXCEPTION,
+    Situation.HOLIDAY_DELAY,
+)
+
+
+def _offering_link(lang: str, texts: Mapping[Situation, str]) -> dict[Situation, str]:
+    """``texts`` with the link sentence put before the signature, where it helps."""
+    found = dict(texts)
+    for case in _OFFER_LINK:
+        text = texts[case]
+        signed = _SIGNATURE.search(text)
+        at = signed.start() if signed else len(text)
+        found[case] = text[:at] + LINK_SENTENCES[lang] + text[at:]
+    return found
+
+
+DEFAULT_TEMPLATES: Mapping[str, Mapping[Situation, str]] = {
+    "en": _offering_link("en", _ENGLISH),
+    "zh": _offering_link("zh", _CHINESE),
+}
+_WITHOUT_LINK = {
+    DEFAULT_TEMPLATES[lang][case]: texts[case]
+    for lang, texts in (("en", _ENGLISH), ("zh", _CHINESE))
+    for case in _OFFER_LINK
+}
+
+
+def uses_link(template: str) -> bool:
+    """Whether ``template`` asks for ``{tracking.link}``."""
+    return any(m.group(1) == "tracking.link" for m in _PLACEHOLDER.finditer(template))
+
+
+def is_own_template(template: str) -> bool:
+    """Whether ``template`` is one of orderwatch's own (which do without a link when needed)."""
+    return template in _WITHOUT_LINK
 
 
 class TemplateProblem(ValueError):
@@ -232,15 +288,25 @@ def situation(
     return None
 
 
-_SIGNATURE = re.compile(r"\s*(?:-|——|—)\s*\{shop\.name\}\s*$")
-
-
 def render(
-    template: str, order: OrderRow, parcel: ShipmentRow | None, now: datetime, book: ReplyBook
+    template: str,
+    order: OrderRow,
+    parcel: ShipmentRow | None,
+    now: datetime,
+    book: ReplyBook,
+    link: str = "",
 ) -> str:
-    """``template`` with its placeholders filled from the order and its parcel."""
+    """``template`` with its placeholders filled from the order and its parcel.
+
+    ``link`` is the order's tracking-page address for ``{tracking.link}``; without one,
+    orderwatch's own templates leave their link sentence out and a shop's shows
+    :data:`LINK_UNAVAILABLE`.
+    """
     zone = ZoneInfo(book.timezone)
     values = _values(order, parcel, now, book, zone)
+    values["tracking.link"] = link or LINK_UNAVAILABLE
+    if not link:
+        template = _WITHOUT_LINK.get(template, template)
     if not book.shop_name:
         # No name to sign with: drop the signature rather than end the message with "- -".
         template = _SIGNATURE.sub("", template)

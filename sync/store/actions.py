@@ -30,7 +30,7 @@ from sync.desk import (
 )
 from sync.domain import EscalationRow, EscalationState
 from sync.errors import ActionError
-from sync.replies import ReplyBook, pick_language, render, situation
+from sync.replies import ReplyBook, pick_language, render, situation, uses_link
 from sync.store.base import StoreBase
 from sync.store.db import Transaction, to_db
 from sync.store.escalations import FIRST_ACK, explain_conflict
@@ -43,6 +43,7 @@ from sync.store.rows import (
     order_row,
     shipment_row,
 )
+from sync.store.tracking_page import reply_link
 
 OPEN = (EscalationState.WARNING, EscalationState.FIRING, EscalationState.ACKNOWLEDGED)
 RESOLVED = (EscalationState.RESOLVED,)
@@ -296,7 +297,8 @@ class ActionStore(StoreBase):
         template = book.templates[lang].get(case) if case is not None else None
         if template is None:
             return None
-        return render(template, found_order, found_parcel, at, book)
+        link = await reply_link(self.db, order_id, at) if uses_link(template) else ""
+        return render(template, found_order, found_parcel, at, book, link)
 
 
 async def _current(

@@ -17,8 +17,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sync.domain import CheckpointRow, OrderRow, ShipmentRow, SubjectKind
+from sync.errors import ConfigError
+from sync.link_key import key_file, load_key
+from sync.links import DEFAULT_TTL, issue, page_url
 from sync.store.base import StoreBase
-from sync.store.db import Transaction, from_db, from_db_required
+from sync.store.db import Database, Transaction, from_db, from_db_required
 from sync.store.events import append_event, at_text
 from sync.store.page_limits import SavedLimits, save_limits
 from sync.store.rows import (
@@ -226,13 +229,12 @@ class TrackingPageStore(StoreBase):
                 ],
             )
 
+    async def reply_link(self, order_id: int, now: datetime) -> str:
+        """The tracking-page address a reply carries (:func:`reply_link`)."""
+        return await reply_link(self.db, order_id, now)
+
     async def link_settings(self) -> LinkSettings:
-        rows = await self.db.fetchall(
-            "SELECT key, value FROM daemon_state WHERE key IN (?, ?)",
-            (PUBLIC_URL_STATE, KEY_ENV_STATE),
-        )
-        values = {row["key"]: row["value"] for row in rows}
-        return LinkSettings(values.get(PUBLIC_URL_STATE, ""), values.get(KEY_ENV_STATE, ""))
+        return await _link_settings(self.db)
 
     async def page_accesses(self, order_id: int) -> list[PageAccessRow]:
         """The audit rows of one order, oldest first."""
@@ -270,6 +272,34 @@ class TrackingPageStore(StoreBase):
             )
             for row in rows
         ]
+
+
+async def reply_link(db: Database, order_id: int, now: datetime) -> str:
+    """The tracking-page address a reply to the customer carries, or "" when none can be made
+    (the daemon published no public address, or this process cannot read the link key).
+
+    It lives the default lifetime from the next whole hour, so every rendering within an
+    hour gives the same link; it is not noted on the timeline (the reply is shown whenever
+    the order is opened, and sending it is up to the agent).
+    """
+    settings = await _link_settings(db)
+    if not settings.public_url:
+        return ""
+    try:
+        key = load_key(env_name=settings.key_env, path=key_file(db.path))
+    except ConfigError:
+        return ""
+    hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return page_url(settings.public_url, issue(key, order_id, hour, DEFAULT_TTL).token)
+
+
+async def _link_settings(db: Database) -> LinkSettings:
+    rows = await db.fetchall(
+        "SELECT key, value FROM daemon_state WHERE key IN (?, ?)",
+        (PUBLIC_URL_STATE, KEY_ENV_STATE),
+    )
+    values = {row["key"]: row["value"] for row in rows}
+    return LinkSettings(values.get(PUBLIC_URL_STATE, ""), values.get(KEY_ENV_STATE, ""))
 
 
 async def _timeline(
