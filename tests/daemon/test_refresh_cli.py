@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -14,11 +15,12 @@ import pytest
 from daemon.cli import main
 from daemon.errors import UsageError
 from daemon.refresh_cli import refresh
-from daemon.refreshes import RefreshDesk
+from daemon.refreshes import RefreshDesk, budget_lines, budget_report, publish_budgets
 from daemon.simulator.app import create_app
 from daemon.simulator.server import RunningServer, serve
 from daemon.simulator.shop import Shop
 from sync.clock import VirtualClock
+from sync.connectors import TRACKING_PROVIDERS
 from sync.domain import FulfillmentStatus, ShipmentRecord
 from sync.follow import Follower
 from sync.store import Store
@@ -108,3 +110,31 @@ def test_an_unknown_parcel_exits_1_with_one_line(
     asyncio.run(seed(path, make_order, shop))
     assert main(["refresh", "NOPE123", "--db", str(path)]) == 1
     assert capsys.readouterr().err == "orderwatchd: no order or tracking number 'NOPE123'\n"
+
+
+async def test_status_shows_each_trackers_budget_used_and_left(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "orderwatch.db"
+    store = await Store.open(path)
+    clock = VirtualClock(T0)
+    try:
+        async with httpx.AsyncClient() as client:
+            settings = {"url": "http://127.0.0.1:9", "token": "t"}
+            capped = TRACKING_PROVIDERS["17track"](
+                "17track", client, {**settings, "budget_per_hour": "120", "budget_per_day": "900"}
+            )
+            free = TRACKING_PROVIDERS["aftership"]("aftership", client, settings)
+            followers = [Follower(store, capped, clock), Follower(store, free, clock)]
+            await publish_budgets(store, followers, clock)
+            await followers[0].spend(7)
+            clock.advance(timedelta(hours=2))
+            await followers[0].spend(3)
+            report = await budget_report(store, clock.now())
+    finally:
+        await store.close()
+    assert budget_lines(report) == [
+        "budget       17track: requests 3 in the last hour, 117 of 120 left; "
+        "10 today (UTC), 890 of 900 left",
+        "budget       aftership: requests 0 in the last hour; 0 today (UTC)",
+    ]
