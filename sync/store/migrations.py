@@ -622,4 +622,12 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        14,
+        """
+        -- The carriers a tracking feed follows (comma-separated codes, '' for any carrier), as
+        -- its config says: a stale feed mutes the alerts of those carriers' parcels only.
+        ALTER TABLE sources ADD COLUMN carriers TEXT NOT NULL DEFAULT '';
+        """,
+    ),
 )
