@@ -42,7 +42,8 @@ class WriteFaults:
     taken: int = 0
 
     def fail(self, fault: int | str, times: int = 1) -> None:
-        """The next ``times`` writes answer HTTP ``fault`` (or are refused, for ``refuse``)."""
+        """The next ``times`` writes answer HTTP ``fault``, or are refused for ``refuse``; any
+        other word lets a write through (to fail the one after it)."""
         self.queue.extend([fault] * times)
 
     def next(self) -> int | str | None:
