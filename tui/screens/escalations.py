@@ -19,6 +19,7 @@ from textual.binding import BindingType
 from textual.widgets import DataTable, Input, Static
 
 from sync.domain import EscalationRow
+from sync.store import LookupKind
 from sync.store.views import OrderQuery, View
 from tui import words
 from tui.desk import READ_ERRORS, Desk
@@ -26,6 +27,7 @@ from tui.export import export_escalations, export_folder, export_name
 from tui.filters import Context, parse
 from tui.keys import Scope, bindings
 from tui.live import Change
+from tui.lookups import note_lookup
 from tui.screens.acting import Chosen
 from tui.screens.detail import DetailScreen
 from tui.screens.listing import ListingScreen
@@ -252,6 +254,7 @@ class EscalationsScreen(ListingScreen):
     def action_open(self) -> None:
         escalation = self.selected()
         if escalation is not None:
+            note_lookup(self.app, self.desk, LookupKind.OPEN, escalation.order_id)
             self.app.push_screen(DetailScreen(self.desk, escalation.order_id, self._neighbour))
 
     def _neighbour(self, order_id: int, step: int) -> int | None:

@@ -15,7 +15,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from sync.store import LookupKind
 from tui.desk import READ_ERRORS, Desk
+from tui.lookups import note_lookup
 from tui.order_file import read_order_file
 from tui.screens.detail import DetailScreen, Prefetched
 from tui.screens.orders import FIND_LIMIT, OrdersScreen
@@ -62,6 +64,7 @@ class FindScreen(ModalScreen[str]):
         if prefetched is None:
             self.dismiss(text)
         else:
+            note_lookup(self.app, self.desk, LookupKind.FIND, ids[0])
             # Not awaited: the switch removes this screen, and with it this worker.
             self.app.switch_screen(DetailScreen(self.desk, ids[0], prefetched=prefetched))
 
@@ -83,6 +86,7 @@ async def show_matches(app: App[None], desk: Desk, text: str) -> None:
     except READ_ERRORS as error:
         app.notify(str(error), title="Find failed", severity="error")
         return
+    note_lookup(app, desk, LookupKind.FIND, ids[0] if len(ids) == 1 else None)
     if not ids:
         app.notify(f"No order matches “{text}”", severity="warning", markup=False)
     elif len(ids) == 1:

@@ -21,12 +21,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Input
 
+from sync.store import LookupKind
 from sync.store.views import IMMUTABLE_SORTS, Group, OrderQuery, Sort
 from tui.desk import READ_ERRORS, Desk
 from tui.export import export_folder, export_name, export_orders
 from tui.filters import Context, Parsed, parse
 from tui.keys import Scope, bindings
 from tui.live import Change
+from tui.lookups import note_lookup
 from tui.merge import MergeFailed, merge
 from tui.screens.acting import Chosen
 from tui.screens.detail import DetailScreen
@@ -274,6 +276,7 @@ class OrdersScreen(ListingScreen):
 
     @on(OrderList.Opened)
     def _open(self, event: OrderList.Opened) -> None:
+        note_lookup(self.app, self.desk, LookupKind.OPEN, event.order_id)
         self.app.push_screen(DetailScreen(self.desk, event.order_id, self._neighbour))
 
     @on(OrderList.MarksChanged)
