@@ -47,6 +47,17 @@ def write_filters(out: Any, filters: Iterable[tuple[str, str]]) -> None:
         out.writerow([f"# {name}", value])
 
 
+def view_filters(
+    view: str, *, fixed: str = "", typed: str = "", found: str | None = None, sort: str = ""
+) -> list[tuple[str, str]]:
+    """What a list showed: the view, its own filter, the agent's ``/`` filter, a find's text
+    (which then replaced the view) and the sort; only those in use."""
+    named = [("view", view), ("view filter", fixed), ("filter", typed), ("sort", sort)]
+    if found is not None:
+        named.insert(1, ("find", found))
+    return [(name, value) for name, value in named if value]
+
+
 def exported_by(agent: str, now: datetime, zone: tzinfo) -> tuple[str, str]:
     return ("exported", f"{words.local_time(now, zone)} {words.zone_label(zone, now)} by {agent}")
 

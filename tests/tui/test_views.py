@@ -10,6 +10,7 @@ from pathlib import Path
 from sync.store.views import View
 from tests.tui.conftest import MakeApp, Shop
 from tests.tui.helpers import settle, shows, static_text, visible_lines
+from tests.tui.seed import SHARED_LAST_FOUR
 from tui.config import ConsoleConfig, RoleView
 from tui.screens.detail import DetailScreen
 from tui.screens.escalations import EscalationsScreen
@@ -166,10 +167,33 @@ async def test_capital_e_exports_the_view(
     ]
     with (tmp_path / names[1]).open(encoding="utf-8-sig") as handle:
         queue = list(csv.reader(handle))
+    assert queue[:3] == [["# view", "Queue"], ["# filter", "carrier:sf"], ["# sort", "age"]]
+    assert queue[3][0] == "# exported"
+    assert queue[3][1].endswith(f"by {app.desk.agent if app.desk else ''}")
+    queue = queue[4:]
     assert queue[0][:2] == ["order", "placed (Asia/Shanghai (UTC+08:00))"]
     assert [row[0] for row in queue[1:]] == ["#1002", "#1004"]
     with (tmp_path / names[0]).open(encoding="utf-8-sig") as handle:
-        assert len(list(csv.reader(handle))) == 4  # the header and three escalations
+        escalations = list(csv.reader(handle))
+    assert escalations[:2] == [["# view", "Escalations"], ["# sort", "urgency"]]
+    assert len(escalations) == 3 + 4  # what was shown, the header and three escalations
+
+
+async def test_an_export_of_find_matches_names_the_find(
+    small_shop: Shop, make_app: MakeApp, tmp_path: Path
+) -> None:
+    app = make_app(small_shop, config=ConsoleConfig(undo_seconds=0, export_dir=tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+f", *SHARED_LAST_FOUR, "enter")
+        await settle(pilot)
+        await pilot.press("E")
+        await settle(pilot)
+    (path,) = tmp_path.glob("orderwatch-all-orders-*.csv")
+    with path.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[:2] == [["# view", "All orders"], ["# find", SHARED_LAST_FOUR]]
+    assert sorted(row[0] for row in rows if row[0].startswith("#10")) == ["#1004", "#1005"]
 
 
 async def test_q_goes_back_from_the_detail_and_quits_from_a_list(

@@ -23,7 +23,13 @@ from sync.store import LookupKind
 from sync.store.views import OrderQuery, View
 from tui import words
 from tui.desk import READ_ERRORS, Desk
-from tui.export import export_escalations, export_folder, export_name
+from tui.export import (
+    export_escalations,
+    export_folder,
+    export_name,
+    exported_by,
+    view_filters,
+)
 from tui.filters import Context, parse
 from tui.keys import Scope, bindings
 from tui.live import Change
@@ -338,12 +344,18 @@ class EscalationsScreen(ListingScreen):
 
     async def export_to(self, path: Path | None) -> None:
         desk = self.desk
+        now = desk.clock.now()
         if path is None:
-            now = desk.clock.now()
             path = export_folder(desk.config.export_dir) / export_name(
                 self.view.title, now, desk.zone
             )
-        written = export_escalations(list(self.rows.values()), path, desk.zone)
+        filters = view_filters(
+            self.view.title,
+            typed=self.filter_text,
+            sort=f"{self.sort}{' reversed' if self.reverse else ''}",
+        )
+        filters.append(exported_by(desk.agent, now, desk.zone))
+        written = export_escalations(list(self.rows.values()), path, desk.zone, filters)
         self.notify(f"Exported {written:,} escalations to {path}", title="Exported")
 
     # ----- what the verbs act on -----

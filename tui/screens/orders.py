@@ -24,7 +24,7 @@ from textual.widgets import Input
 from sync.store import LookupKind
 from sync.store.views import IMMUTABLE_SORTS, Group, OrderQuery, Sort
 from tui.desk import READ_ERRORS, Desk
-from tui.export import export_folder, export_name, export_orders
+from tui.export import export_folder, export_name, export_orders, exported_by, view_filters
 from tui.filters import Context, Parsed, parse
 from tui.keys import Scope, bindings
 from tui.live import Change
@@ -334,7 +334,15 @@ class OrdersScreen(ListingScreen):
                 self.view.title, now, desk.zone
             )
         ids = self.order_list.ids[:]
-        written = await export_orders(desk.store, ids, path, desk.zone, now)
+        filters = view_filters(
+            self.view.title,
+            fixed=self.view.filter,
+            typed=self.filter_text,
+            found=self.found,
+            sort=f"{self.sort}{' reversed' if self.reverse else ''}",
+        )
+        filters.append(exported_by(desk.agent, now, desk.zone))
+        written = await export_orders(desk.store, ids, path, desk.zone, now, filters)
         self.notify(f"Exported {written:,} orders to {path}", title="Exported")
 
     # ----- what the verbs act on -----
