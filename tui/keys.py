@@ -209,6 +209,13 @@ KEYS: tuple[Key, ...] = (
         "L", "reply_language", "Reply in the next language", "detail.language", command="language"
     ),
     _detail(
+        "F",
+        "refresh_parcel",
+        "Refresh the parcel's track now (asks the daemon)",
+        "detail.refresh",
+        command="refresh",
+    ),
+    _detail(
         "r",
         "reopen",
         "Reopen the order's last resolved escalation",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sync.domain import CheckpointRow, EscalationRow, EventRow, LineItem, OrderRow, ShipmentRow
-from sync.store import Store
+from sync.store import RefreshRequest, Store
 from tui.words import fulfillment_words, payment_words, shipment_words, words
 
 
@@ -20,6 +20,8 @@ from tui.words import fulfillment_words, payment_words, shipment_words, words
 class Parcel:
     shipment: ShipmentRow
     checkpoints: tuple[CheckpointRow, ...]
+    refresh: RefreshRequest | None = None
+    """The last time an agent asked for this parcel's track now, with the daemon's answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +73,11 @@ async def read_order_file(store: Store, order_id: int) -> OrderFile | None:
     if order is None:
         return None
     parcels = []
-    for shipment in await store.shipments(order_id):
-        parcels.append(Parcel(shipment, tuple(await store.checkpoints(shipment.id))))
+    shipments = await store.shipments(order_id)
+    refreshes = await store.latest_refreshes([s.id for s in shipments])
+    for shipment in shipments:
+        scans = tuple(await store.checkpoints(shipment.id))
+        parcels.append(Parcel(shipment, scans, refreshes.get(shipment.id)))
     return OrderFile(
         order=order,
         items=tuple(await store.line_items(order_id)),

@@ -206,6 +206,25 @@ class DetailScreen(ActingScreen):
         # Shown too: a terminal without OSC 52 support still lets the agent select it.
         self.notify(shared.url, title=f"Tracking link copied (valid until {until})", timeout=8)
 
+    @work(exclusive=True, group="refresh-parcel", exit_on_error=False)
+    async def action_refresh_parcel(self) -> None:
+        """Ask the daemon, through the database, for the parcels' tracks now."""
+        file = self.file
+        parcels = [p.shipment for p in file.parcels if p.shipment.tracking_number] if file else []
+        if not parcels:
+            self.notify("Nothing shipped yet: no parcel to refresh", severity="warning")
+            return
+        desk = self.desk
+        try:
+            for shipment in parcels:
+                await desk.store.request_refresh(shipment.id, desk.agent, desk.clock.now())
+        except READ_ERRORS as error:
+            self.notify(str(error), title="Cannot ask for a refresh", severity="error")
+            return
+        numbers = ", ".join(s.tracking_number for s in parcels)
+        self.notify(f"Refreshing {numbers}…", timeout=3)
+        self.load()
+
     def action_reply_language(self) -> None:
         index = self.languages.index(self.language)
         self.language = self.languages[(index + 1) % len(self.languages)]

@@ -11,8 +11,9 @@ from datetime import datetime, tzinfo
 from textual.content import Content
 
 from sync.domain import EscalationRow
+from sync.store import RefreshState
 from tui import words
-from tui.order_file import OrderFile, describe, timeline
+from tui.order_file import OrderFile, Parcel, describe, timeline
 from tui.widgets.order_columns import MARKERS, TROUBLE, fit
 
 Part = str | tuple[str, str]
@@ -76,7 +77,24 @@ def parcels(file: OrderFile, zone: tzinfo) -> Content:
             (when, _LABEL),
             "\n",
         ]
+        parts += _following(parcel, zone)
     return Content.assemble(*parts).rstrip()
+
+
+def _following(parcel: Parcel, zone: tzinfo) -> list[Part]:
+    """Under a parcel: that nobody follows it any more, and its last refresh on request."""
+    parts: list[Part] = []
+    if parcel.shipment.unfollowable:
+        parts += ["       ", (f"not followed: {parcel.shipment.unfollowable}", "$error"), "\n"]
+    asked = parcel.refresh
+    if asked is None:
+        return parts
+    if asked.state == RefreshState.WAITING:
+        return [*parts, "       ", ("refreshing…", "$warning"), "\n"]
+    when = _short_time(asked.answered_at or asked.requested_at, zone)
+    style = _LABEL if asked.state == RefreshState.DONE else "$error"
+    word = "refreshed" if asked.state == RefreshState.DONE else f"refresh {asked.state}"
+    return [*parts, "       ", (f"{word} {when}: {asked.outcome}", style), "\n"]
 
 
 def hang(head: Content, body: Content, width: int) -> list[Content]:
