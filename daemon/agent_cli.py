@@ -172,6 +172,9 @@ async def push_tracking(store: Store, args: argparse.Namespace, clock: Clock, ag
     number = args.tracking
     if number is None:
         known = [p.tracking_number for p in await store.pushable_tracking(order.id)]
+        earlier = [p for p in await store.tracking_pushes(order.id) if p.state != "failed"]
+        if not known and earlier:  # asked before: say how that went rather than refuse
+            known = [earlier[-1].push.tracking_number]
         if not known:
             raise UsageError(
                 f"order {order.number} has no tracking number the shop lacks; give one with "
