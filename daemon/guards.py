@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sync.clock import Clock
 from sync.guards import GuardSettings, OrderFacts, customer_keys, evaluate
@@ -21,6 +21,9 @@ from sync.store import Store
 CROWD = 50
 BATCH = 2000
 CHECKED_SEQ = "guards.checked_seq"
+_EVERY_ID = 2**62
+LATE_SHIPPING = timedelta(days=30)
+"""An order shipped this long after it was placed is not compared for repeated SKUs."""
 
 
 def keys_of(order: OrderFacts) -> tuple[str, ...]:
@@ -39,20 +42,27 @@ class GuardRunner:
         self.store = store
         self.clock = clock
         self.settings = settings
+        self._own: set[int] = set()
 
     async def check_changed(self) -> int:
         """Run the checks for every order that changed since the last pass (every order the
         first time), then for those whose waiting checks are due; returns flags moved."""
-        since = int(await self.store.get_state(CHECKED_SEQ, "0"))
+        # "STAMP:ID": done up to that order of that stamp; "STAMP": done with the whole stamp.
+        since, _, after = (await self.store.get_state(CHECKED_SEQ, "0")).partition(":")
+        position = (int(since), int(after) if after else _EVERY_ID)
         moved = 0
-        while True:
-            ids, high = await self.store.changed_order_ids(since, limit=BATCH)
+        while rows := await self.store.guard_changes(*position, BATCH):
+            # Orders carrying the stamp of our own writes changed only their flags.
+            ids = [order_id for order_id, seq in rows if seq not in self._own]
             if ids:
-                moved += len(await self.check(ids))
-            if high == since:
+                found, stamp = await self._batch(ids)
+                moved += len(found)
+                self._own.add(stamp)
+            position = (rows[-1][1], rows[-1][0])
+            if len(rows) < BATCH:
                 break
-            since = high
-            await self.store.set_state({CHECKED_SEQ: str(since)}, self.clock.now())
+        self._own = {stamp for stamp in self._own if stamp >= position[0]}
+        await self.store.set_state({CHECKED_SEQ: f"{position[0]}:{position[1]}"}, self.clock.now())
         return moved + len(await self.check_due())
 
     async def check(self, order_ids: Sequence[int]) -> list[int]:
@@ -60,14 +70,14 @@ class GuardRunner:
         orders whose flags moved."""
         moved: list[int] = []
         for start in range(0, len(order_ids), BATCH):
-            moved.extend(await self._batch(order_ids[start : start + BATCH]))
+            moved.extend((await self._batch(order_ids[start : start + BATCH]))[0])
         return moved
 
     async def check_due(self) -> list[int]:
         """Look again at the orders whose waiting checks are due."""
         moved: list[int] = []
         while ids := await self.store.due_guard_orders(self.clock.now(), limit=BATCH):
-            moved.extend(await self._batch(ids))
+            moved.extend((await self._batch(ids))[0])
             if len(ids) < BATCH:
                 break
         return moved
@@ -75,40 +85,50 @@ class GuardRunner:
     async def next_due(self) -> datetime | None:
         return await self.store.next_guard_recheck()
 
-    async def _batch(self, order_ids: Sequence[int]) -> list[int]:
+    async def _batch(self, order_ids: Sequence[int]) -> tuple[list[int], int]:
+        read_at = await self.store.change_seq()
         changed = {order.id: order for order in await self.store.guard_facts(order_ids)}
         new_keys = {order_id: keys_of(order) for order_id, order in changed.items()}
         old_keys = await self.store.keys_of_orders(list(changed))
         first_hop = {key for found in new_keys.values() for key in found}
         first_hop.update(key for key, _ in old_keys)
         members = _members(await self.store.orders_with_keys(first_hop), new_keys, first_hop)
-        neighbour_ids = {o for key in first_hop for o in members.get(key, ())} - set(changed)
-        # The neighbours' own other keys: their suggestions depend on every order they share
-        # a key with, not only the changed ones.
-        their_keys = _by_order(await self.store.keys_of_orders(neighbour_ids))
+        around = {o for key in first_hop for o in members.get(key, ())} - set(changed)
+        # Only a neighbour still waiting to ship can gain or lose a suggestion; it needs its
+        # own other keys too, since its suggestions depend on every order it shares one with.
+        waiting = set(await self.store.waiting_orders(around))
+        their_keys = _by_order(await self.store.keys_of_orders(waiting))
         second_hop = {key for found in their_keys.values() for key in found} - first_hop
         members.update(
             _members(await self.store.orders_with_keys(second_hop), new_keys, second_hop)
         )
         keys = {**their_keys, **new_keys}
-        pool_ids = {o for key in first_hop | second_hop for o in members.get(key, ())}
+        settings = self.settings()
         facts = dict(changed)
-        facts.update(
-            (order.id, order)
-            for order in await self.store.guard_facts(sorted(pool_ids - set(changed)))
-        )
+        subjects = [*changed, *sorted(waiting)]
+        pool = {o for i in subjects for k in keys.get(i, ()) for o in members.get(k, ())}
+        facts.update((o.id, o) for o in await self.store.guard_facts(waiting))
+        if facts:
+            oldest = min(order.created_at for order in facts.values())
+            since = oldest - settings.same_sku_within - LATE_SHIPPING
+            loaded = await self.store.guard_facts(pool - set(facts), since)
+            facts.update((order.id, order) for order in loaded)
         neighbours = {
             order_id: [
                 facts[other]
                 for other in sorted({o for k in keys.get(order_id, ()) for o in members.get(k, ())})
                 if other != order_id and other in facts
             ]
-            for order_id in [*changed, *sorted(neighbour_ids)]
+            for order_id in subjects
+            if order_id in facts
         }
-        checked = [order_id for order_id in neighbours if order_id in facts]
         now = self.clock.now()
-        outcome = evaluate((facts[i] for i in checked), neighbours, self.settings(), now)
-        return await self.store.save_guard_outcome(checked, new_keys, outcome, now)
+        outcome = evaluate((facts[i] for i in neighbours), neighbours, settings, now, waiting)
+        stored = _by_order(old_keys)
+        moved_keys = {i: k for i, k in new_keys.items() if set(k) != set(stored.get(i, ()))}
+        return await self.store.save_guard_outcome(
+            list(neighbours), moved_keys, outcome, now, customer_only=waiting, read_at=read_at
+        )
 
 
 def _by_order(rows: Sequence[tuple[str, int]]) -> dict[int, tuple[str, ...]]:

@@ -12,6 +12,7 @@ which checks hold on each, since when, and when a check that waits N hours must 
 
 from __future__ import annotations
 
+from sync.guards.customer import CUSTOMER_CHECKS
 from sync.guards.keys import customer_keys, normalize_email, normalize_phone, normalize_text
 from sync.guards.model import (
     Check,
@@ -24,6 +25,7 @@ from sync.guards.model import (
 from sync.guards.run import evaluate
 
 __all__ = [
+    "CUSTOMER_CHECKS",
     "Check",
     "Finding",
     "GuardSettings",

@@ -13,6 +13,9 @@ from datetime import datetime
 from sync.guards.cross import Candidate
 from sync.guards.model import Check, GuardSettings, OrderFacts
 
+CUSTOMER_CHECKS = frozenset({Check.MERGE_SUGGESTED, Check.DUPLICATE_SHIPMENT})
+"""The checks :func:`customer_checks` decides, whole: all a neighbour's change can move."""
+
 
 def bare_number(number: str) -> str:
     return number.strip().lstrip("#").casefold()
@@ -46,6 +49,8 @@ def customer_checks(
     if not order.active:
         return
     yield from _second_tracking(order, settings)
+    if not order.unshipped:  # both checks below warn before an order ships
+        return
     others = [
         n for n in neighbours if n.id != order.id and n.active and not linked(order, n, settings)
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sync.guards.address import address_problems
@@ -16,14 +16,23 @@ def evaluate(
     neighbours: Mapping[int, Sequence[OrderFacts]],
     settings: GuardSettings,
     now: datetime,
+    customer_only: Collection[int] = frozenset(),
 ) -> Outcome:
     """The checks holding at ``now`` on each of ``orders`` (neighbours: the other orders of the
-    same customer, by order id), and when checks that hold only later must be looked at again."""
+    same customer, by order id), and when checks that hold only later must be looked at again.
+
+    For the orders in ``customer_only`` (a changed order's neighbours, themselves unchanged) only
+    the checks across a customer's orders (:data:`CUSTOMER_CHECKS`) are run."""
     outcome = Outcome()
     for order in orders:
         found: dict[Check, Finding] = {}
         later: list[datetime] = []
-        for check, detail, since in _candidates(order, neighbours.get(order.id, ()), settings):
+        mates = neighbours.get(order.id, ())
+        if order.id in customer_only:
+            candidates = list(customer_checks(order, mates, settings))
+        else:
+            candidates = _candidates(order, mates, settings)
+        for check, detail, since in candidates:
             if check in settings.off or check in found:
                 continue
             if since > now:

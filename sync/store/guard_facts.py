@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 
 from sync.desk import CONFLICT_FLAG
 from sync.guards import OrderFacts, ParcelFacts
 from sync.store.base import StoreBase
-from sync.store.db import from_db, from_db_required
+from sync.store.db import from_db, from_db_required, to_db
 
 _IN = "(SELECT value FROM json_each(?))"
 
 _ORDERS = (
     "SELECT id, number, created_at, payment_status, fulfillment_status, lifecycle, "
     "customer_name, phone, email, address, city, province, country, postcode, district, tags, "
-    f"paid_at, reserved_at FROM orders WHERE id IN {_IN}"
+    f"paid_at, reserved_at FROM orders WHERE id IN {_IN} AND created_at >= ?"
+)
+_WAITING = (
+    f"SELECT id FROM orders WHERE id IN {_IN} AND lifecycle NOT IN ('cancelled', 'deleted') "
+    "AND fulfillment_status IN ('unfulfilled', 'in_progress', 'on_hold', 'scheduled')"
 )
 _PARCELS = (
     "SELECT order_id, tracking_number, carrier, status, shipped_at, last_checkpoint_at "
@@ -37,11 +41,18 @@ _CONFLICTS = (
 
 
 class GuardFactStore(StoreBase):
-    async def guard_facts(self, order_ids: Sequence[int]) -> list[OrderFacts]:
-        """The guards' view of these orders (missing ids are skipped)."""
+    async def guard_facts(
+        self, order_ids: Collection[int], placed_since: datetime | None = None
+    ) -> list[OrderFacts]:
+        """The guards' view of these orders (missing ids are skipped), or of those among them
+        placed since ``placed_since``."""
         if not order_ids:
             return []
-        ids = json.dumps(list(order_ids))
+        since = to_db(placed_since) if placed_since is not None else ""
+        rows = await self.db.tuples(_ORDERS, (json.dumps(list(order_ids)), since))
+        if not rows:
+            return []
+        ids = json.dumps([row[0] for row in rows])
         parcels: dict[int, list[ParcelFacts]] = defaultdict(list)
         for order_id, number, carrier, status, shipped, scanned in await self.db.tuples(
             _PARCELS, (ids,)
@@ -83,8 +94,24 @@ class GuardFactStore(StoreBase):
                 parcels=tuple(parcels.get(row[0], ())),
                 conflict=str(conflicts.get(row[0], "")),
             )
-            for row in await self.db.tuples(_ORDERS, (ids,))
+            for row in rows
         ]
+
+    async def waiting_orders(self, order_ids: Collection[int]) -> list[int]:
+        """Those of these orders that are open and not yet handed to a courier."""
+        if not order_ids:
+            return []
+        return [int(i) for i in await self.db.column(_WAITING, (json.dumps(list(order_ids)),))]
+
+    async def guard_changes(self, since: int, after_id: int, limit: int) -> list[tuple[int, int]]:
+        """(order id, change stamp) of orders changed after (``since``, ``after_id``), in
+        stamp then id order, so one stamp on more orders than ``limit`` is read in pages."""
+        rows = await self.db.tuples(
+            "SELECT id, change_seq FROM orders WHERE change_seq >= ? "
+            "AND NOT (change_seq = ? AND id <= ?) ORDER BY change_seq, id LIMIT ?",
+            (since, since, after_id, limit),
+        )
+        return [(int(order_id), int(seq)) for order_id, seq in rows]
 
     async def keys_of_orders(self, order_ids: Collection[int]) -> list[tuple[str, int]]:
         """(customer key, order id) for every stored key of these orders."""

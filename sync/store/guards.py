@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sync.guards import Finding, Outcome
+from sync.guards import CUSTOMER_CHECKS, Finding, Outcome
 from sync.store.base import StoreBase
 from sync.store.db import Transaction, from_db, from_db_required, to_db
 from sync.store.events import EVENT_INSERT, append_event, event_values
@@ -47,12 +47,20 @@ class GuardStore(StoreBase):
         keys: Mapping[int, Sequence[str]],
         outcome: Outcome,
         now: datetime,
-    ) -> list[int]:
+        customer_only: Collection[int] = frozenset(),
+        read_at: int | None = None,
+    ) -> tuple[list[int], int]:
         """Store one run of the checks over ``checked`` (with the new customer keys of the
-        orders in ``keys``), in one transaction; returns the orders whose flags moved."""
+        orders in ``keys``), in one transaction. Of the orders in ``customer_only`` only the
+        checks across a customer's orders were run.
+
+        Returns the orders whose flags moved and this write's change stamp, which those orders
+        carry unless they changed after ``read_at`` (the stamp their facts were read at): an
+        order stamped with it needs no new run of its checks."""
         if not checked:
-            return []
+            return [], 0
         ids = json.dumps(list(checked))
+        whole = json.dumps([order_id for order_id in checked if order_id not in customer_only])
         async with self.db.write() as tx:
             await _save_keys(tx, keys)
             open_rows = await tx.fetchall(
@@ -60,19 +68,23 @@ class GuardStore(StoreBase):
                 f"WHERE order_id IN {_IN} AND cleared_at IS NULL",
                 (ids,),
             )
-            stored = {(row["order_id"], row["check_name"]): row for row in open_rows}
+            stored = {
+                (row["order_id"], row["check_name"]): row
+                for row in open_rows
+                if row["order_id"] not in customer_only or row["check_name"] in CUSTOMER_CHECKS
+            }
             moved = await _apply(tx, checked, stored, outcome.findings, now)
-            await tx.execute(f"DELETE FROM guard_rechecks WHERE order_id IN {_IN}", (ids,))
+            await tx.execute(f"DELETE FROM guard_rechecks WHERE order_id IN {_IN}", (whole,))
             await tx.executemany(
                 "INSERT INTO guard_rechecks (order_id, due_at) VALUES (?, ?)",
                 [(order_id, to_db(at)) for order_id, at in outcome.recheck.items()],
             )
             if moved:
                 await tx.execute(
-                    f"UPDATE orders SET change_seq = ? WHERE id IN {_IN}",
-                    (tx.seq, json.dumps(sorted(moved))),
+                    f"UPDATE orders SET change_seq = ? WHERE id IN {_IN} AND change_seq <= ?",
+                    (tx.seq, json.dumps(sorted(moved)), tx.seq if read_at is None else read_at),
                 )
-        return sorted(moved)
+        return sorted(moved), tx.seq
 
     async def due_guard_orders(self, now: datetime, limit: int = 2000) -> list[int]:
         """Orders whose waiting checks are due to be looked at again."""

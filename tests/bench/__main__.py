@@ -26,6 +26,7 @@ from sync.store import Store
 from tests.bench.agents import agent_writes
 from tests.bench.console import console_benches
 from tests.bench.exports import csv_import
+from tests.bench.guards import guards_incremental
 from tests.bench.reports import report_weekly, rules_suggest
 from tests.bench.rules import main as rules_engine
 from tests.bench.tracking import ingest_checkpoints
@@ -271,6 +272,7 @@ async def main() -> None:
         await console_benches(console, CONSOLE_ORDERS, report)
         await lookup(big, orders)
         await upkeep(big, orders, report)
+        await guards_incremental(folder, report)
 
 
 if __name__ == "__main__":
