@@ -3,7 +3,9 @@
 The shipment's status is ``track_info.latest_status`` (17TRACK's aggregate), never the last
 event; events from every provider are merged and sorted by absolute time (17TRACK lists them
 newest first). ``time_utc`` is preferred because ``time_iso`` offsets are sometimes wrong; an
-event with neither a UTC time nor an offset is kept with ``zoneless=True`` and no instant.
+event with neither a UTC time nor an offset (China EMS domestic scans) is read in the zone of its
+country, its courier's or the shipper's when that country has a single zone, and flagged
+``zoneless`` either way; with no such zone it keeps no instant.
 
 A push is signed in the ``sign`` header: hex SHA-256 of the raw body, a ``/`` and the API key.
 """
@@ -13,10 +15,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator
+from datetime import timezone
 from typing import Any
 
 from sync.carriers import carrier_by_track17, normalize_carrier
-from sync.connectors.tracks import VendorTime, chronological, last_signer, read_day, read_time
+from sync.connectors.tracks import (
+    VendorTime,
+    chronological,
+    country_zone,
+    last_signer,
+    read_day,
+    read_time,
+)
 from sync.domain import Checkpoint, ShipmentStatus, TrackRecord
 from sync.errors import PayloadError
 
@@ -76,22 +86,28 @@ def verify_push(body: bytes, signature: str | None, key: str) -> bool:
     return hmac.compare_digest(sign(body, key), signature.strip().lower())
 
 
-def _event_time(event: JSON) -> VendorTime:
+def _event_time(event: JSON, zone: timezone | None = None) -> VendorTime:
     time_utc, time_iso = event.get("time_utc"), event.get("time_iso")
     parts = event.get("time_raw") or {}
     if not time_iso and isinstance(parts, dict) and parts.get("date"):
         time_iso = f"{parts['date']}T{parts.get('time') or '00:00:00'}{parts.get('timezone') or ''}"
-    local = read_time(time_iso)
     universal = read_time(time_utc)
     raw = str(time_iso or time_utc or "")
     if universal.at is not None:
         return VendorTime(universal.at, raw, False, universal.at)
-    return VendorTime(local.at, raw, local.zoneless, local.order_by)
+    address = event.get("address")
+    where = address.get("country") if isinstance(address, dict) else None
+    return read_time(time_iso, country_zone(where) or zone)
 
 
-def checkpoint(event: JSON) -> tuple[VendorTime, Checkpoint]:
-    """One 17TRACK event as a :class:`Checkpoint`, with its time for ordering."""
-    when = _event_time(event)
+def checkpoint(event: JSON, zone: timezone | None = None) -> tuple[VendorTime, Checkpoint]:
+    """One 17TRACK event as a :class:`Checkpoint`, with its time for ordering.
+
+    A time with neither ``time_utc`` nor an offset is read in the zone of the event's country,
+    else ``zone`` (the courier's or the origin's), when that country has a single zone; it stays
+    flagged zone-less either way.
+    """
+    when = _event_time(event, zone)
     sub_status = str(event.get("sub_status") or "")
     stage = str(event.get("stage") or "")
     if sub_status:
@@ -105,14 +121,19 @@ def checkpoint(event: JSON) -> tuple[VendorTime, Checkpoint]:
         location=str(event.get("location") or ""),
         status=status,
         status_raw=sub_status or stage,
-        zoneless=when.at is None and bool(when.raw),
+        zoneless=when.zoneless and bool(when.raw),
     )
     return when, scan
 
 
-def _events(track_info: JSON) -> Iterator[JSON]:
+def _events(track_info: JSON) -> Iterator[tuple[JSON, timezone | None]]:
+    """Every provider's events, each with the zone its zone-less times are read in: the
+    provider's (the courier's) country, else the shipper's."""
+    shipper = ((track_info.get("shipping_info") or {}).get("shipper_address") or {}).get("country")
     for provider in (track_info.get("tracking") or {}).get("providers") or ():
-        yield from provider.get("events") or ()
+        zone = country_zone((provider.get("provider") or {}).get("country"), shipper)
+        for event in provider.get("events") or ():
+            yield event, zone
 
 
 def _carrier_code(item: JSON, track_info: JSON, fallback: str) -> str:
@@ -139,7 +160,7 @@ def track_record(item: JSON, provider: str, fallback_carrier: str = "") -> Track
         latest = track_info.get("latest_status") or {}
         status_raw = str(latest.get("status") or "")
         sub_raw = str(latest.get("sub_status") or "")
-        scans = chronological((checkpoint(e) for e in _events(track_info)), newest_first=True)
+        scans = chronological((checkpoint(e, z) for e, z in _events(track_info)), newest_first=True)
         return TrackRecord(
             provider=provider,
             tracking_number=str(item["number"]),

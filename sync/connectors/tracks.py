@@ -1,7 +1,8 @@
 """What every tracking connector needs to turn a vendor's scans into a track.
 
-- :func:`read_time` reads a vendor time: an instant when it carries a zone (or when the vendor
-  documents the zone, like Kuaidi100's China time), else a flagged zone-less value;
+- :func:`read_time` reads a vendor time: an instant when it carries a zone (or when the zone is
+  known otherwise: Kuaidi100 documents China time, and :func:`country_zone` gives the zone of a
+  courier's country when it has a single one), else a flagged zone-less value;
 - :func:`chronological` orders scans by absolute time, whatever order the vendor listed them in
   (17TRACK and Kuaidi100 list newest first, AfterShip oldest first);
 - :func:`signer_in` finds who signed for a parcel in a delivery scan's words, for vendors that
@@ -20,6 +21,30 @@ from sync.domain import Checkpoint, ShipmentStatus
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 """China time. It has had no daylight saving since 1991, so a fixed offset is exact and needs no
 time-zone database."""
+
+
+COUNTRY_ZONES: dict[str, timezone] = {
+    **dict.fromkeys(("CN", "HK", "MO", "TW", "SG", "MY", "PH"), CHINA),
+    "JP": timezone(timedelta(hours=9), "Asia/Tokyo"),
+    "KR": timezone(timedelta(hours=9), "Asia/Seoul"),
+    "TH": timezone(timedelta(hours=7), "Asia/Bangkok"),
+    "VN": timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh"),
+    "IN": timezone(timedelta(hours=5, minutes=30), "Asia/Kolkata"),
+    "AE": timezone(timedelta(hours=4), "Asia/Dubai"),
+    "SA": timezone(timedelta(hours=3), "Asia/Riyadh"),
+}
+"""Countries with one time zone and no daylight saving, whose couriers' zone-less scan times can
+be read as an instant (still flagged zone-less). A country with several zones or a DST switch is
+not here: its zone-less times keep no instant rather than a guess that is wrong half the year."""
+
+
+def country_zone(*countries: object) -> timezone | None:
+    """The zone of the first of ``countries`` (ISO codes, best first) that has exactly one."""
+    for country in countries:
+        zone = COUNTRY_ZONES.get(str(country or "").strip().upper())
+        if zone is not None:
+            return zone
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from sync.connectors.track17 import (
     shipment_status,
     verify_push,
 )
+from sync.connectors.tracks import CHINA
 from sync.domain import ShipmentStatus
 from sync.errors import ConfigError, PayloadError, SourceAuthError, SourceError, SourceRateLimited
 from sync.pacing import Pacer
@@ -158,12 +159,24 @@ def test_fixture_checkpoints_prefer_the_utc_time() -> None:
     assert not delivered.zoneless
 
 
-def test_fixture_zone_less_times_are_flagged_not_guessed() -> None:
+def test_fixture_zone_less_china_times_are_read_in_china_time_and_flagged() -> None:
     ems = parse_tracks(fixture("track17_gettrackinfo.json"), "17track")[1]
     assert [(c.at, c.zoneless, c.at_raw) for c in ems.checkpoints] == [
-        (None, True, "2025-01-13T09:01:47"),
-        (None, True, "2025-01-15T16:22:09"),
+        (datetime(2025, 1, 13, 1, 1, 47, tzinfo=UTC), True, "2025-01-13T09:01:47"),
+        (datetime(2025, 1, 15, 8, 22, 9, tzinfo=UTC), True, "2025-01-15T16:22:09"),
     ]
+
+
+def test_a_zone_less_time_from_a_country_with_several_zones_keeps_no_instant() -> None:
+    body = fixture("track17_gettrackinfo.json")
+    ems = body["data"]["accepted"][1]
+    ems["track_info"]["shipping_info"]["shipper_address"]["country"] = "US"
+    for provider in ems["track_info"]["tracking"]["providers"]:
+        provider["provider"]["country"] = "US"
+        for event in provider["events"]:
+            event["address"]["country"] = "US"
+    scans = parse_tracks(body, "17track")[1].checkpoints
+    assert [(c.at, c.zoneless) for c in scans] == [(None, True), (None, True)]
 
 
 def test_fixture_unknown_event_sub_status_is_kept_raw() -> None:
@@ -270,7 +283,9 @@ async def test_a_customs_hold_is_an_exception(start: Start, shop: Shop) -> None:
     )
 
 
-async def test_china_ems_scans_are_zone_less(start: Start, shop: Shop) -> None:
+async def test_china_ems_scans_are_zone_less_and_read_in_china_time(
+    start: Start, shop: Shop
+) -> None:
     parcels = parcels_where(
         shop,
         lambda i: (
@@ -283,7 +298,10 @@ async def test_china_ems_scans_are_zone_less(start: Start, shop: Shop) -> None:
         tracker = provider(await start(), client)
         await tracker.register(parcels)
         (track,) = await tracker.fetch_tracks(parcels)
-    assert track.checkpoints and all(c.zoneless and c.at is None for c in track.checkpoints)
+    assert track.checkpoints and all(c.zoneless for c in track.checkpoints)
+    for scan in track.checkpoints:
+        assert scan.at is not None
+        assert scan.at.astimezone(CHINA).strftime("%Y-%m-%dT%H:%M:%S") == scan.at_raw
     assert [c.at_raw for c in track.checkpoints] == sorted(c.at_raw for c in track.checkpoints)
 
 
