@@ -6,12 +6,14 @@ import asyncio
 import csv
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
 from sync.desk import SHOP_ZONE_KEY
+from sync.rollout import ROLLOUTS_KEY, rollouts_to_json
 from sync.store import Store
 from tests.tui.conftest import MakeApp, Shop
 from tests.tui.helpers import flat, settle, static_text
@@ -101,6 +103,30 @@ async def test_brackets_step_and_letters_choose_the_length(
         await pilot.press("m")
         await settle(pilot)
         assert "monthly 2026-11-01 – 11-30 (so far)" in static_text(app, "#view-title")
+
+
+async def test_rules_on_trial_and_lookups_are_shown(small_shop: Shop, make_app: MakeApp) -> None:
+    store = await Store.open(small_shop.path)
+    try:
+        await store.set_state(
+            {ROLLOUTS_KEY: rollouts_to_json({"paid_not_shipped": Decimal(50)})}, T0
+        )
+    finally:
+        await store.close()
+    app = make_app(small_shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+f", *"#1007", "enter")
+        await settle(pilot)
+        await pilot.press("escape", "6")
+        await settle(pilot)
+        trials = [line.split() for line in section(app, "trials").splitlines()[2:]]
+        assert [row[:4] for row in trials] == [
+            ["paid_not_shipped", "50%", "trial", trials[0][3]],
+            ["paid_not_shipped", "50%", "rest", trials[1][3]],
+        ]
+        assert int(trials[0][3]) + int(trials[1][3]) == 10  # the week's orders, split
+        assert flat(section(app, "lookups")).endswith("unfulfilled 1")
 
 
 async def test_escape_goes_back_to_the_queue(small_shop: Shop, make_app: MakeApp) -> None:

@@ -6,13 +6,15 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from daemon.cli import main
-from sync.store import Store
+from sync.rollout import ROLLOUTS_KEY, rollouts_to_json
+from sync.store import LookupKind, Store
 from tests.conftest import OrderFactory
 from tests.daemon.reports.seed import seed_week
 
@@ -167,3 +169,43 @@ def test_the_config_names_the_database_and_the_rules_zone(
     report = json.loads(_run([*WEEK, "--config", str(config), "--format", "json"], capsys))
     assert report["period"]["time_zone"] == "Asia/Shanghai"
     assert report["delay_reasons"]["weekday_by_hour"][0][17] == 1
+
+
+@pytest.fixture
+async def with_trial(seeded: Path) -> Path:
+    """The seeded week with paid_not_shipped on a 50% trial and one look-up at order 1."""
+    store = await Store.open(seeded)
+    try:
+        share = rollouts_to_json({"paid_not_shipped": Decimal(50)})
+        await store.set_state({ROLLOUTS_KEY: share}, datetime(2026, 11, 16, tzinfo=UTC))
+        (order_id,) = await store.order_ids_created(
+            datetime(2026, 11, 16, 1, tzinfo=UTC), datetime(2026, 11, 16, 1, 1, tzinfo=UTC)
+        )
+        at = datetime(2026, 11, 17, 9, tzinfo=UTC)
+        await store.record_lookup("anna", LookupKind.FIND, order_id, at)
+    finally:
+        await store.close()
+    return seeded
+
+
+def test_every_format_has_the_trial_and_the_lookups(
+    with_trial: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = list(
+        csv.reader(io.StringIO(_run([*WEEK, "--db", str(with_trial), "--format", "csv"], capsys)))
+    )
+    groups = {row[2] for row in rows if row[0] == "rollouts"}
+    assert groups == {"trial", "rest"}
+    assert ["rollouts", "paid_not_shipped", "trial", "share_pct", "50.0"] in rows
+    assert ["lookups_by_stage", "delivered", "", "lookups", "1"] in rows
+    assert ["lookups", "2026-11-17", "delivered", "count", "1"] in rows
+    table = _run([*WEEK, "--db", str(with_trial)], capsys)
+    assert "Rules on trial: their group against the rest" in table
+    assert "  2026-11-17  1      delivered 1" in table
+    report = json.loads(_run([*WEEK, "--db", str(with_trial), "--format", "json"], capsys))
+    assert sum(r["orders"] for r in report["rollouts"]) == 4
+    target = tmp_path / "week.html"
+    _run([*WEEK, "--db", str(with_trial), "--format", "html", "-o", str(target)], capsys)
+    text = target.read_text(encoding="utf-8")
+    assert "<h2>Rules on trial</h2>" in text
+    assert "<h2>What agents looked up</h2>" in text

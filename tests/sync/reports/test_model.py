@@ -7,7 +7,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sync.domain import Lifecycle, ShipmentRecord, ShipmentStatus, TrackRecord
-from sync.reports.model import PeriodKind, build_report, period_days
+from sync.reports.model import (
+    PeriodKind,
+    build_report,
+    period_containing,
+    period_days,
+    shift_period,
+)
 from sync.reports.stats import percentile
 from sync.store import Store
 from tests.conftest import OrderFactory
@@ -213,3 +219,55 @@ async def test_an_order_with_two_disagreements_counts_once(
         "disagreeing": 1,
         "agreement_pct": 0.0,
     }
+
+
+def test_the_console_starts_on_the_period_holding_today() -> None:
+    friday = date(2026, 11, 20)
+    assert period_containing(PeriodKind.DAILY, friday) == (friday, date(2026, 11, 21))
+    assert period_containing(PeriodKind.WEEKLY, friday) == WEEK
+    assert period_containing(PeriodKind.MONTHLY, date(2026, 12, 31)) == (
+        date(2026, 12, 1),
+        date(2027, 1, 1),
+    )
+
+
+def test_periods_step_across_month_and_year_ends() -> None:
+    assert shift_period(PeriodKind.MONTHLY, date(2026, 12, 1), 1) == (
+        date(2027, 1, 1),
+        date(2027, 2, 1),
+    )
+    assert shift_period(PeriodKind.MONTHLY, date(2026, 3, 1), -1) == (
+        date(2026, 2, 1),
+        date(2026, 3, 1),
+    )
+    assert shift_period(PeriodKind.WEEKLY, WEEK[0], -1) == (date(2026, 11, 9), WEEK[0])
+    assert shift_period(PeriodKind.DAILY, date(2026, 12, 31), 1) == (
+        date(2027, 1, 1),
+        date(2027, 1, 2),
+    )
+
+
+async def test_a_spring_dst_day_has_23_hours(store: Store, make_order: OrderFactory) -> None:
+    """Berlin moves to summer time on Sunday 29 March 2026: that day is 22:00 to 21:00 UTC."""
+    (order_id,) = await store.save_order_page("shop", "shopify", [make_order(1)], "", MONDAY_DST)
+    openings = (
+        datetime(2026, 3, 28, 23, 30, tzinfo=UTC),  # 00:30 winter time: in
+        datetime(2026, 3, 29, 21, 30, tzinfo=UTC),  # 23:30 summer time: in
+        datetime(2026, 3, 29, 22, 10, tzinfo=UTC),  # Monday 00:10: out
+        datetime(2026, 3, 28, 22, 50, tzinfo=UTC),  # Saturday 23:50: out
+    )
+    for n, opened in enumerate(openings):
+        escalation_id = await escalate(store, order_id, f"rule_{n}", opened)
+        acked = await store.acknowledge(escalation_id, 1, "anna", opened + timedelta(minutes=1))
+        await store.resolve(
+            escalation_id, acked.version, "anna", "customs", "", opened + timedelta(minutes=2)
+        )
+    berlin = ZoneInfo("Europe/Berlin")
+    sunday = date(2026, 3, 29)
+    report = await build_report(store, PeriodKind.DAILY, sunday, sunday + timedelta(days=1), berlin)
+    assert sorted(r["rule"] for r in report["breaches"]) == ["rule_0", "rule_1"]
+    hours = report["delay_reasons"]["weekday_by_hour"][6]
+    assert (hours[0], hours[23], sum(hours)) == (1, 1, 2)
+    assert report["interventions"] == [
+        {"day": "2026-03-29", "count": 4, "kinds": {"acknowledged": 2, "resolved": 2}}
+    ]
