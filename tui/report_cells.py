@@ -70,7 +70,7 @@ def heatmap(
         head += (column if at % label_every == 0 else "").ljust(cell_width)[:cell_width]
     if totals:
         head += "  all"
-    parts: list[str | tuple[str, str]] = [(head.rstrip(), "bold"), "\n"]
+    parts: list[str | tuple[str, str] | Content] = [(head.rstrip(), "bold"), "\n"]
     for name, values in zip(rows, cells, strict=True):
         label = name if len(name) < label_width else name[: label_width - 2] + "…"
         parts.append(label.ljust(label_width))
