@@ -17,14 +17,16 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from daemon.guards import GuardRunner
+from daemon.muters import feed_muters, muter_rules, rule_muters
 from daemon.route_learner import RouteLearner
 from daemon.rules.decide import Muting, decide, decide_source, resolved
 from daemon.rules.learned import learned_rules, with_figures
 from daemon.rules.model import ConditionRule, Rule, RuleSet
+from daemon.rules.muting import Muter, values_of
 from daemon.rules.prefilter import candidates
-from daemon.rules.subject import source_subject, subjects_of
+from daemon.rules.subject import Subject, source_subject, subjects_of
 from sync.clock import Clock
-from sync.domain import ShipmentRow, SubjectKind, TimerState
+from sync.domain import ShipmentRow, SubjectKind, TimerRow, TimerState
 from sync.store import SourceHealth, SourceTimer, Store, TimerDecision
 
 log = logging.getLogger("orderwatch.rules")
@@ -39,6 +41,9 @@ class RulesEngine:
         self.clock = clock
         self.rules = rules
         self.muting = Muting()
+        self._feed_muters: list[Muter] = []
+        self._rule_muters: list[Muter] = []
+        self._muting_moves = False  # a re-plan caused by a muting change is running
         self.guards = GuardRunner(store, clock, lambda: self.rules.guards)
         self.routes = RouteLearner(store, clock)
         self._by_kind = _by_kind(rules)
@@ -97,6 +102,7 @@ class RulesEngine:
         """Re-plan, for every rule that changed since the last full plan (all of them the
         first time), every subject it could apply to or has a running timer for."""
         await self._routes_if_due()
+        self._rule_muters = await rule_muters(self.store, self.rules, self.clock.now())
         moved = await self.evaluate_sources()
         dirty, self._dirty = self._dirty, set()
         orders, parcels = candidates(self.rules)
@@ -158,19 +164,15 @@ class RulesEngine:
             (t.rule_id, t.subject_kind, t.subject_id): t
             for t in await self.store.timers_for_orders(order_ids, None if only is None else only)
         }
-        decisions: list[TimerDecision] = []
         version = self.rules.version
-        for order in orders:
-            found_guards = guards.get(order.id, frozenset())
-            found_parcels = tuple(parcels.get(order.id, ()))
-            for subject in subjects_of(order, found_parcels, found_guards, origins):
-                for rule in self._by_kind.get(subject.kind, ()):
-                    if only is not None and subject.subject_id not in only.get(rule.id, ()):
-                        continue
-                    key = (rule.id, str(subject.kind), subject.subject_id)
-                    found = decide(rule, subject, timers.pop(key, None), now, version, self.muting)
-                    if found is not None:
-                        decisions.append(found)
+        subjects = [
+            subject
+            for order in orders
+            for subject in subjects_of(
+                order, tuple(parcels.get(order.id, ())), guards.get(order.id, frozenset()), origins
+            )
+        ]
+        decisions = self._decide(subjects, timers, only, now)
         for timer in timers.values():  # rules removed, or subjects gone
             if timer.state == TimerState.RESOLVED:
                 continue
@@ -181,7 +183,49 @@ class RulesEngine:
             # else: a rule this pass does not re-plan (unchanged by the reload): left alone
         if not decisions:
             return 0
-        return await self.store.save_timers(decisions, now)
+        moved = await self.store.save_timers(decisions, now)
+        if any(decision.rule_id in muter_rules(self.rules) for decision in decisions):
+            self._rule_muters = await rule_muters(self.store, self.rules, now)
+            moved += await self._update_muting()
+        return moved
+
+    def _decide(
+        self,
+        subjects: Sequence[Subject],
+        timers: dict[tuple[str, str, int], TimerRow],
+        only: Mapping[str, set[int]] | None,
+        now: datetime,
+    ) -> list[TimerDecision]:
+        """Decide every rule for ``subjects`` (popping the timers used from ``timers``).
+
+        Instances that mute others are decided first, so what they start muting in this pass is
+        muted in this pass too, before it could open an escalation."""
+        decisions: list[TimerDecision] = []
+        muters = muter_rules(self.rules)
+        muting = self.muting
+        for first in (True, False) if muters else (False,):
+            found_muters = []
+            for subject in subjects:
+                for rule in self._by_kind.get(subject.kind, ()):
+                    if (muters and (rule.id in muters) != first) or (
+                        only is not None and subject.subject_id not in only.get(rule.id, ())
+                    ):
+                        continue
+                    key = (rule.id, str(subject.kind), subject.subject_id)
+                    found = decide(
+                        rule, subject, timers.pop(key, None), now, self.rules.version, muting
+                    )
+                    if found is not None:
+                        decisions.append(found)
+                        if first:
+                            found_muters.append(self._muter(rule, subject, found.state, now))
+            muting = muting.adding(self.rules.inhibits, found_muters)
+        return decisions
+
+    def _muter(self, rule: Rule, subject: Subject, state: str, now: datetime) -> Muter:
+        inhibits = [i for i in self.rules.inhibits if i.source_rule == rule.id]
+        names = sorted({name for inhibit in inhibits for name in inhibit.equal})
+        return Muter(rule.id, state, values_of(rule, subject, names, now), subject.key)
 
     async def _origins(self, parcels: Mapping[int, Sequence[ShipmentRow]]) -> dict[int, str]:
         """First-scan places of the parcels, when a rule learns timeouts per route."""
@@ -226,19 +270,27 @@ class RulesEngine:
         if self._sources_due is not None:
             wakes.append(self._sources_due)
         self._sources_due = min(wakes, default=None)
-        return await self._update_muting(timers)
+        self._feed_muters = feed_muters(self.rules, timers, sources)
+        return await self._update_muting()
 
-    async def _update_muting(self, timers: list[SourceTimer]) -> int:
-        muting = Muting.of(self.rules.inhibits, timers)
+    async def _update_muting(self) -> int:
+        """Take the muting the instances give now; re-plan what it touches when it moved."""
+        muting = Muting.of(self.rules.inhibits, [*self._feed_muters, *self._rule_muters])
         if muting == self.muting:
             return 0
-        touched = set(muting.by_target) | set(self.muting.by_target)
+        touched = muting.targets | self.muting.targets
         self.muting = muting
+        if self._muting_moves:  # the re-plan running will settle it
+            return 0
         log.info("muting changed for %s", ", ".join(sorted(touched)))
         ids = await self.store.timer_order_ids(sorted(touched))
         moved = 0
-        for start in range(0, len(ids), BATCH):
-            moved += await self.replan(ids[start : start + BATCH])
+        self._muting_moves = True
+        try:
+            for start in range(0, len(ids), BATCH):
+                moved += await self.replan(ids[start : start + BATCH])
+        finally:
+            self._muting_moves = False
         return moved
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from daemon.muters import feed_muters, rule_muters
 from daemon.rules.decide import Muting
 from daemon.rules.durations import format_duration, format_elapsed
 from daemon.rules.learned import RouteFigures, learned_rules, with_figures
@@ -39,7 +40,8 @@ async def explain_order(store: Store, rules: RuleSet, wanted: str, now: datetime
     if learned_rules(rules):
         rules = with_figures(rules, RouteFigures.of(await store.route_figures()))
         origins = await store.parcel_origins([parcel.id for parcel in parcels])
-    muting = Muting.of(rules.inhibits, await store.source_timers())
+    muters = feed_muters(rules, await store.source_timers(), await store.source_health())
+    muting = Muting.of(rules.inhibits, [*muters, *await rule_muters(store, rules, now)])
     lines = [
         f"order {order.number} ({order.source} {order.external_id}): payment "
         f"{order.payment_status}, fulfillment {order.fulfillment_status}, {order.lifecycle}; "
@@ -96,9 +98,11 @@ def _rule(
         lines += _timeout(rule, subject, planned, now, zone)
     else:
         lines += _condition(rule, planned, now, zone)
-    muted_by = muting.muted_by(rule, subject, now, planned)
-    if muted_by:
-        lines.append(f"  muted by {muted_by}: it raises no escalation while that rule is active")
+    muted = muting.why(rule, subject, now, planned)
+    if muted is not None:
+        lines.append(
+            f"  muted by {muted[0]} ({muted[1]}): it raises no escalation while that rule is active"
+        )
     if escalation is not None:
         who = f" by {escalation.acked_by}" if escalation.acked_by else ""
         lines.append(f"  escalation #{escalation.id}: {escalation.state}{who}")

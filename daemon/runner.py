@@ -146,6 +146,8 @@ class Daemon:
         )
         await publish_link_settings(self.store, self.config, self.clock)
         await publish_desk(self.store, self.engine.rules, self.clock.now())
+        for feed, follower in zip(self.config.trackers, self.followers, strict=True):
+            await self.store.set_source_carriers(feed.name, feed.kind, follower.plan.carriers)
         self.notifier.status("planning timers")
         await self.engine.replan_all()
         if file_version(self.config.rules) != self.engine.rules.version:

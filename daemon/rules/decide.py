@@ -7,52 +7,16 @@ with the same subject, timer and time, and get the same answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
-from daemon.rules.model import Inhibit, Rule, TimeoutRule
+from daemon.rules.model import Rule, TimeoutRule
+from daemon.rules.muting import Muting
 from daemon.rules.plan import Memory, Plan, plan, render_labels, render_summary
 from daemon.rules.subject import Subject
 from sync.domain import Lifecycle, ShipmentStatus, TimerRow, TimerState
 from sync.store import SourceTimer, TimerDecision
 
-LabelKey = tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Muting:
-    """Which instances mute which: per target rule, the inhibit rules and the label values of
-    the source instances that are in a muting state right now."""
-
-    by_target: Mapping[str, tuple[tuple[Inhibit, frozenset[LabelKey]], ...]] = field(
-        default_factory=dict
-    )
-
-    @classmethod
-    def of(cls, inhibits: tuple[Inhibit, ...], sources: list[SourceTimer]) -> Muting:
-        found: dict[str, list[tuple[Inhibit, frozenset[LabelKey]]]] = {}
-        for inhibit in inhibits:
-            keys = frozenset(
-                tuple(timer.labels.get(label, "") for label in inhibit.equal)
-                for timer in sources
-                if timer.rule_id == inhibit.source_rule and timer.state in inhibit.states
-            )
-            if keys:
-                found.setdefault(inhibit.target_rule, []).append((inhibit, keys))
-        return cls({rule: tuple(pairs) for rule, pairs in found.items()})
-
-    def muted_by(self, rule: Rule, subject: Subject, now: datetime, planned: Plan) -> str:
-        """The rule muting this instance, or "" when nothing does."""
-        pairs = self.by_target.get(rule.id)
-        if not pairs:
-            return ""
-        labels = render_labels(rule, subject, now, planned)
-        for inhibit, keys in pairs:
-            key = tuple(labels.get(label, "") for label in inhibit.equal)
-            if all(key) and key in keys:  # strict: a label missing on either side never matches
-                return inhibit.source_rule
-        return ""
+__all__ = ["Muting", "decide", "decide_source", "resolved", "why_cleared"]
 
 
 def decide(

@@ -13,7 +13,6 @@ from daemon.rules.functions import FUNCTIONS
 from daemon.rules.locate import Path
 from daemon.rules.model import (
     Combine,
-    ConditionRule,
     Inhibit,
     Modifier,
     Period,
@@ -32,7 +31,8 @@ INHIBIT_KEYS = frozenset({"source", "target", "equal"})
 INHIBIT_SOURCE_KEYS = frozenset({"rule", "states"})
 INHIBIT_TARGET_KEYS = frozenset({"rule"})
 
-MUTING_STATES = ("pending", "firing")
+MUTING_STATES = ("pending", "warning", "firing", "acknowledged", "paused")
+"""States an inhibit source may mute in (a feed rule's instances are pending or firing)."""
 
 _SEGMENT_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _COMBINES = {combine.value: combine for combine in Combine}
@@ -178,26 +178,42 @@ def read_inhibits(top: Table, rules: Sequence[Rule]) -> list[Inhibit]:
         table.finish()
         if source is None or target is None:
             continue
-        if not (isinstance(source, ConditionRule) and source.subject is SubjectKind.SOURCE):
-            table.problems.add(
-                (*path, "source", "rule"),
-                f"{source.id}: only condition rules about sources (subject = 'source') can mute "
-                "other rules",
-            )
-            continue
         if target.subject is SubjectKind.SOURCE:
             table.problems.add((*path, "target", "rule"), f"{target.id} is about sources")
             continue
+        if source.id == target.id:
+            table.problems.add((*path, "target", "rule"), f"{target.id} cannot mute itself")
+            continue
         for label_index, label in enumerate(equal):
             for side in (source, target):
-                if label not in dict(side.labels):
+                if not matchable(side, label):
                     table.problems.add(
                         (*path, "equal", label_index),
                         f"rule {side.id} has no label {label!r}: give it labels = {{ {label} = "
-                        "'...' }",
+                        f"'...' }}{_BUILT_IN_HINT.get(label, '')}",
                     )
         found.append(Inhibit(source.id, states, target.id, equal))
     return found
+
+
+BUILT_IN_MATCHES = {
+    "order": frozenset({SubjectKind.ORDER, SubjectKind.SHIPMENT}),
+    "carrier": frozenset({SubjectKind.SHIPMENT, SubjectKind.SOURCE}),
+}
+"""Names ``equal`` may use without a label: the same order (order and parcel rules), the same
+carrier (a parcel's carrier, or one of the carriers a feed follows)."""
+
+_BUILT_IN_HINT = {
+    "order": " ('order' needs order or shipment rules on both sides)",
+    "carrier": " ('carrier' needs shipment or source rules on both sides)",
+}
+
+
+def matchable(rule: Rule, name: str) -> bool:
+    """Whether ``rule``'s instances have a value for ``name`` in an inhibit's ``equal``."""
+    if name in dict(rule.labels):
+        return True
+    return rule.subject in BUILT_IN_MATCHES.get(name, frozenset())
 
 
 def _side(

@@ -288,6 +288,13 @@ _SOURCE_FIELDS = [
         "its circuit breaker: closed, open or half_open",
         _SOURCE,
     ),
+    Field(
+        "source.carriers",
+        TEXT_LIST,
+        _feed(lambda f: f.carriers),
+        "the carriers a tracking feed follows (empty: any)",
+        _SOURCE,
+    ),
 ]
 
 

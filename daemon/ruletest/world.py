@@ -68,7 +68,7 @@ SHIPMENT_KEYS = frozenset(
     }
 )
 SOURCE_KEYS = frozenset(
-    {"name", "kind", "last_success_at", "last_error", "last_error_at", "breaker"}
+    {"name", "kind", "last_success_at", "last_error", "last_error_at", "breaker", "carriers"}
 )
 _TIMES = frozenset({"created_at", "paid_at", "promised_at", "cancelled_at", *STAGES})
 
@@ -236,6 +236,10 @@ class World:
             await self.store.record_source_error(name, kind, str(data["last_error"]), at)
         if "breaker" in data:
             await self.store.set_source_breaker(name, kind, str(data["breaker"]), event.at)
+        if "carriers" in data:
+            carriers = data["carriers"]
+            codes = carriers.split(",") if isinstance(carriers, str) else list(carriers)
+            await self.store.set_source_carriers(name, kind, [str(code).strip() for code in codes])
 
     async def heartbeat(self, name: str, kind: str, at: datetime) -> None:
         await self.store.record_source_success(name, kind, 0, at)

@@ -25,6 +25,8 @@ class SourceHealth:
     last_error_at: datetime | None
     breaker: str = "closed"
     breaker_changed_at: datetime | None = None
+    carriers: tuple[str, ...] = ()
+    """The carriers a tracking feed follows, by its config (empty: any carrier)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ class SourceTimerStore(StoreBase):
     async def source_health(self) -> list[SourceHealth]:
         rows = await self.db.fetchall(
             "SELECT name, kind, last_attempt_at, last_success_at, last_error, last_error_at, "
-            "breaker_state, breaker_changed_at FROM sources ORDER BY name"
+            "breaker_state, breaker_changed_at, carriers FROM sources ORDER BY name"
         )
         return [
             SourceHealth(
@@ -60,9 +62,19 @@ class SourceTimerStore(StoreBase):
                 last_error_at=from_db(row["last_error_at"]),
                 breaker=row["breaker_state"],
                 breaker_changed_at=from_db(row["breaker_changed_at"]),
+                carriers=tuple(code for code in row["carriers"].split(",") if code),
             )
             for row in rows
         ]
+
+    async def set_source_carriers(self, name: str, kind: str, carriers: Sequence[str]) -> None:
+        """Record the carriers a tracking feed follows (as its config says; none: any)."""
+        async with self.db.write() as tx:
+            await tx.execute(
+                "INSERT INTO sources (name, kind, carriers) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET carriers = excluded.carriers",
+                (name, kind, ",".join(carriers)),
+            )
 
     async def sources_stamp(self) -> str:
         """Changes whenever any source is asked, answers, fails or trips its breaker."""

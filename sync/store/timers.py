@@ -122,6 +122,17 @@ class TimerStore(SourceTimerStore):
         rows = await self.db.fetchall(sql, params)
         return [timer_row(row) for row in rows]
 
+    async def timers_in_states(
+        self, rule_ids: Sequence[str], states: Sequence[str]
+    ) -> list[TimerRow]:
+        """The timers of these rules that are in one of ``states`` (the instances muting)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM timers WHERE rule_id IN (SELECT value FROM json_each(?)) "
+            "AND state IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(rule_ids)), json.dumps(list(states))),
+        )
+        return [timer_row(row) for row in rows]
+
     async def due_order_ids(self, now: datetime, limit: int = 5000) -> list[int]:
         return await self.db.column(
             "SELECT DISTINCT order_id FROM timers WHERE next_at IS NOT NULL AND next_at <= ? "

@@ -237,16 +237,44 @@ def test_inhibit_reads_source_states_target_and_equal() -> None:
     )
 
 
-def test_inhibit_needs_labels_on_both_sides_and_a_source_rule() -> None:
+def test_inhibit_needs_labels_or_a_built_in_match_on_both_sides() -> None:
     problems = problems_of(
         STALE + '[[inhibit]]\nsource = { rule = "stale" }\ntarget = { rule = "silent" }\n'
-        'equal = ["carrier"]\n'
+        'equal = ["team"]\n'
     )
-    assert any("rule stale has no label 'carrier'" in problem for problem in problems)
+    assert any("rule stale has no label 'team'" in problem for problem in problems)
+    problems = problems_of(
+        STALE + '[[inhibit]]\nsource = { rule = "stale" }\ntarget = { rule = "silent" }\n'
+        'equal = ["order"]\n'
+    )
+    assert any("'order' needs order or shipment rules on both sides" in p for p in problems)
+    for equal in ('["carrier"]', '["feed", "carrier"]'):
+        text = '[[inhibit]]\nsource = { rule = "stale" }\ntarget = { rule = "silent" }\n'
+        assert parse_rules(STALE + text + f"equal = {equal}\n").inhibits
+
+
+def test_any_rule_can_mute_another_but_no_rule_about_sources_is_muted() -> None:
     problems = problems_of(
         STALE + '[[inhibit]]\nsource = { rule = "silent" }\ntarget = { rule = "stale" }\n'
     )
-    assert "only condition rules about sources" in problems[0]
+    assert "stale is about sources" in problems[0]
+    mutes = STALE + (
+        '[[rules]]\nid = "late"\nsubject = "order"\nstarts_at = "order.paid_at"\n'
+        'active_while = "order.payment_status == \'paid\'"\ntimeout = "4h"\n'
+    )
+    rules = parse_rules(
+        mutes + '[[inhibit]]\nsource = { rule = "late", states = ["firing"] }\n'
+        'target = { rule = "silent" }\nequal = ["order"]\n'
+    )
+    assert [(i.source_rule, i.target_rule, i.equal) for i in rules.inhibits] == [
+        ("late", "silent", ("order",))
+    ]
+    assert (
+        "silent cannot mute itself"
+        in problems_of(
+            STALE + '[[inhibit]]\nsource = { rule = "silent" }\ntarget = { rule = "silent" }\n'
+        )[0]
+    )
 
 
 def test_rollout_is_a_share_of_orders() -> None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from daemon.rules.decide import Muting
 from daemon.rules.loader import parse_rules
 from daemon.rules.model import ConditionRule, Inhibit, TimeoutRule, rollout_bucket
+from daemon.rules.muting import source_muter
 from daemon.rules.plan import Memory, plan
 from daemon.rules.subject import Subject, sample_source, source_subject
 from sync.domain import TimerState
@@ -236,7 +237,9 @@ def test_muting_is_strict_about_labels(shipment_subject: MakeSubject) -> None:
     silent = rules.rule("silent")
     assert silent is not None
     inhibit = Inhibit("stale", frozenset({"pending", "firing"}), "silent", ("feed",))
-    muting = Muting.of((inhibit,), [_source_timer("pending", "17track")])
+    muting = Muting.of(
+        (inhibit,), [source_muter(_source_timer("pending", "17track"), ["feed"], {})]
+    )
     tracked = shipment_subject(tracked_by="17track")
     other = shipment_subject(tracked_by="aftership")
     blank = shipment_subject(tracked_by="")
@@ -245,5 +248,7 @@ def test_muting_is_strict_about_labels(shipment_subject: MakeSubject) -> None:
     assert muting.muted_by(silent, tracked, MONDAY_9, planned) == "stale"
     assert muting.muted_by(silent, other, MONDAY_9, planned) == ""
     assert muting.muted_by(silent, blank, MONDAY_9, planned) == ""
-    resolved = Muting.of((inhibit,), [_source_timer("resolved", "17track")])
+    resolved = Muting.of(
+        (inhibit,), [source_muter(_source_timer("resolved", "17track"), ["feed"], {})]
+    )
     assert resolved.muted_by(silent, tracked, MONDAY_9, planned) == ""
