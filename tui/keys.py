@@ -216,6 +216,14 @@ KEYS: tuple[Key, ...] = (
         command="refresh",
     ),
     _detail(
+        "d",
+        "dismiss_guard",
+        "Dismiss a guard flag (pack together, duplicate, address…)",
+        "detail.dismiss_guard",
+        command="dismiss",
+        argument="CHECK",
+    ),
+    _detail(
         "r",
         "reopen",
         "Reopen the order's last resolved escalation",

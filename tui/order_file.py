@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sync.domain import CheckpointRow, EscalationRow, EventRow, LineItem, OrderRow, ShipmentRow
-from sync.store import RefreshRequest, Store
+from sync.store import GuardFlag, RefreshRequest, Store
 from tui.words import fulfillment_words, payment_words, shipment_words, words
 
 
@@ -31,6 +31,8 @@ class OrderFile:
     parcels: tuple[Parcel, ...]
     events: tuple[EventRow, ...]
     escalations: tuple[EscalationRow, ...]
+    guards: tuple[GuardFlag, ...] = ()
+    """The order guards' flags that are up (dismissed ones too)."""
 
     @property
     def notes(self) -> list[EventRow]:
@@ -84,6 +86,7 @@ async def read_order_file(store: Store, order_id: int) -> OrderFile | None:
         parcels=tuple(parcels),
         events=tuple(await store.events(order_id)),
         escalations=tuple(await store.escalations_for_order(order_id)),
+        guards=tuple(await store.guard_flags(order_id)),
     )
 
 

@@ -170,7 +170,6 @@ class PageWriter:
             subject_kind="order",
             subject_id=order_id,
             kind="address",
-            field="address",
             from_value=_one_line(before),
             to_value=_one_line(after),
         )

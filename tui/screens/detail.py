@@ -18,10 +18,11 @@ from sync.errors import OrderwatchError
 from sync.tracking_links import share_link_from_console
 from tui import words
 from tui.desk import READ_ERRORS, Desk
+from tui.guard_dismiss import dismiss_guard
 from tui.keys import Scope, bindings
 from tui.live import Change
 from tui.order_file import OrderFile, read_order_file
-from tui.screens import detail_text
+from tui.screens import detail_text, guard_text
 from tui.screens.acting import ActingScreen, Chosen
 from tui.verbs import UNACKNOWLEDGED, OrderRef, Verb
 from tui.widgets.view_bar import ViewBar
@@ -75,6 +76,7 @@ class DetailScreen(ActingScreen):
         yield from self.frame_top("Order …")
         with VerticalScroll(id="detail", can_focus=True):
             yield Static("Loading…", id="summary", markup=False)
+            yield Static(id="guards", markup=False)
             yield Static(id="parcels", markup=False)
             yield Static(id="escalations", markup=False)
             yield Static(id="notes", markup=False)
@@ -125,6 +127,9 @@ class DetailScreen(ActingScreen):
         }
         for selector, content in sections.items():
             self.query_one(selector, Static).update(content)
+        flags = self.query_one("#guards", Static)
+        flags.update(guard_text.guard_flags(file, zone, width))
+        flags.display = bool(file.guards)
 
     def on_resize(self) -> None:
         self._draw(self.desk.clock.now())
@@ -224,6 +229,11 @@ class DetailScreen(ActingScreen):
         numbers = ", ".join(s.tracking_number for s in parcels)
         self.notify(f"Refreshing {numbers}…", timeout=3)
         self.load()
+
+    @work(exclusive=True, group="dismiss-guard", exit_on_error=False)
+    async def action_dismiss_guard(self, check: str = "") -> None:
+        if await dismiss_guard(self, check):
+            self.load()
 
     def action_reply_language(self) -> None:
         index = self.languages.index(self.language)
