@@ -2,7 +2,9 @@
 
 Each page is saved with the cursor that resumes after it, in one transaction, so an interrupted
 sync repeats at most one page and a repeated page changes nothing. A page that cannot be read
-raises before anything is written, so the cursor never moves past it.
+raises before anything is written, so the cursor never moves past it. The next page is fetched
+while the one in hand is written (the network and the database wait in parallel); it is only
+written after its predecessor is committed, and thrown away if the run stops first.
 
 When ``reconcile`` is given, a run that starts more than that long after the last full pass lists
 everything again (the source's :meth:`~sync.connectors.base.OrderSource.full_pass`), catching
@@ -42,19 +44,29 @@ async def sync_orders(
     cursor = await _run_start(store, source, clock, reconcile)
     changed: list[int] = []
     cursor_first = os.environ.get(FAULT_SWITCH) == "cursor-before-data"
-    while True:
-        page = await source.fetch_page(cursor)
-        if cursor_first:
-            await store.save_cursor(source.name, source.kind, page.cursor, clock.now())
-        changed += await store.save_order_page(
-            source.name, source.kind, page.orders, page.cursor, clock.now()
-        )
-        await store.note_run_page(
-            source.name, len(page.orders), page.total, clock.now(), finished=not page.more
-        )
-        cursor = page.cursor
-        if not page.more or (stop is not None and stop.is_set()):
-            return changed
+    fetching = asyncio.ensure_future(source.fetch_page(cursor))
+    try:
+        while True:
+            page = await fetching
+            if page.more and not (stop is not None and stop.is_set()):
+                fetching = asyncio.ensure_future(source.fetch_page(page.cursor))
+            if cursor_first:
+                await store.save_cursor(source.name, source.kind, page.cursor, clock.now())
+            changed += await store.save_order_page(
+                source.name, source.kind, page.orders, page.cursor, clock.now()
+            )
+            await store.note_run_page(
+                source.name, len(page.orders), page.total, clock.now(), finished=not page.more
+            )
+            if not page.more or (stop is not None and stop.is_set()):
+                return changed
+    finally:
+        # A page fetched ahead and not wanted (the run stopped, or failed) is dropped; its
+        # error, if it had one, is not the run's.
+        fetching.cancel()
+        await asyncio.wait([fetching])
+        if not fetching.cancelled():
+            fetching.exception()
 
 
 async def _run_start(

@@ -37,6 +37,12 @@ COUNTRIES = {
 }
 _FILTER = re.compile(r"updated_at:\s*(>=|>)\s*'?([0-9T:\-+.Z ]+?)'?(?:\s|$)")
 _FIRST_LITERAL = re.compile(r"\bfirst:\s*(\d+)")
+_COUNT = re.compile(r"\bordersCount\b")
+_UNCAPPED = re.compile(r"\bordersCount\s*\([^)]*\blimit:\s*(null|\$\w+)")
+COUNT_LIMIT = 10_000
+"""What ``ordersCount`` counts up to unless asked for ``limit: null`` (API 2025-07 on)."""
+PageKey = tuple[int, int, int, int]
+"""(first, since, after, the instant's epoch second) of an ``orders`` page."""
 
 
 @dataclass
@@ -224,6 +230,26 @@ class ShopifyAdmin:
         self.clock = clock
         self.token = token
         self.bucket = bucket
+        self.rendered: dict[PageKey, tuple[bytes, int, str | None]] = {}
+        """Pages drawn ahead of time (:meth:`prerender`): the ``data`` JSON, its edge count and
+        its end cursor. A shop whose clock stands still answers from here without drawing."""
+
+    def prerender(self, first: int) -> int:
+        """Draw every page of a first sync at the clock's instant, ``first`` orders a page, and
+        keep their JSON: a benchmark's shop then answers at the speed of its HTTP server, so the
+        benchmark measures the daemon. Returns the number of pages."""
+        first = max(1, min(MAX_PAGE, first))
+        epoch, after, pages = int(self.clock.now().timestamp()), -1, 0
+        while True:
+            data, edges, more = self._data(first, 0, after, after >= 0)
+            end = data["orders"]["pageInfo"]["endCursor"]
+            rendered = json.dumps(data, separators=(",", ":")).encode()
+            self.rendered[(first, 0, after, epoch)] = (rendered, edges, end)
+            pages += 1
+            if not more or end is None:
+                return pages
+            order_id, updated = decode_cursor(end)
+            after = position_key(updated, order_id - ORDER_ID_BASE)
 
     async def graphql(self, request: Request) -> Response:
         if request.headers.get("x-shopify-access-token") != self.token:
@@ -241,6 +267,9 @@ class ShopifyAdmin:
             since = _since(str(variables.get("query") or ""))
         except (ValueError, TypeError, AttributeError) as exc:
             return JSONResponse({"errors": {"query": f"Required parameter invalid: {exc}"}}, 400)
+        text = str(body.get("query") or "")
+        if _COUNT.search(text):
+            return JSONResponse(self._count(since, uncapped=bool(_UNCAPPED.search(text))))
         requested = CONNECTION_COST + NODE_COST * first
         if not self.bucket.take(requested):
             return JSONResponse(throttled_body(self.bucket, requested))
@@ -252,31 +281,53 @@ class ShopifyAdmin:
                 self.bucket.give_back(requested)
                 return _graphql_error(str(exc), "BAD_REQUEST")
             after = position_key(updated, order_id - ORDER_ID_BASE)
+        key = (first, since, after, int(self.clock.now().timestamp()))
+        if key in self.rendered:
+            return self._rendered(key, requested)
         return JSONResponse(self._page(first, since, after, requested, after >= 0))
 
-    def _page(self, first: int, since: int, after: int, requested: int, paged: bool) -> JSON:
-        at = self.clock.now()
-        found, more = self.shop.changed(at, since=since, after=after, limit=first)
-        edges = []
-        for index, updated in found:
-            state = self.shop.listed_state(index, at)
-            if state is None:  # pragma: no cover - changed() only lists placed orders
-                continue
-            edges.append({"cursor": encode_cursor(state.id, updated), "node": order_node(state)})
-        actual = CONNECTION_COST + NODE_COST * len(edges)
+    def _rendered(self, key: PageKey, requested: int) -> Response:
+        data, edges, _ = self.rendered[key]
+        actual = CONNECTION_COST + NODE_COST * edges
         self.bucket.give_back(requested - actual)
+        cost = {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": self.bucket.status(),
+        }
+        extensions = json.dumps({"cost": cost}, separators=(",", ":")).encode()
+        body = b'{"data":' + data + b',"extensions":' + extensions + b"}"
+        return Response(body, media_type="application/json")
+
+    def _count(self, since: int, *, uncapped: bool) -> JSON:
+        """``ordersCount``: the orders a listing from ``since`` brings (cost 1, never throttled:
+        Shopify charges a count next to nothing)."""
+        at = self.clock.now()
+        if since == 0:
+            count = self.shop.count_at(at)
+        else:
+            count = len(self.shop.changed(at, since=since, limit=1 << 30)[0])
+        capped = not uncapped and count > COUNT_LIMIT
+        precision = "AT_LEAST" if capped else "EXACT"
         return {
             "data": {
-                "orders": {
-                    "edges": edges,
-                    "pageInfo": {
-                        "hasNextPage": more,
-                        "hasPreviousPage": paged,
-                        "startCursor": edges[0]["cursor"] if edges else None,
-                        "endCursor": edges[-1]["cursor"] if edges else None,
-                    },
+                "ordersCount": {"count": COUNT_LIMIT if capped else count, "precision": precision}
+            },
+            "extensions": {
+                "cost": {
+                    "requestedQueryCost": 1,
+                    "actualQueryCost": 1,
+                    "throttleStatus": self.bucket.status(),
                 }
             },
+        }
+
+    def _page(self, first: int, since: int, after: int, requested: int, paged: bool) -> JSON:
+        data, edges, _ = self._data(first, since, after, paged)
+        actual = CONNECTION_COST + NODE_COST * edges
+        self.bucket.give_back(requested - actual)
+        return {
+            "data": data,
             "extensions": {
                 "cost": {
                     "requestedQueryCost": requested,
@@ -285,3 +336,26 @@ class ShopifyAdmin:
                 }
             },
         }
+
+    def _data(self, first: int, since: int, after: int, paged: bool) -> tuple[JSON, int, bool]:
+        """The ``data`` of an ``orders`` page, its edge count and whether more follow."""
+        at = self.clock.now()
+        found, more = self.shop.changed(at, since=since, after=after, limit=first)
+        edges = []
+        for index, updated in found:
+            state = self.shop.listed_state(index, at)
+            if state is None:  # pragma: no cover - changed() only lists placed orders
+                continue
+            edges.append({"cursor": encode_cursor(state.id, updated), "node": order_node(state)})
+        data = {
+            "orders": {
+                "edges": edges,
+                "pageInfo": {
+                    "hasNextPage": more,
+                    "hasPreviousPage": paged,
+                    "startCursor": edges[0]["cursor"] if edges else None,
+                    "endCursor": edges[-1]["cursor"] if edges else None,
+                },
+            }
+        }
+        return data, len(edges), more

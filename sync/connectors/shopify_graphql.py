@@ -2,7 +2,7 @@
 registered as ``shopify-graphql``).
 
 Settings: ``url`` (the shop's base URL, e.g. ``https://example.myshopify.com``), ``token`` (an
-Admin API access token), ``page_size`` (default 100, at most 250), ``api_version`` (default
+Admin API access token), ``page_size`` (default and most 250), ``api_version`` (default
 ``2025-01``), ``lookback_seconds`` (default 60; ``overlap_seconds`` is its older name) and
 ``max_pause_seconds`` (default 10, the longest this connector sleeps to respect the cost bucket),
 plus the HTTP settings of :mod:`sync.connectors.base`.
@@ -73,6 +73,12 @@ ORDERS_QUERY = (
     "  }\n"
     "}\n"
 )
+
+# ordersCount exists from API 2024-07; from 2025-07 it counts past 10,000 when asked for
+# ``limit: null`` (https://shopify.dev/changelog/uncapped-graphql-counts).
+UNCAPPED_COUNTS = "2025-07"
+COUNT_QUERY = "query OrdersCount {\n  ordersCount { count precision }\n}\n"
+UNCAPPED_COUNT_QUERY = "query OrdersCount {\n  ordersCount(limit: null) { count precision }\n}\n"
 
 # apis.md §8. An unknown financial status is kept raw and read as pending (nothing proves a
 # payment); an unknown fulfillment status as unfulfilled (nothing proves a shipment).
@@ -282,8 +288,9 @@ class ShopifyGraphQLSource(OrderSource):
         super().__init__(name, client, settings, sleep=sleep)
         required(settings, ("url", "token"), self.where)
         version = settings.get("api_version") or "2025-01"
+        self.count_query = COUNT_QUERY if version < UNCAPPED_COUNTS else UNCAPPED_COUNT_QUERY
         self.endpoint = f"{settings['url'].rstrip('/')}/admin/api/{version}/graphql.json"
-        self.page_size = int(setting_number(settings, "page_size", 100, self.where))
+        self.page_size = int(setting_number(settings, "page_size", MAX_PAGE, self.where))
         if not 1 <= self.page_size <= MAX_PAGE:
             raise ConfigError(f"{self.where}: page_size must be between 1 and {MAX_PAGE}")
         overlap = setting_number(settings, "overlap_seconds", 60, self.where)
@@ -312,7 +319,8 @@ class ShopifyGraphQLSource(OrderSource):
             raise PayloadError(f"{self.name}: hasNextPage without an endCursor")
         kept = window.keep(orders)
         following = window.advance(kept, end if more else None, lookback=self.lookback)
-        return OrderPage(orders=tuple(kept), cursor=following.dump(), more=more)
+        total = await self._count() if window.since is None and not window.after else None
+        return OrderPage(orders=tuple(kept), cursor=following.dump(), more=more, total=total)
 
     def full_pass(self, cursor: str) -> str | None:
         start = Window.load(cursor, self.name).full_pass()
@@ -323,6 +331,28 @@ class ShopifyGraphQLSource(OrderSource):
 
     def parse_deletions(self, topic: str, body: bytes) -> list[str]:
         return parse_order_deletion(topic, body, self.name)
+
+    async def _count(self) -> int | None:
+        """How many orders a full run lists (``ordersCount``), asked once as it starts, for its
+        progress; None when Shopify will not say exactly (an older API version caps counts at
+        10,000) or the count fails: a run never fails for want of a total."""
+        paced = self._budget
+        try:
+            body = await self._post({"query": self.count_query})
+        except SourceAuthError:
+            raise
+        except SourceError:
+            return None
+        finally:
+            if paced is not None and self._budget is not None:
+                # The bucket as the count left it, but paced for the next page, not a count.
+                self._budget = (*self._budget[:3], paced[3])
+        try:
+            found = body["data"]["ordersCount"]
+            count, precision = found["count"], found["precision"]
+        except (KeyError, TypeError):
+            return None
+        return count if isinstance(count, int) and precision == "EXACT" else None
 
     async def _pace(self) -> None:
         """Sleep until the cost bucket can pay for another call like the last one (bounded)."""
