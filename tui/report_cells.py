@@ -1,7 +1,8 @@
 """Heatmaps drawn with terminal cells, for the Reports screen.
 
-Each count is shaded by the quarter of the period's non-zero counts it ranks in: the lowest
-quarter ``░``, then ``▒``, ``▓``, and the highest ``█``; nothing is ``·``.
+Each count is shaded by the quarter it ranks in among the different non-zero counts of the map:
+the lowest quarter ``░``, then ``▒``, ``▓``, and the highest ``█``; nothing is ``·``. Ranking
+the different counts (not every cell) keeps a lone busy cell apart from many quiet ones.
 The shade alone carries the figure, so the map reads the same without colour; a legend under
 each map says which counts each shade stands for.
 """
@@ -23,16 +24,15 @@ EMPTY_STYLE = "$text-muted"
 
 @dataclass(frozen=True, slots=True)
 class Scale:
-    """The period's non-zero counts, sorted: a count's shade is the quarter its rank falls in
-    (the share of counts at or below it), so equal counts share a shade and the busiest cell is
-    always the darkest."""
+    """The map's different non-zero counts, ascending: a count's shade is the quarter its rank
+    falls in, so equal counts share a shade and the busiest cell is always the darkest."""
 
     counts: tuple[int, ...]
 
     def level(self, value: int) -> int:
         if value <= 0 or not self.counts:
             return 0
-        share = bisect_right(self.counts, value) / len(self.counts)
+        share = bisect_right(self.counts, value) / len(self.counts)  # its rank, as a share
         return max(1, math.ceil(QUARTERS * share))
 
     def legend(self) -> list[tuple[str, str]]:
@@ -48,7 +48,7 @@ class Scale:
 
 
 def scale(cells: Sequence[Sequence[int]]) -> Scale:
-    return Scale(tuple(sorted(value for row in cells for value in row if value > 0)))
+    return Scale(tuple(sorted({value for row in cells for value in row if value > 0})))
 
 
 def heatmap(

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from textual.content import Content
 
-from sync.reports.lines import agreement_lines, desk_sections, figure_sections
+from sync.reports.lines import agreement_lines, figure_sections
 from sync.reports.model import WEEKDAYS
+from sync.reports.trials import NO_SINGLE_ORDER
 from tui.report_cells import heatmap
+from tui.words import words
 
 HOURS = tuple(f"{hour:02d}" for hour in range(24))
 REASON_WIDTH = 24
+NO_SINGLE_ORDER_LABEL = "find, not one order"
 
 
 def grid(header: Sequence[str], rows: Sequence[Sequence[Any]], width: int) -> Content:
@@ -62,11 +66,7 @@ def sections(report: dict[str, Any], width: int) -> dict[str, Content]:
         "Status agreement between sources", Content("\n".join(agreement_lines(report)))
     )
     found["trials"] = section("Rules on trial: their group against the rest", trials(report, width))
-    _, (stage_title, stage_header, stage_rows), (day_title, day_header, day_rows) = desk_sections(
-        report
-    )
-    found["lookups"] = section(stage_title, grid(stage_header, stage_rows, width))
-    found["lookup_days"] = section(day_title, grid(day_header, day_rows, width))
+    found["lookups"] = section("What agents looked up, by the order's stage", lookup_map(report))
     return found
 
 
@@ -91,6 +91,26 @@ def hour_map(report: dict[str, Any]) -> Content:
         return Content.styled("  no escalation resolved with a reason", "$text-muted")
     return heatmap(
         WEEKDAYS, HOURS, heat["weekday_by_hour"], label_width=5, cell_width=2, label_every=3
+    )
+
+
+def lookup_map(report: dict[str, Any]) -> Content:
+    """Look-ups by stage (most asked first) and day; a week's days by weekday, a month's by
+    date every seventh day."""
+    lookups = report["lookups"]
+    if not lookups["stages"]:
+        return Content.styled("  no look-ups in this period", "$text-muted")
+    stages = [row["stage"] for row in lookups["stages"]]
+    days = [date.fromisoformat(day["day"]) for day in lookups["days"]]
+    cells = [[day["stages"].get(stage, 0) for day in lookups["days"]] for stage in stages]
+    labels = [NO_SINGLE_ORDER_LABEL if s == NO_SINGLE_ORDER else words(s) for s in stages]
+    width = min(REASON_WIDTH, max(len(label) for label in labels) + 2)
+    if len(days) <= len(WEEKDAYS):
+        columns = [WEEKDAYS[day.weekday()] for day in days]
+        return heatmap(labels, columns, cells, label_width=width, cell_width=4, totals=True)
+    columns = [f"{day.day:02d}" for day in days]
+    return heatmap(
+        labels, columns, cells, label_width=width, cell_width=2, label_every=7, totals=True
     )
 
 

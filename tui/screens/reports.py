@@ -44,7 +44,6 @@ SECTIONS = (
     "agreement",
     "trials",
     "lookups",
-    "lookup_days",
 )
 
 
