@@ -17,6 +17,7 @@ from tui.words import words
 
 HOURS = tuple(f"{hour:02d}" for hour in range(24))
 REASON_WIDTH = 24
+MIN_LABEL = 8
 NO_SINGLE_ORDER_LABEL = "find, not one order"
 
 
@@ -66,7 +67,9 @@ def sections(report: dict[str, Any], width: int) -> dict[str, Content]:
         "Status agreement between sources", Content("\n".join(agreement_lines(report)))
     )
     found["trials"] = section("Rules on trial: their group against the rest", trials(report, width))
-    found["lookups"] = section("What agents looked up, by the order's stage", lookup_map(report))
+    found["lookups"] = section(
+        "What agents looked up, by the order's stage", lookup_map(report, width)
+    )
     return found
 
 
@@ -94,9 +97,9 @@ def hour_map(report: dict[str, Any]) -> Content:
     )
 
 
-def lookup_map(report: dict[str, Any]) -> Content:
+def lookup_map(report: dict[str, Any], width: int) -> Content:
     """Look-ups by stage (most asked first) and day; a week's days by weekday, a month's by
-    date every seventh day."""
+    date every seventh day. Stage names are cut to leave the days ``width``."""
     lookups = report["lookups"]
     if not lookups["stages"]:
         return Content.styled("  no look-ups in this period", "$text-muted")
@@ -104,13 +107,15 @@ def lookup_map(report: dict[str, Any]) -> Content:
     days = [date.fromisoformat(day["day"]) for day in lookups["days"]]
     cells = [[day["stages"].get(stage, 0) for day in lookups["days"]] for stage in stages]
     labels = [NO_SINGLE_ORDER_LABEL if s == NO_SINGLE_ORDER else words(s) for s in stages]
-    width = min(REASON_WIDTH, max(len(label) for label in labels) + 2)
-    if len(days) <= len(WEEKDAYS):
+    cell = 4 if len(days) <= len(WEEKDAYS) else 2
+    room = width - cell * len(days) - len(" all") - 1
+    label = max(MIN_LABEL, min(REASON_WIDTH, max(len(text) for text in labels) + 2, room))
+    if cell == 4:
         columns = [WEEKDAYS[day.weekday()] for day in days]
-        return heatmap(labels, columns, cells, label_width=width, cell_width=4, totals=True)
+        return heatmap(labels, columns, cells, label_width=label, cell_width=cell, totals=True)
     columns = [f"{day.day:02d}" for day in days]
     return heatmap(
-        labels, columns, cells, label_width=width, cell_width=2, label_every=7, totals=True
+        labels, columns, cells, label_width=label, cell_width=cell, label_every=7, totals=True
     )
 
 

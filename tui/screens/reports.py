@@ -129,10 +129,17 @@ class ReportsScreen(LiveScreen):
 
     def _show(self, report: dict[str, Any]) -> None:
         self.report = report
+        self._draw(report)
+        self.show_title(report["period"]["time_zone"])
+
+    def _draw(self, report: dict[str, Any]) -> None:
         width = max(40, self.size.width - 2)
         for key, content in sections(report, width).items():
             self.query_one(f"#report-{key}", Static).update(content)
-        self.show_title(report["period"]["time_zone"])
+
+    def on_resize(self) -> None:
+        if self.report is not None:
+            self._draw(self.report)
 
     def show_title(self, state: str) -> None:
         self.query_one(ViewBar).show(self._title(state))
