@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import re
 from collections import OrderedDict
 from collections.abc import Callable
@@ -40,6 +41,8 @@ from daemon.http.page_words import LANGUAGES, choose_language
 from daemon.http.previews import is_preview
 from sync.links import LOOKUP_TTL, LinkStatus, issue, verify
 from sync.store.tracking_page import PageAccess, PageOutcome, PageVia
+
+log = logging.getLogger("orderwatch.http")
 
 MAX_FORM_BYTES = 2048
 MAX_TOKEN_CHARS = 100
@@ -94,6 +97,8 @@ class TrackingPage:
         self._restored = False
         self._restoring = asyncio.Lock()
         self._tidied_at = 0.0
+        self._waiting: list[tuple[PageAccess, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def _restore(self) -> None:
         """Take back the limits kept before a restart (once, before the first answer)."""
@@ -103,12 +108,48 @@ class TrackingPage:
                 self._restored = True
 
     async def _audit(self, access: PageAccess) -> None:
-        """Record ``access`` with the limits changed since the last record, in one write."""
-        await self.store.record_page_access(access, self.gate.changes())
-        at = access.at.timestamp()
+        """Record ``access``; answers wait for it, so what was answered was audited.
+
+        Requests arriving while a write is under way are written together in the next one
+        (a group commit), with the limits changed meanwhile: under load the page makes one
+        transaction per batch instead of one per request.
+        """
+        written = asyncio.get_running_loop().create_future()
+        self._waiting.append((access, written))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_waiting())
+        await written
+
+    async def _write_waiting(self) -> None:
+        batch: list[tuple[PageAccess, asyncio.Future[None]]] = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    accesses = [access for access, _ in batch]
+                    await self.store.record_page_accesses(accesses, self.gate.changes())
+                except Exception as exc:  # each waiting request fails with it
+                    for _, written in batch:
+                        if not written.done():
+                            written.set_exception(exc)
+                    continue
+                for _, written in batch:
+                    if not written.done():
+                        written.set_result(None)
+                await self._tidy(batch[-1][0].at.timestamp())
+        finally:
+            self._writer = None
+            for _, written in batch + self._waiting:
+                written.cancel()
+
+    async def _tidy(self, at: float) -> None:
+        """Now and then, delete the kept limits that ran out (a failure waits for next time)."""
         if at - self._tidied_at >= TIDY_EVERY:
             self._tidied_at = at
-            await self.store.forget_page_limits(at)
+            try:
+                await self.store.forget_page_limits(at)
+            except Exception as exc:
+                log.warning("tracking page: old limits not deleted: %s", exc)
 
     async def show(self, request: Request) -> Response:
         if not self._restored:

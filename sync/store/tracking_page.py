@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -181,25 +182,17 @@ class TrackingPageStore(StoreBase):
         ``limits`` are the page's limits that changed since the last audit row, saved in the
         same transaction (:mod:`sync.store.page_limits`).
         """
+        await self.record_page_accesses((access,), limits)
+
+    async def record_page_accesses(
+        self, accesses: Sequence[PageAccess], limits: SavedLimits | None = None
+    ) -> None:
+        """Audit several requests in one transaction (the page's group commit), in order."""
         async with self.db.write() as tx:
             if limits:
                 await save_limits(tx, limits)
-            (inserted,) = await tx.fetchall(
-                "INSERT INTO page_access (at, token_id, order_id, outcome, via, ip, user_agent) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    at_text(access.at),
-                    access.token_id,
-                    access.order_id,
-                    str(access.outcome),
-                    str(access.via),
-                    access.ip,
-                    access.user_agent[:USER_AGENT_CHARS],
-                ),
-            )
-            kind = EVENT_KINDS.get(access.outcome)
-            if access.order_id is not None and kind is not None:
-                await _timeline(tx, access, access.order_id, kind, int(inserted["id"]))
+            for access in accesses:
+                await _audit(tx, access)
 
     async def record_link_issued(
         self, order_id: int, token_id: str, expires_at: datetime, actor: str, now: datetime
@@ -300,6 +293,25 @@ async def _link_settings(db: Database) -> LinkSettings:
     )
     values = {row["key"]: row["value"] for row in rows}
     return LinkSettings(values.get(PUBLIC_URL_STATE, ""), values.get(KEY_ENV_STATE, ""))
+
+
+async def _audit(tx: Transaction, access: PageAccess) -> None:
+    (inserted,) = await tx.fetchall(
+        "INSERT INTO page_access (at, token_id, order_id, outcome, via, ip, user_agent) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (
+            at_text(access.at),
+            access.token_id,
+            access.order_id,
+            str(access.outcome),
+            str(access.via),
+            access.ip,
+            access.user_agent[:USER_AGENT_CHARS],
+        ),
+    )
+    kind = EVENT_KINDS.get(access.outcome)
+    if access.order_id is not None and kind is not None:
+        await _timeline(tx, access, access.order_id, kind, int(inserted["id"]))
 
 
 async def _timeline(
