@@ -87,11 +87,21 @@ class GuardRunner:
 
     async def _batch(self, order_ids: Sequence[int]) -> tuple[list[int], int]:
         read_at = await self.store.change_seq()
+        now, settings = self.clock.now(), self.settings()
         changed = {order.id: order for order in await self.store.guard_facts(order_ids)}
         new_keys = {order_id: keys_of(order) for order_id, order in changed.items()}
-        old_keys = await self.store.keys_of_orders(list(changed))
-        first_hop = {key for found in new_keys.values() for key in found}
-        first_hop.update(key for key, _ in old_keys)
+        stored = _by_order(await self.store.keys_of_orders(list(changed)))
+        moved_keys = {i: k for i, k in new_keys.items() if set(k) != set(stored.get(i, ()))}
+        # An order can change its neighbours' suggestions only while it waits to ship, was
+        # shipped lately (a repeated SKU), or moved to another customer.
+        reach = now - settings.same_sku_within - settings.merge_within - LATE_SHIPPING
+        sociable = [
+            order.id
+            for order in changed.values()
+            if order.unshipped or order.created_at >= reach or order.id in moved_keys
+        ]
+        first_hop = {key for i in sociable for key in new_keys[i]}
+        first_hop.update(key for i in moved_keys for key in stored.get(i, ()))
         members = _members(await self.store.orders_with_keys(first_hop), new_keys, first_hop)
         around = {o for key in first_hop for o in members.get(key, ())} - set(changed)
         # Only a neighbour still waiting to ship can gain or lose a suggestion; it needs its
@@ -102,14 +112,13 @@ class GuardRunner:
         members.update(
             _members(await self.store.orders_with_keys(second_hop), new_keys, second_hop)
         )
-        keys = {**their_keys, **new_keys}
-        settings = self.settings()
+        keys = {**their_keys, **{i: new_keys[i] for i in sociable}}
         facts = dict(changed)
+        facts.update((order.id, order) for order in await self.store.guard_facts(waiting))
         subjects = [*changed, *sorted(waiting)]
         pool = {o for i in subjects for k in keys.get(i, ()) for o in members.get(k, ())}
-        facts.update((o.id, o) for o in await self.store.guard_facts(waiting))
-        if facts:
-            oldest = min(order.created_at for order in facts.values())
+        if pool - set(facts):
+            oldest = min(facts[i].created_at for i in subjects if i in facts)
             since = oldest - settings.same_sku_within - LATE_SHIPPING
             loaded = await self.store.guard_facts(pool - set(facts), since)
             facts.update((order.id, order) for order in loaded)
@@ -122,10 +131,7 @@ class GuardRunner:
             for order_id in subjects
             if order_id in facts
         }
-        now = self.clock.now()
         outcome = evaluate((facts[i] for i in neighbours), neighbours, settings, now, waiting)
-        stored = _by_order(old_keys)
-        moved_keys = {i: k for i, k in new_keys.items() if set(k) != set(stored.get(i, ()))}
         return await self.store.save_guard_outcome(
             list(neighbours), moved_keys, outcome, now, customer_only=waiting, read_at=read_at
         )

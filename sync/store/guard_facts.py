@@ -106,11 +106,18 @@ class GuardFactStore(StoreBase):
     async def guard_changes(self, since: int, after_id: int, limit: int) -> list[tuple[int, int]]:
         """(order id, change stamp) of orders changed after (``since``, ``after_id``), in
         stamp then id order, so one stamp on more orders than ``limit`` is read in pages."""
+        # Two seeks on the change_seq index (whose entries end with the id): the rest of this
+        # stamp, then the stamps after it. One range with OR would scan the whole stamp.
         rows = await self.db.tuples(
-            "SELECT id, change_seq FROM orders WHERE change_seq >= ? "
-            "AND NOT (change_seq = ? AND id <= ?) ORDER BY change_seq, id LIMIT ?",
-            (since, since, after_id, limit),
+            "SELECT id, change_seq FROM orders WHERE change_seq = ? AND id > ? ORDER BY id LIMIT ?",
+            (since, after_id, limit),
         )
+        if len(rows) < limit:
+            rows += await self.db.tuples(
+                "SELECT id, change_seq FROM orders WHERE change_seq > ? "
+                "ORDER BY change_seq, id LIMIT ?",
+                (since, limit - len(rows)),
+            )
         return [(int(order_id), int(seq)) for order_id, seq in rows]
 
     async def keys_of_orders(self, order_ids: Collection[int]) -> list[tuple[str, int]]:
