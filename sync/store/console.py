@@ -60,6 +60,11 @@ class SourceState:
     last_error: str
     last_error_at: datetime | None
     breaker: str
+    run_started_at: datetime | None = None
+    """The run under way (a first sync, a reconciliation, a big import): its start, rows so far
+    and, when the source says, its total; None once it finished."""
+    run_rows: int = 0
+    run_total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +211,9 @@ class ConsoleStore(StoreBase):
     async def desk_health(self, now: datetime) -> DeskHealth:
         """Sources, rules and escalation counts for the status bar (snoozed ones not counted)."""
         sources = await self.db.fetchall(
-            "SELECT name, kind, last_success_at, last_error, last_error_at, breaker_state "
-            "FROM sources ORDER BY name"
+            "SELECT name, kind, last_success_at, last_error, last_error_at, breaker_state, "
+            "CASE WHEN run_finished_at IS NULL THEN run_started_at END AS running_since, "
+            "run_rows, run_total FROM sources ORDER BY name"
         )
         state = await self.db.fetchall(
             "SELECT key, value FROM daemon_state WHERE key IN (?, ?)",
@@ -230,6 +236,9 @@ class ConsoleStore(StoreBase):
                     last_error=row["last_error"],
                     last_error_at=from_db(row["last_error_at"]),
                     breaker=row["breaker_state"],
+                    run_started_at=from_db(row["running_since"]),
+                    run_rows=row["run_rows"],
+                    run_total=row["run_total"],
                 )
                 for row in sources
             ),

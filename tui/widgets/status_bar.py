@@ -8,7 +8,7 @@ once a minute unless something changes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -30,10 +30,31 @@ def source_parts(source: SourceState, now: datetime) -> list[Part]:
         seen is None or (source.last_error_at is not None and source.last_error_at > seen)
     )
     parts: list[Part] = [(source.name, "bold"), " ", (age, "$error" if failing else "")]
+    if source.run_started_at is not None and source.run_rows:
+        parts += [" ", (run_text(source, now), "$accent")]
     if source.breaker != "closed":
         style = "bold $error" if source.breaker == "open" else "$warning"
         parts += [" ", (source.breaker.replace("_", "-"), style)]
     return parts
+
+
+def run_text(source: SourceState, now: datetime) -> str:
+    """A run in progress: ``⟳ 42% 1.2k/s 1m left``, or ``⟳ 12,000 1.2k/s`` without a total."""
+    assert source.run_started_at is not None
+    seconds = (now - source.run_started_at).total_seconds()
+    rate = source.run_rows / seconds if seconds >= 1 else None
+    speed = "" if rate is None else f" {rate / 1000:.1f}k/s" if rate >= 1000 else f" {rate:.0f}/s"
+    total = source.run_total
+    if not total:
+        return f"⟳ {source.run_rows:,}{speed}"
+    done = min(100, source.run_rows * 100 // total)
+    left = ""
+    if rate:
+        remaining = timedelta(seconds=max(0, total - source.run_rows) / rate)
+        left = (
+            f" {words.minutes_text(remaining) if remaining.total_seconds() >= 60 else '<1m'} left"
+        )
+    return f"⟳ {done}%{speed}{left}"
 
 
 def left_text(board: Board, now: datetime) -> Content:
