@@ -37,7 +37,6 @@ CALLING_CODES: dict[str, str] = {
 
 _CN_MOBILE = re.compile(r"1[3-9]\d{9}")
 _NOT_DIGIT = re.compile(r"\D")
-_SPACES = re.compile(r"\s+")
 _PUNCTUATION = re.compile(r"[^\w\s]")
 _CJK = r"[\u3400-\u9fff\uf900-\ufaff]"
 _CJK_GAP = re.compile(rf"(?<={_CJK})\s+|\s+(?={_CJK})")
@@ -46,7 +45,8 @@ _MIN_PHONE_DIGITS = 7
 
 
 def _half_width(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
+    # Plain ASCII is already half-width; most Western orders skip the normalization.
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 def normalize_phone(raw: str, country: str = "") -> str:
@@ -93,8 +93,8 @@ def normalize_email(raw: str) -> str:
 def normalize_text(raw: str) -> str:
     """Half-width, case-folded, punctuation dropped, spaces squeezed (none next to Chinese)."""
     text = _PUNCTUATION.sub(" ", _half_width(raw).casefold())
-    text = _SPACES.sub(" ", text).strip()
-    return _CJK_GAP.sub("", text)
+    text = " ".join(text.split())
+    return _CJK_GAP.sub("", text) if not text.isascii() else text
 
 
 def normalize_name(raw: str) -> str:
