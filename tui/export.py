@@ -12,11 +12,13 @@ time zone; then who exported it and when. The column names follow.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from sync.csvimport.records import QuarantineRow
 from sync.domain import EscalationRow
 from sync.reports.lines import CSV_HEADER, csv_lines
 from sync.store import Store
@@ -128,6 +130,29 @@ def export_escalations(
                     words.local_time(row.deadline_at, zone),
                     row.assignee,
                     row.acked_by,
+                ]
+            )
+    return len(rows)
+
+
+def export_quarantine(
+    rows: Sequence[QuarantineRow], path: Path, zone: tzinfo, filters: Filters = ()
+) -> int:
+    """Quarantined rows with their file, line, reason and cells (as JSON, the file's own)."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        out = csv.writer(handle)
+        write_filters(out, filters)
+        out.writerow(["when", "source", "file", "line", "reason", "waiting for", "cells"])
+        for row in rows:
+            out.writerow(
+                [
+                    words.local_time(row.at, zone),
+                    row.source,
+                    row.file_name,
+                    row.line,
+                    row.reason,
+                    row.waiting_for,
+                    json.dumps(row.cells, ensure_ascii=False),
                 ]
             )
     return len(rows)

@@ -249,6 +249,14 @@ KEYS: tuple[Key, ...] = (
         "Discard",
         command="discard",
     ),
+    _quarantine(
+        "E",
+        "export",
+        "Export the rows shown as CSV",
+        "quarantine.export",
+        command="quarantine-csv",
+        argument="PATH",
+    ),
 )
 
 REPORT_KEYS: tuple[Key, ...] = (

@@ -9,6 +9,8 @@ the timeline.
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -19,6 +21,7 @@ from textual.widgets import DataTable, Static
 from sync.csvimport.records import QuarantineRow
 from sync.errors import OrderwatchError
 from tui.desk import READ_ERRORS, Desk
+from tui.export import export_folder, export_name, export_quarantine, exported_by
 from tui.keys import Scope, bindings
 from tui.live import Change
 from tui.screens.base import LiveScreen
@@ -120,6 +123,25 @@ class QuarantineScreen(LiveScreen):
 
     def action_cursor_up(self) -> None:
         self.query_one("#quarantine", DataTable).action_cursor_up()
+
+    def action_export(self, path: str = "") -> None:
+        self._export(Path(path).expanduser() if path else None)
+
+    @work(group="export", exit_on_error=False)
+    async def _export(self, path: Path | None) -> None:
+        desk = self.desk
+        now = desk.clock.now()
+        if path is None:
+            path = export_folder(desk.config.export_dir) / export_name("quarantine", now, desk.zone)
+        filters = [("view", "Quarantined rows"), ("rows", f"the newest {LIMIT:,} at most")]
+        filters.append(exported_by(desk.agent, now, desk.zone))
+        rows = list(self.rows)
+        try:
+            written = await asyncio.to_thread(export_quarantine, rows, path, desk.zone, filters)
+        except OSError as error:
+            self.notify(str(error), title="Export failed", severity="error")
+            return
+        self.notify(f"Exported {written:,} rows to {path}", title="Exported")
 
     def action_retry(self) -> None:
         self._act(retry=True)
