@@ -5,6 +5,7 @@ Every response is checked for unmasked personal data by :mod:`tests.daemon.http.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -134,6 +135,16 @@ async def test_every_view_and_refusal_is_audited(site: Site) -> None:
     assert [r.outcome for r in refused][-1] == "invalid"
     timeline = [e for e in await site.store.events(site.shop.wang) if e.actor == "customer"]
     assert [(e.kind, e.to_value) for e in timeline] == [("customer_viewed_tracking_page", "1×")]
+
+
+async def test_views_arriving_together_are_each_audited(site: Site) -> None:
+    links = [site.link(site.shop.wang), site.link(site.shop.emma)] * 6
+    answers = await asyncio.gather(*(site.client.get(link) for link in links))
+    assert [a.status_code for a in answers] == [200] * 12
+    for order_id in (site.shop.wang, site.shop.emma):
+        assert [a.outcome for a in await site.store.page_accesses(order_id)] == ["viewed"] * 6
+        timeline = [e for e in await site.store.events(order_id) if e.actor == "customer"]
+        assert [e.to_value for e in timeline] == ["1×"]
 
 
 async def test_text_from_couriers_is_escaped(site: Site, store: Store) -> None:

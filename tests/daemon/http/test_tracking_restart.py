@@ -26,10 +26,15 @@ LIMITS = PageLimits(
 
 
 @asynccontextmanager
-async def page(path: Path, clock: VirtualClock, shop: Shop | None = None) -> AsyncIterator[Site]:
+async def page(
+    path: Path, clock: VirtualClock, shop: Shop | None = None, limits: PageLimits = LIMITS
+) -> AsyncIterator[Site]:
     store = await Store.open(path)
+    proxies = frozenset({"127.0.0.1"})
     try:
-        async with open_site(store, limits=LIMITS, seeded=shop, clock=clock) as site:
+        async with open_site(
+            store, limits=limits, seeded=shop, clock=clock, trusted_proxies=proxies
+        ) as site:
             yield site
     finally:
         await store.close()
@@ -92,3 +97,24 @@ async def test_limits_that_ran_out_are_not_brought_back(tmp_path: Path) -> None:
     async with page(db, clock, shop) as site:
         assert await codes(site, link, 3) == [200] * 3
         assert not await site.store.page_limits(clock.now().timestamp() + 3600)
+
+
+async def test_an_order_locked_against_guessing_stays_locked_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    limits = PageLimits(lookup_failures_per_order=3, order_lock=timedelta(days=1))
+    clock = VirtualClock(NOW)
+    db = tmp_path / "orderwatch.db"
+
+    async def look_up(site: Site, digits: str, ip: str) -> int:
+        form = {"number": "1001", "digits": digits}
+        response = await site.client.post("/track", data=form, headers={"X-Forwarded-For": ip})
+        return response.status_code
+
+    async with page(db, clock, limits=limits) as site:
+        shop = site.shop
+        assert [await look_up(site, f"{n:04d}", f"10.0.0.{n}") for n in range(4)] == [200] * 4
+    async with page(db, clock, shop, limits) as site:
+        assert await look_up(site, "5678", "10.0.1.1") == 200  # the right digits, still locked
+        clock.advance(timedelta(days=1))
+        assert await look_up(site, "5678", "10.0.1.1") == 303
