@@ -43,6 +43,7 @@ class GuardRunner:
         self.clock = clock
         self.settings = settings
         self._own: set[int] = set()
+        self._settings: GuardSettings | None = None
 
     async def check_changed(self) -> int:
         """Run the checks for every order that changed since the last pass (every order the
@@ -51,6 +52,10 @@ class GuardRunner:
         since, _, after = (await self.store.get_state(CHECKED_SEQ, "0")).partition(":")
         position = (int(since), int(after) if after else _EVERY_ID)
         moved = 0
+        if self._settings is not None and self._settings != self.settings():
+            # rules.toml's [guards] changed: look again wherever the new settings can matter.
+            moved += len(await self.check(await self.store.guard_candidates()))
+        self._settings = self.settings()
         while rows := await self.store.guard_changes(*position, BATCH):
             # Orders carrying the stamp of our own writes changed only their flags.
             ids = [order_id for order_id, seq in rows if seq not in self._own]

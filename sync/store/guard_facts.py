@@ -103,6 +103,19 @@ class GuardFactStore(StoreBase):
             return []
         return [int(i) for i in await self.db.column(_WAITING, (json.dumps(list(order_ids)),))]
 
+    async def guard_candidates(self) -> list[int]:
+        """Orders whose flags a change of the guards' settings may move: those with a flag up
+        or a check waiting, and every order still waiting to ship."""
+        return [
+            int(i)
+            for i in await self.db.column(
+                "SELECT order_id FROM guard_flags WHERE cleared_at IS NULL "
+                "UNION SELECT order_id FROM guard_rechecks "
+                "UNION SELECT id FROM orders WHERE lifecycle = 'open' AND fulfillment_status "
+                "IN ('unfulfilled', 'in_progress', 'on_hold', 'scheduled') ORDER BY 1"
+            )
+        ]
+
     async def guard_changes(self, since: int, after_id: int, limit: int) -> list[tuple[int, int]]:
         """(order id, change stamp) of orders changed after (``since``, ``after_id``), in
         stamp then id order, so one stamp on more orders than ``limit`` is read in pages."""

@@ -138,3 +138,20 @@ async def test_a_condition_rule_fires_on_a_guard(store: Store, make_order: Order
     await engine.tick()
     opened = await store.open_escalations()
     assert sorted(e.rule_id for e in opened) == ["pack_together", "pack_together"]
+
+
+async def test_new_settings_look_again_at_flagged_orders(
+    store: Store, make_order: OrderFactory
+) -> None:
+    clock = VirtualClock(T0 + timedelta(hours=3))
+    settings = [GuardSettings()]
+    runner = GuardRunner(store, clock, lambda: settings[0])
+    (order_id,) = await store.save_order_page("shop", "shopify", [make_order(1)], "", T0)
+    await runner.check_changed()
+    assert "not_released" not in await _active(store, order_id)
+    settings[0] = GuardSettings(not_released_after=timedelta(hours=2))
+    await runner.check_changed()
+    assert "not_released" in await _active(store, order_id)
+    settings[0] = GuardSettings(off=frozenset({"not_released"}))
+    await runner.check_changed()
+    assert "not_released" not in await _active(store, order_id)
