@@ -101,6 +101,8 @@ class QueueLine:
     escalation_severity: str
     escalation_deadline: datetime | None
     change_seq: int
+    guarded: bool = False
+    """An order guard's flag is up on it and no agent dismissed it."""
 
 
 _QUEUE_LINES = """
@@ -111,7 +113,9 @@ SELECT o.id, o.number, o.created_at, o.customer_name, o.payment_status, o.fulfil
        (SELECT count(*) FROM shipments c WHERE c.order_id = o.id) AS shipment_count,
        coalesce(e.state, '') AS escalation_state,
        coalesce(e.severity, '') AS escalation_severity,
-       e.deadline_at AS escalation_deadline
+       e.deadline_at AS escalation_deadline,
+       EXISTS (SELECT 1 FROM guard_flags g WHERE g.order_id = o.id AND g.cleared_at IS NULL
+               AND g.dismissed_at IS NULL) AS guarded
 FROM json_each(?) AS wanted
 JOIN orders o ON o.id = wanted.value
 LEFT JOIN shipments s ON s.id = (SELECT max(id) FROM shipments WHERE order_id = o.id)
@@ -270,6 +274,7 @@ class ConsoleStore(StoreBase):
                 escalation_severity=row["escalation_severity"],
                 escalation_deadline=from_db(row["escalation_deadline"]),
                 change_seq=row["change_seq"],
+                guarded=bool(row["guarded"]),
             )
             for row in rows
         ]

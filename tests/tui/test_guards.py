@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 from sync.guards import Check, Finding, Outcome
 from sync.store import Store
 from tests.tui.conftest import MakeApp, Shop
-from tests.tui.helpers import flat, settle, shows, static_text
+from tests.tui.helpers import flat, settle, shows, static_text, visible_lines
 from tests.tui.seed import NOW
 from tui.app import OrderwatchApp
 from tui.screens.detail import DetailScreen
@@ -92,3 +92,18 @@ async def test_d_without_flags_says_so(small_shop: Shop, make_app: MakeApp) -> N
         await settle(pilot)
         assert not isinstance(app.screen, ChoiceScreen)
         assert any("No guard flag" in str(n.message) for n in app._notifications)
+
+
+async def test_the_order_list_marks_an_order_with_a_flag_up(
+    small_shop: Shop, make_app: MakeApp
+) -> None:
+    await _flag(small_shop, "#1002", MERGE)
+    app = make_app(small_shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, OrdersScreen)
+        lines = visible_lines(app.screen.order_list)
+    flagged = [line for line in lines if "#1002" in line]
+    others = [line for line in lines if "#1003" in line]
+    assert flagged and flagged[0].startswith("⚑")
+    assert others and not others[0].startswith("⚑")

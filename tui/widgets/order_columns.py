@@ -22,6 +22,9 @@ TROUBLE = frozenset(
 MARKERS = {"firing": "!", "warning": "!", "acknowledged": "✓"}
 """Escalation marker per state; colour tells firing (red) from warning (yellow)."""
 
+GUARDED = "⚑"
+"""Before the escalation marker: an order guard's flag is up (see the order detail)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -63,8 +66,10 @@ def header_cells(total: int) -> list[Cell]:
 
 
 def line_cells(line: QueueLine, now: datetime, total: int, marked: bool = False) -> list[Cell]:
-    """One order's line; a marked order shows ``*`` before its escalation marker."""
-    marker = ("*" if marked else " ") + MARKERS.get(line.escalation_state, " ")
+    """One order's line; a marked order shows ``*`` before its escalation marker, an order
+    with a guard flag up ``⚑`` (when not marked)."""
+    first = "*" if marked else GUARDED if line.guarded else " "
+    marker = first + MARKERS.get(line.escalation_state, " ")
     marker_style = "marked" if marked else line.escalation_state or ""
     parcel_style = "trouble" if line.shipment_status in TROUBLE else ""
     status_style = "" if line.lifecycle == "open" else "closed"
