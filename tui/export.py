@@ -23,6 +23,7 @@ from sync.domain import EscalationRow
 from sync.reports.lines import CSV_HEADER, csv_lines
 from sync.store import Store
 from tui import words
+from tui.order_file import OrderFile, timeline
 
 PAGE = 500
 
@@ -133,6 +134,20 @@ def export_escalations(
                 ]
             )
     return len(rows)
+
+
+def export_timeline(file: OrderFile, path: Path, zone: tzinfo, filters: Filters = ()) -> int:
+    """An order's merged timeline, as the detail shows it; a scan without a zone keeps the
+    courier's own text."""
+    entries = timeline(file)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        out = csv.writer(handle)
+        write_filters(out, filters)
+        out.writerow(["when", "who", "kind", "what"])
+        for entry in entries:
+            when = words.local_time(entry.at, zone) if entry.at else f"{entry.at_raw} (no zone)"
+            out.writerow([when, entry.who, entry.kind, entry.text])
+    return len(entries)
 
 
 def export_quarantine(

@@ -206,6 +206,14 @@ KEYS: tuple[Key, ...] = (
         command="link",
     ),
     _detail(
+        "E",
+        "export",
+        "Export the order's timeline as CSV",
+        "detail.export",
+        command="timeline-csv",
+        argument="PATH",
+    ),
+    _detail(
         "L", "reply_language", "Reply in the next language", "detail.language", command="language"
     ),
     _detail(

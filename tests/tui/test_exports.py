@@ -35,3 +35,27 @@ async def test_the_quarantine_exports_its_rows(
         ("wms.csv", "3", ""),
     ]
     assert "#9999" in json.loads(lines[0][6]).values()
+
+
+async def test_the_order_detail_exports_its_timeline(
+    small_shop: Shop, make_app: MakeApp, tmp_path: Path
+) -> None:
+    app = make_app(small_shop, config=ConsoleConfig(undo_seconds=0, export_dir=tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+f", *"SF1400000002", "enter")
+        await settle(pilot)
+        await pilot.press("E")
+        await settle(pilot)
+    (path,) = tmp_path.glob("orderwatch-order-1002-timeline-*.csv")
+    with path.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["# view", "Order #1002, its timeline"]
+    assert rows[2] == ["when", "who", "kind", "what"]
+    scans = [row for row in rows[3:] if row[2] == "checkpoint"]
+    assert [row[3] for row in scans] == [
+        "Shenzhen · Picked up by courier",
+        "Hangzhou · Arrived at sorting hub",
+        "Hangzhou · Departed hub",
+    ]
+    assert scans[-1][0] == "2026-11-20 09:00 (no zone)"

@@ -3,8 +3,10 @@ customer, and the merged timeline. The verbs act on the order's most urgent open
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -18,6 +20,7 @@ from sync.errors import OrderwatchError
 from sync.tracking_links import share_link_from_console
 from tui import words
 from tui.desk import READ_ERRORS, Desk
+from tui.export import export_folder, export_name, export_timeline, exported_by
 from tui.guard_dismiss import dismiss_guard
 from tui.keys import Scope, bindings
 from tui.live import Change
@@ -152,6 +155,28 @@ class DetailScreen(ActingScreen):
         order = OrderRef(self.order_id, file.order.number, concerns.id if concerns else None)
         found = () if escalation is None else (escalation,)
         return Chosen(found, (order,), without=0 if found else 1)
+
+    def action_export(self, path: str = "") -> None:
+        self._export(Path(path).expanduser() if path else None)
+
+    @work(group="export", exit_on_error=False)
+    async def _export(self, path: Path | None) -> None:
+        file, desk = self.file, self.desk
+        if file is None:
+            self.notify("The order is still being read", severity="warning")
+            return
+        now = desk.clock.now()
+        title = f"order {file.order.number.lstrip('#')} timeline"
+        if path is None:
+            path = export_folder(desk.config.export_dir) / export_name(title, now, desk.zone)
+        filters = [("view", f"Order {file.order.number}, its timeline")]
+        filters.append(exported_by(desk.agent, now, desk.zone))
+        try:
+            written = await asyncio.to_thread(export_timeline, file, path, desk.zone, filters)
+        except OSError as error:
+            self.notify(str(error), title="Export failed", severity="error")
+            return
+        self.notify(f"Exported {written:,} lines to {path}", title="Exported")
 
     def action_reopen(self) -> None:
         self.act(Verb.REOPEN)
