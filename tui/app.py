@@ -207,7 +207,7 @@ class OrderwatchApp(App[None]):
         if request is None:
             self.notify("Nothing to undo: actions are written once their few seconds are up")
         else:
-            self.notify(request.describe().capitalize(), title="Undone", markup=False)
+            self.notify(request.sentence(), title="Undone", markup=False)
 
     def action_theme(self, name: str = "") -> None:
         if not name:

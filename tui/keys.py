@@ -224,6 +224,13 @@ KEYS: tuple[Key, ...] = (
         command="refresh",
     ),
     _detail(
+        "P",
+        "push_tracking",
+        "Push the tracking number to the shop",
+        "detail.push_tracking",
+        command="push",
+    ),
+    _detail(
         "d",
         "dismiss_guard",
         "Dismiss a guard flag (pack together, duplicate, address…)",

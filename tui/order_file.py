@@ -138,6 +138,8 @@ def describe(event: EventRow) -> str:
         return f"note: {event.detail}"
     if event.kind in _AGENT_VERBS:
         return _agent_action(event)
+    if event.kind in _PUSHES:
+        return _PUSHES[event.kind].format(e=event)
     if event.kind == "escalation":
         change = f"{event.from_value} → {event.to_value}" if event.from_value else "opened"
         tail = f": {event.detail}" if event.detail else ""
@@ -145,6 +147,14 @@ def describe(event: EventRow) -> str:
     parts = [words(event.kind), event.field, event.to_value, event.detail]
     return " ".join(part for part in parts if part)
 
+
+_PUSHES = {
+    "push_tracking": "push tracking {e.to_value} to {e.field}: {e.detail}",
+    "push_attempt": "push of {e.to_value} to {e.field}: {e.detail}",
+    "push_done": "pushed {e.to_value} to {e.field}: {e.detail}",
+    "push_failed": "push of {e.to_value} to {e.field} {e.detail}",
+}
+"""A tracking number pushed back to the shop (:mod:`sync.store.shop_pushes`)."""
 
 _AGENT_VERBS = {
     "taken": "took",

@@ -33,6 +33,8 @@ class Verb(StrEnum):
     ESCALATE = "escalate"
     REOPEN = "reopen"
     NOTE = "note"
+    PUSH = "push"
+    """Push a tracking number back to the shop platform (:mod:`tui.push`)."""
 
 
 _DONE = {
@@ -44,7 +46,10 @@ _DONE = {
     Verb.ESCALATE: "escalated",
     Verb.REOPEN: "reopened",
     Verb.NOTE: "noted",
+    Verb.PUSH: "queued",
 }
+ORDER_VERBS = (Verb.NOTE, Verb.PUSH)
+"""Verbs that act on orders rather than on escalations."""
 
 _APPLIES = {
     Verb.ACKNOWLEDGE: UNACKNOWLEDGED,
@@ -72,6 +77,8 @@ class Request:
     reason: str = ""
     reason_label: str = ""
     note: str = ""
+    tracking: str = ""
+    """For a push: the tracking number."""
 
     @property
     def order_ids(self) -> frozenset[int]:
@@ -79,16 +86,24 @@ class Request:
 
     def describe(self) -> str:
         """``acknowledge #1001 paid_not_shipped``; ``resolve 12 escalations``."""
-        count = len(self.orders) if self.verb is Verb.NOTE else len(self.escalations)
+        on_orders = self.verb in ORDER_VERBS
+        count = len(self.orders) if on_orders else len(self.escalations)
         if count == 1:
-            target = self.orders[0].number if self.verb is Verb.NOTE else _name(self.escalations[0])
+            target = self.orders[0].number if on_orders else _name(self.escalations[0])
         else:
-            target = f"{count} {'orders' if self.verb is Verb.NOTE else 'escalations'}"
+            target = f"{count} {'orders' if on_orders else 'escalations'}"
         extra = {
             Verb.ASSIGN: f" to {self.to_agent}",
             Verb.RESOLVE: f" ({self.reason_label or self.reason})",
+            Verb.PUSH: f" tracking {self.tracking} to the shop",
         }.get(self.verb, "")
         return f"{self.verb.value} {target}{extra}"
+
+    def sentence(self) -> str:
+        """:meth:`describe` as a sentence: the first letter up, the rest as it was (a tracking
+        number or an agent's name keeps its case)."""
+        text = self.describe()
+        return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +160,10 @@ async def perform(desk: Desk, request: Request) -> Outcome:
     """Write ``request`` now, each escalation on its own; say what happened in one toast."""
     if request.verb is Verb.NOTE:
         return await _notes(desk, request)
+    if request.verb is Verb.PUSH:
+        from tui.push import queue_push  # tui.push builds on this module
+
+        return await queue_push(desk, request)
     now = desk.clock.now()
     done: list[EscalationRow] = []
     lost: list[str] = []

@@ -147,9 +147,7 @@ class ShopPushStore(StoreBase):
                 assert cursor.lastrowid is not None
                 outbox_id, outcome = cursor.lastrowid, Queued.QUEUED
             what = "asked again after giving up" if outcome is Queued.REQUEUED else "queued"
-            await _note(
-                tx, now, agent, push, "push_tracking", f"{what}: push to {push.source}", outbox_id
-            )
+            await _note(tx, now, agent, push, "push_tracking", what, outbox_id)
             return QueuedPush(outbox_id, outcome, push)
 
     async def push_attempt_failed(

@@ -73,7 +73,7 @@ def test_the_audit_trail_shows_who_asked_for_the_push(
     assert main(["audit", "1001", "--db", str(db)]) == 0
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "push_tracking" in line]
     assert f"  {agent_login()}" in line
-    assert "SF1400000001" in line and "queued: push to shop" in line
+    assert "push_tracking shop" in line and "SF1400000001  (queued)" in line
 
 
 def test_asking_twice_queues_once(db: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -84,7 +84,7 @@ class ActingScreen(LiveScreen):
         self.submitted()
         if self.desk.config.undo_seconds > 0:
             wait = f"{self.desk.config.undo_seconds:g}s"
-            self.notify(f"{request.describe().capitalize()} in {wait} · u undoes", timeout=3)
+            self.notify(f"{request.sentence()} in {wait} · u undoes", timeout=3)
 
     async def _note(self, chosen: Chosen, text: str) -> Request | None:
         if not chosen.orders:

@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from sync.domain import EscalationRow
 from sync.errors import OrderwatchError
+from sync.store import Pushable
 from sync.tracking_links import share_link_from_console
 from tui import words
 from tui.desk import READ_ERRORS, Desk
@@ -25,6 +26,7 @@ from tui.guard_dismiss import dismiss_guard
 from tui.keys import Scope, bindings
 from tui.live import Change
 from tui.order_file import OrderFile, read_order_file
+from tui.push import offer_push
 from tui.screens import detail_text, guard_text
 from tui.screens.acting import ActingScreen, Chosen
 from tui.verbs import UNACKNOWLEDGED, OrderRef, Verb
@@ -74,6 +76,8 @@ class DetailScreen(ActingScreen):
         languages = [desk.config.language, "zh", "en"]
         self.languages = list(dict.fromkeys(languages))
         self.language = self.languages[0]
+        self.pushable: list[Pushable] = []
+        """Tracking numbers the shop lacks: ``P`` is offered only while there are some."""
 
     def compose(self) -> ComposeResult:
         yield from self.frame_top("Order …")
@@ -88,6 +92,7 @@ class DetailScreen(ActingScreen):
         yield from self.frame_bottom()
 
     def on_mount(self) -> None:
+        self.find_pushable()
         if self.file is None:
             self.load()
         else:
@@ -110,6 +115,24 @@ class DetailScreen(ActingScreen):
             return
         self.file, self.reply = file, reply
         self._draw(self.desk.clock.now())
+        self.find_pushable()
+
+    @work(exclusive=True, group="pushable", exit_on_error=False)
+    async def find_pushable(self) -> None:
+        try:
+            self.pushable = await self.desk.store.pushable_tracking(self.order_id)
+        except READ_ERRORS:
+            self.pushable = []
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return bool(self.pushable) if action == "push_tracking" else True
+
+    @work(group="verbs", exit_on_error=False)
+    async def action_push_tracking(self) -> None:
+        if self.file is not None:
+            order = OrderRef(self.order_id, self.file.order.number)
+            await offer_push(self, order, self.pushable)
 
     def _draw(self, now: datetime) -> None:
         file = self.file
