@@ -30,9 +30,14 @@ def to_db(instant: datetime | None) -> str | None:
     """An instant as stored: fixed-width UTC text, so string order is time order."""
     if instant is None:
         return None
-    if instant.tzinfo is None:
+    offset = instant.utcoffset()
+    if offset is None:
         raise ValueError("zone-less datetimes are never stored")
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if offset:
+        instant = instant.astimezone(UTC)
+    # isoformat is about twice as fast as strftime (a page of orders stores tens of thousands
+    # of instants) and zero-pads the year, which keeps text order time order.
+    return instant.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def from_db(text: str | None) -> datetime | None:
