@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +18,7 @@ from daemon.errors import UsageError
 from daemon.reports.formats import as_csv, as_json, as_table
 from daemon.reports.html import as_html
 from sync.clock import Clock, SystemClock
+from sync.desk import SHOP_ZONE_KEY
 from sync.reports.model import PeriodKind, build_report, period_days
 from sync.store import Store
 
@@ -35,14 +37,17 @@ async def report(
     output: Path | None = None,
     clock: Clock | None = None,
 ) -> int:
-    database, zone = _where(db, config, tz)
+    database, zone_name, rollouts = _where(db, config, tz)
     if not database.is_file():
         raise UsageError(f"{database}: no database here (has the daemon run?)")
-    today = (clock or SystemClock()).now().astimezone(zone).date()
-    start, after = _days(PeriodKind(kind), first, last, today)
     store = await Store.open(database)
     try:
-        figures = await build_report(store, PeriodKind(kind), start, after, zone)
+        if zone_name is None:
+            zone_name = await store.get_state(SHOP_ZONE_KEY) or "UTC"
+        zone = _zone(zone_name)
+        today = (clock or SystemClock()).now().astimezone(zone).date()
+        start, after = _days(PeriodKind(kind), first, last, today)
+        figures = await build_report(store, PeriodKind(kind), start, after, zone, rollouts)
     finally:
         await store.close()
     text = FORMATS[fmt](figures)
@@ -53,25 +58,37 @@ async def report(
     return 0
 
 
-def _where(db: Path | None, config: Path, tz: str | None) -> tuple[Path, ZoneInfo]:
-    """The database (``--db``, else the config's) and the shop's zone (``--tz``, else the
-    rules file the config names, else UTC)."""
+def _where(
+    db: Path | None, config: Path, tz: str | None, *, trials: bool = True
+) -> tuple[Path, str | None, dict[str, Decimal] | None]:
+    """The database (``--db``, else the config's), the shop's zone (``--tz``, else the rules
+    file the config names; None: what the daemon last published, else UTC) and the shares of
+    the rules on trial (from that rules file; None: what the daemon last published)."""
     if db is None and not config.exists():
         raise UsageError(f"{config}: no config file; pass --db PATH or --config PATH")
-    zone_name = tz
-    if config.exists() and (db is None or zone_name is None):
+    zone_name, rollouts = tz, None
+    if config.exists() and (db is None or zone_name is None or trials):
         from daemon.config import load_config
+        from daemon.desk_state import rollouts as trial_shares
         from daemon.rules.loader import load_rules
 
         loaded = load_config(config)
         db = db or loaded.database
-        if zone_name is None and loaded.rules.exists():
-            zone_name = load_rules(loaded.rules).timezone
+        if loaded.rules.exists() and (zone_name is None or trials):
+            rules = load_rules(loaded.rules)
+            zone_name = zone_name or rules.timezone
+            rollouts = trial_shares(rules)
     assert db is not None
+    if zone_name is not None:
+        _zone(zone_name)  # a bad --tz is refused before anything is read
+    return db, zone_name, rollouts
+
+
+def _zone(name: str) -> ZoneInfo:
     try:
-        return db, ZoneInfo(zone_name or "UTC")
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--tz {zone_name!r}: not a known time zone") from None
+        raise UsageError(f"--tz {name!r}: not a known time zone") from None
 
 
 def _day(text: str, flag: str) -> date:
@@ -108,7 +125,7 @@ async def suggest(
     from daemon.rules.loader import load_rules
 
     since = _since(since_text)
-    database, _ = _where(db, config, "UTC")
+    database, _, _ = _where(db, config, "UTC", trials=False)
     if rules_path is None:
         rules_path = _rules_of(config)
     rules = load_rules(rules_path)
@@ -151,7 +168,7 @@ async def backtest_command(
     from daemon.rules.loader import load_rules
 
     since = _since(since_text)
-    database, _ = _where(db, config, "UTC")
+    database, _, _ = _where(db, config, "UTC", trials=False)
     current = load_rules(rules_path or _rules_of(config))
     candidate = load_rules(candidate_path)
     if not database.is_file():

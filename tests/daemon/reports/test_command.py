@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main
+from sync.desk import SHOP_ZONE_KEY
 from sync.rollout import ROLLOUTS_KEY, rollouts_to_json
 from sync.store import LookupKind, Store
 from tests.conftest import OrderFactory
@@ -209,3 +211,35 @@ def test_every_format_has_the_trial_and_the_lookups(
     text = target.read_text(encoding="utf-8")
     assert "<h2>Rules on trial</h2>" in text
     assert "<h2>What agents looked up</h2>" in text
+
+
+def test_without_a_config_the_zone_is_the_one_the_daemon_published(
+    seeded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def publish() -> None:
+        store = await Store.open(seeded)
+        try:
+            await store.set_state({SHOP_ZONE_KEY: "Asia/Shanghai"}, datetime.now(UTC))
+        finally:
+            await store.close()
+
+    asyncio.run(publish())
+    report = json.loads(_run([*WEEK, "--db", str(seeded), "--format", "json"], capsys))
+    assert report["period"]["time_zone"] == "Asia/Shanghai"
+    assert report["delay_reasons"]["weekday_by_hour"][0][17] == 1
+
+
+def test_the_rules_file_names_the_rules_on_trial(
+    seeded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parents[3]
+    text = (root / "rules.toml").read_text(encoding="utf-8")
+    (tmp_path / "rules.toml").write_text(
+        text.replace('id = "paid_not_shipped"', 'id = "paid_not_shipped"\nrollout = "50%"', 1),
+        encoding="utf-8",
+    )
+    config = tmp_path / "orderwatchd.toml"
+    config.write_text(f'database = "{seeded.name}"\nrules = "rules.toml"\n', encoding="utf-8")
+    report = json.loads(_run([*WEEK, "--config", str(config), "--format", "json"], capsys))
+    groups = {(r["rule"], r["group"]) for r in report["rollouts"]}
+    assert {("paid_not_shipped", "trial"), ("paid_not_shipped", "rest")} <= groups
