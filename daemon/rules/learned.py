@@ -55,6 +55,9 @@ class RouteFigures:
 
     by_route: Mapping[tuple[str, str, str, str], tuple[int, int]] = field(default_factory=dict)
     computed_at: datetime | None = None
+    memo: dict[object, tuple[timedelta, str]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     @classmethod
     def of(cls, rows: Sequence[RouteFigure]) -> RouteFigures:
@@ -87,20 +90,33 @@ class LearnedTimeout:
     def pick(self, subject: Subject, fallback: timedelta) -> tuple[timedelta, str]:
         """The timeout for ``subject`` and a note saying where it came from."""
         route = route_of(subject)
-        if route is None:
-            return fallback, f"fallback {format_duration(fallback)}: the parcel has no route yet"
-        found = self.figures.get(route, self.metric)
-        where = f"{route[0]} {route[1] or '?'} → {route[2] or '?'}"
-        if found is None:
-            return fallback, f"fallback {format_duration(fallback)}: no history for {where}"
-        seconds, samples = found
-        if samples < self.min_samples or seconds <= 0:
-            return fallback, (
-                f"fallback {format_duration(fallback)}: {where} has {samples} samples "
-                f"(fewer than {self.min_samples})"
-            )
-        learned = timedelta(seconds=seconds)
-        return learned, f"{self.name} {format_duration(learned)} for {where} ({samples} samples)"
+        memo = self.figures.memo
+        key = (self.metric, self.min_samples, route, fallback)
+        found = memo.get(key)
+        if found is None:  # a route's many parcels share one answer
+            found = memo[key] = _picked(self, route, fallback)
+        return found
+
+
+def _picked(
+    learned: LearnedTimeout, route: RouteKey | None, fallback: timedelta
+) -> tuple[timedelta, str]:
+    """The timeout of one route (None: the parcel has none yet) and where it came from."""
+    if route is None:
+        return fallback, f"fallback {format_duration(fallback)}: the parcel has no route yet"
+    found = learned.figures.get(route, learned.metric)
+    where = f"{route[0]} {route[1] or '?'} → {route[2] or '?'}"
+    if found is None:
+        return fallback, f"fallback {format_duration(fallback)}: no history for {where}"
+    seconds, samples = found
+    if samples < learned.min_samples or seconds <= 0:
+        return fallback, (
+            f"fallback {format_duration(fallback)}: {where} has {samples} samples "
+            f"(fewer than {learned.min_samples})"
+        )
+    found_timeout = timedelta(seconds=seconds)
+    note = f"{learned.name} {format_duration(found_timeout)} for {where} ({samples} samples)"
+    return found_timeout, note
 
 
 def route_of(subject: Subject) -> RouteKey | None:

@@ -81,6 +81,9 @@ class WarnBefore:
         return format_duration(self.lead) if self.lead is not None else f"{self.percent}%"
 
 
+_PERIOD_MEMO = 200_000
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     """Named stretches of time (public holidays, peak season, nights).
@@ -96,6 +99,7 @@ class Period:
     weekdays: frozenset[int] = frozenset()
     times: tuple[Window, ...] = ()
     timezone: str = "UTC"
+    _memo: dict[int, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def contains_day(self, day: date) -> bool:
         if not self.dates and not self.ranges:
@@ -103,6 +107,19 @@ class Period:
         return day in self.dates or any(first <= day <= last for first, last in self.ranges)
 
     def contains(self, instant: datetime) -> bool:
+        """Whether ``instant`` lies in the period. Remembered per UTC minute (per quarter hour
+        when only days count: every zone's offsets and midnights fall on UTC quarter hours), so
+        a re-plan of many timers started the same day works it out once."""
+        step = 60 if self.times else 900
+        slot = int(instant.timestamp()) // step
+        found = self._memo.get(slot)
+        if found is None:
+            if len(self._memo) > _PERIOD_MEMO:
+                self._memo.clear()
+            found = self._memo[slot] = self._contains(instant)
+        return found
+
+    def _contains(self, instant: datetime) -> bool:
         local = instant.astimezone(ZoneInfo(self.timezone))
         minute = local.hour * 60 + local.minute
         if not self.times:
