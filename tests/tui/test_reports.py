@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 
 from sync.desk import SHOP_ZONE_KEY
 from sync.rollout import ROLLOUTS_KEY, rollouts_to_json
-from sync.store import Store
+from sync.store import LookupKind, Store
 from tests.tui.conftest import MakeApp, Shop
 from tests.tui.helpers import flat, settle, static_text
 from tests.tui.seed import NOW, T0, seed_small
@@ -128,6 +128,24 @@ async def test_rules_on_trial_and_lookups_are_shown(small_shop: Shop, make_app: 
         assert int(trials[0][3]) + int(trials[1][3]) == 10  # the week's orders, split
         lookups = section(app, "lookups").splitlines()
         assert lookups[2].split() == ["unfulfilled", "·", "·", "·", "·", "███", "·", "·", "1"]
+
+
+async def test_capital_r_reads_the_figures_again(small_shop: Shop, make_app: MakeApp) -> None:
+    app = make_app(small_shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        assert "no look-ups in this period" in section(app, "lookups")
+        store = await Store.open(small_shop.path)  # another agent's console
+        try:
+            await store.record_lookup("bo", LookupKind.FIND, small_shop.ids["#1003"], NOW)
+        finally:
+            await store.close()
+        await pilot.press("R")
+        await settle(pilot)
+        row = section(app, "lookups").splitlines()[2].split()
+        assert row == ["exception", "·", "·", "·", "·", "███", "·", "·", "1"]
 
 
 async def test_escape_goes_back_to_the_queue(small_shop: Shop, make_app: MakeApp) -> None:
