@@ -17,7 +17,7 @@ import httpx
 
 from daemon.errors import UsageError
 from daemon.simulator.app import DEFAULT_TOKEN, create_app
-from daemon.simulator.faults import LATE, Faults
+from daemon.simulator.faults import LATE, UNRECORDED, Faults
 from daemon.simulator.server import serve
 from daemon.simulator.shop import Shop
 from daemon.simulator.track_pushes import DEFAULT_AFTERSHIP_SECRET, TrackPusher
@@ -48,6 +48,7 @@ async def simulate(args: argparse.Namespace) -> int:
         now=clock.now(),
         tick=faults.spec.tick,
         late_share=faults.spec.quirk(LATE),
+        unrecorded_share=faults.spec.quirk(UNRECORDED),
     )
     try:
         app = create_app(shop, clock=clock, faults=faults)

@@ -13,7 +13,10 @@ The same spec carries the shop's quirks, which are not per request:
 - ``reorder:P``: with probability P, an order's previous version is delivered after its current
   one (an out-of-order webhook with an older ``updated_at``), and each batch is shuffled;
 - ``late:P``: a share P of orders reach order listings late (see :class:`~.shop.Shop`);
-- ``ties:SECONDS``: every shop time on a grid of that many seconds, so pages end in ties.
+- ``ties:SECONDS``: every shop time on a grid of that many seconds, so pages end in ties;
+- ``unrecorded:P``: a share P of shipped orders never get their shipment recorded at the shop
+  (the courier scans the parcel, the platform shows the order in progress), for agents to fix
+  by pushing the tracking number back.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ DUPLICATE = "dup"
 REORDER = "reorder"
 LATE = "late"
 TIES = "ties"
-QUIRKS = (DUPLICATE, REORDER, LATE, TIES)
+UNRECORDED = "unrecorded"
+QUIRKS = (DUPLICATE, REORDER, LATE, TIES, UNRECORDED)
 Fault = int | str
 T = TypeVar("T")
 
@@ -87,7 +91,7 @@ def _kind(kind: str, part: str) -> Fault:
         return int(kind)
     raise ValueError(
         f"fault {part!r}: kind must be an HTTP status 4xx/5xx, stall, garbage, "
-        "dup, reorder, late or ties"
+        "dup, reorder, late, ties or unrecorded"
     )
 
 
