@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import pwd
 from dataclasses import replace
+from datetime import timedelta
 
 from sync.domain import FulfillmentStatus
 from sync.store import PushRow, Store
 from tests.tui.conftest import MakeApp, Shop
-from tests.tui.helpers import settle, shows, static_text, toasts
+from tests.tui.helpers import flat, settle, shows, static_text, toasts
 from tests.tui.seed import T0, shipped
 from tui.config import ConsoleConfig
 from tui.screens.detail import DetailScreen
@@ -114,3 +115,31 @@ async def test_u_takes_the_push_back_while_it_waits(small_shop: Shop, make_app: 
         await pilot.pause()
     assert f"Undone: Push {'#1077'} tracking {NUMBER} to the shop" in toasts(seen)
     assert await pushes(small_shop, order_id) == []
+
+
+async def test_each_attempt_and_the_result_are_in_the_timeline(
+    small_shop: Shop, make_app: MakeApp
+) -> None:
+    order_id = await with_unshipped_order(small_shop)
+    store = await Store.open(small_shop.path)
+    try:
+        queued = await store.queue_tracking_push(order_id, NUMBER, "ana", T0, writable={"shopify"})
+        await store.claim_outbox(queued.outbox_id, T0)
+        retry_at = T0 + timedelta(minutes=15)
+        await store.push_attempt_failed(queued.outbox_id, "HTTP 503", 1, 5, retry_at, T0)
+        await store.claim_outbox(queued.outbox_id, retry_at)
+        await store.push_delivered(queued.outbox_id, "fulfillment 7 created on Shopify", retry_at)
+    finally:
+        await store.close()
+    app = make_app(small_shop)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_order(app, pilot, order_id)
+        timeline = flat(static_text(app, "#timeline"))
+    lines = [
+        f"ana push tracking {NUMBER} to shop: queued",
+        f"daemon push of {NUMBER} to shop: attempt 1 of 5 failed: HTTP 503; next try at",
+        f"daemon pushed {NUMBER} to shop: fulfillment 7 created on Shopify",
+    ]
+    positions = [timeline.index(line) for line in lines]
+    assert positions == sorted(positions)
