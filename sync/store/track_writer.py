@@ -6,8 +6,9 @@ poll or a push, with one ``executemany``, and then updates the moved shipments, 
 the timeline with one statement each.
 
 Statements of one step are queued together on the connection's worker thread rather than one
-round trip each, and the shipments' updates are worked out while the thread writes the scans:
-the batch costs two waits, not ten.
+round trip each, and the scans' rows (their instants and dedup keys, the costly part) are built
+while the thread runs the reads. Each hand-over to that thread is a wait that grows with the
+machine's load, so the batch costs two of them, not ten.
 
 A track older than what the shipment already shows (a late push, a stale poll) still adds its
 checkpoints but never moves the status back: the last event decides which report is newer.
@@ -19,10 +20,9 @@ import asyncio
 import hashlib
 import json
 import sqlite3
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
 
 from sync.domain import Checkpoint, ShipmentStatus, TrackRecord
 from sync.store.db import Transaction, to_db
@@ -68,42 +68,74 @@ def checkpoint_key(checkpoint: Checkpoint) -> str:
     """Identity of a scan across polls and pushes: its instant (or its time as written when it
     has no zone) and its words, whitespace-folded. The location is left out: one path may fill
     it from a different field than another."""
-    return str(_scan_row(0, checkpoint)[-1])
+    return _scan_rows(0, (checkpoint,))[0][-1]
 
 
-def _scan_row(shipment_id: int, scan: Checkpoint) -> tuple[object, ...]:
-    """The ``checkpoints`` row of ``scan``. This runs once per checkpoint, so it formats the
-    instant itself (see :data:`_STAMP`)."""
-    instant = scan.at
-    if instant is None:
-        at = None
-        when = scan.at_raw.strip()
-    else:
-        if instant.tzinfo is not UTC:
-            instant = instant.astimezone(UTC)
-        at = when = _STAMP % (
-            instant.year,
-            instant.month,
-            instant.day,
-            instant.hour,
-            instant.minute,
-            instant.second,
+_PLAIN_STATUS = {status: status.value for status in ShipmentStatus}
+"""Each status as a plain ``str``: sqlite3 binds exact types directly, subclasses (the StrEnum)
+through its slower adaptation lookup."""
+
+
+ScanRow = tuple[int, str | None, str, int, str, str, str, str, str]
+"""A ``checkpoints`` row: shipment, instant, time as written, zone-less, words, place, status,
+raw status, dedup key."""
+
+
+def _scan_rows(shipment_id: int, scans: Sequence[Checkpoint]) -> list[ScanRow]:
+    """The ``checkpoints`` rows of one shipment's scans, the dedup key last.
+
+    This runs once per checkpoint of every batch, so it is one tight loop over local names: the
+    instant is formatted with :data:`_STAMP` (as :func:`~sync.store.db.to_db` writes it, in half
+    the time) and the booleans and statuses go in as plain ``int`` and ``str``.
+    """
+    sha1 = hashlib.sha1
+    plain = _PLAIN_STATUS
+    stamp = _STAMP
+    rows: list[ScanRow] = []
+    append = rows.append
+    for scan in scans:
+        instant = scan.at
+        if instant is None:
+            at = None
+            when = scan.at_raw.strip()
+        else:
+            if instant.tzinfo is not UTC:
+                instant = instant.astimezone(UTC)
+            at = stamp % (
+                instant.year,
+                instant.month,
+                instant.day,
+                instant.hour,
+                instant.minute,
+                instant.second,
+            )
+            when = at
+        description = scan.description
+        words = " ".join(description.split())
+        status = scan.status
+        append(
+            (
+                shipment_id,
+                at,
+                scan.at_raw,
+                1 if scan.zoneless else 0,
+                description,
+                scan.location,
+                plain.get(status) or str(status),
+                scan.status_raw,
+                sha1(f"{when}|{words}".encode()).hexdigest(),
+            )
         )
-    words = " ".join(scan.description.split())
-    key = hashlib.sha1(f"{when}|{words}".encode()).hexdigest()
-    # Plain str and int: sqlite3 binds exact types directly, subclasses (the StrEnum, the bool)
-    # through its slower adaptation lookup.
-    return (
-        shipment_id,
-        at,
-        scan.at_raw,
-        int(scan.zoneless),
-        scan.description,
-        scan.location,
-        str(scan.status),
-        scan.status_raw,
-        key,
-    )
+    return rows
+
+
+def _queued(read: Awaitable[Iterable[sqlite3.Row]]) -> asyncio.Future[list[sqlite3.Row]]:
+    """``read`` as a task, which hands its statement to the database thread at the next yield."""
+    return asyncio.ensure_future(_listed(read))
+
+
+async def _listed(read: Awaitable[Iterable[sqlite3.Row]]) -> list[sqlite3.Row]:
+    return list(await read)
 
 
 def _ids(values: Sequence[object]) -> str:
@@ -173,21 +205,23 @@ class TrackWriter:
         merged = _merge(tracks)
         numbers = _ids(list(merged))
         scheduling = self.intervals is not None
-        reads: list[Awaitable[object]] = []
+        reads: list[asyncio.Future[list[sqlite3.Row]]] = []
         if scheduling:
-            reads.append(conn.execute_fetchall(_POLLED_STATUS, (_ids(self.polled),)))
-        reads.append(conn.execute_fetchall(_SELECT, (numbers,)))
-        reads.append(conn.execute_fetchall(_KNOWN, (numbers,)))
-        results = cast(list[list[sqlite3.Row]], await asyncio.gather(*reads))
+            reads.append(_queued(conn.execute_fetchall(_POLLED_STATUS, (_ids(self.polled),))))
+        reads.append(_queued(conn.execute_fetchall(_SELECT, (numbers,))))
+        reads.append(_queued(conn.execute_fetchall(_KNOWN, (numbers,))))
+        await asyncio.sleep(0)  # the reads are handed to the database thread here
+        # The scans' rows (instants, dedup keys) are built while the thread reads.
+        prepared = {number: _scan_rows(0, track.checkpoints) for number, track in merged.items()}
+        results = await asyncio.gather(*reads)
         rows, stored = results[-2], results[-1]
         shipments = [(_shipment(row), merged[row["tracking_number"]]) for row in rows]
         self.touched = [s.id for s, _ in shipments]
         known = {(row[0], row[1]) for row in stored}
-        fresh, scans = _fresh_scans(shipments, known)
+        fresh, scans = _fresh_scans(shipments, prepared, known)
         writes: list[Awaitable[object]] = []
         if fresh:
-            # Queued now: the worker thread writes the scans while the updates are worked out.
-            writes.append(asyncio.ensure_future(conn.executemany(_INSERT_CHECKPOINT, fresh)))
+            writes.append(conn.executemany(_INSERT_CHECKPOINT, fresh))
         polled = frozenset(self.polled)
         unmoved = set(self.polled)
         # Shipments still to stamp or schedule: polled or reported, but not moved.
@@ -294,27 +328,30 @@ class TrackWriter:
 
 
 def _fresh_scans(
-    shipments: list[tuple[_Shipment, TrackRecord]], known: set[tuple[int, str]]
-) -> tuple[list[tuple[object, ...]], dict[int, ScanSummary]]:
-    """The rows of the scans not stored yet, and a :data:`ScanSummary` per shipment reported."""
-    fresh: list[tuple[object, ...]] = []
+    shipments: Sequence[tuple[_Shipment, TrackRecord]],
+    prepared: dict[str, list[ScanRow]],
+    known: set[tuple[int, str]],
+) -> tuple[list[ScanRow], dict[int, ScanSummary]]:
+    """The rows of the scans not stored yet (``prepared`` holds each number's rows, built
+    before its shipment id was known), and a :data:`ScanSummary` per shipment reported."""
+    fresh: list[ScanRow] = []
     summaries: dict[int, ScanSummary] = {}
     for shipment, track in shipments:
         latest: str | None = None
         reported_latest: str | None = None
         count = 0
-        for scan in track.checkpoints:
-            row = _scan_row(shipment.id, scan)
+        sid = shipment.id
+        for row in prepared[track.tracking_number]:
             at = row[1]
-            if isinstance(at, str) and (reported_latest is None or at > reported_latest):
+            if at is not None and (reported_latest is None or at > reported_latest):
                 reported_latest = at
-            key = (shipment.id, str(row[-1]))
+            key = (sid, row[8])
             if key in known:
                 continue
             known.add(key)
-            fresh.append(row)
+            fresh.append((sid, *row[1:]))
             count += 1
-            if isinstance(at, str) and (latest is None or at > latest):
+            if at is not None and (latest is None or at > latest):
                 latest = at
-        summaries[shipment.id] = (latest, reported_latest, count)
+        summaries[sid] = (latest, reported_latest, count)
     return fresh, summaries
