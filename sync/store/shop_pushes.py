@@ -77,13 +77,15 @@ class ShopPushStore(StoreBase):
             "WHERE s.order_id = ? AND s.tracking_number != '' "
             f"AND o.lifecycle NOT IN {GONE!r} "
             f"AND (o.fulfillment_status IN {UNSHIPPED!r} OR s.source != o.source) "
-            "AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.idempotency_key = "
-            "'push-tracking:' || o.id || ':' || s.tracking_number AND x.state != 'failed') "
             "ORDER BY s.id",
             (order_id,),
         )
+        asked = {p.push.tracking_number for p in await self.tracking_pushes(order_id)
+                 if p.state != "failed"}  # fmt: skip
         found: dict[str, Pushable] = {}
         for row in rows:
+            if row["tracking_number"] in asked:
+                continue
             found.setdefault(
                 row["tracking_number"],
                 Pushable(
@@ -243,7 +245,10 @@ async def _claimed(tx: Transaction, outbox_id: int) -> TrackingPush:
     row = await tx.fetchone("SELECT payload FROM outbox WHERE id = ?", (outbox_id,))
     if row is None:
         raise ActionError(f"outbox row {outbox_id} does not exist")
-    return TrackingPush.from_json(row["payload"])
+    try:
+        return TrackingPush.from_json(row["payload"])
+    except (ValueError, KeyError, TypeError):
+        raise ActionError(f"outbox row {outbox_id} holds no readable tracking push") from None
 
 
 async def _note(
