@@ -27,11 +27,13 @@ def grid(header: Sequence[str], rows: Sequence[Sequence[Any]], width: int) -> Co
         return Content.styled("  nothing in this period", "$text-muted")
     cells = [list(header), *[["-" if c is None else str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    # A column of figures is right-aligned, its name too; the first names the rows.
+    right = [at > 0 and all(_numeric(row[at]) for row in cells[1:]) for at in range(len(header))]
     lines = []
     for row in cells:
         line = "  " + "  ".join(
-            c.rjust(w) if at and _numeric(c) else c.ljust(w)
-            for at, (c, w) in enumerate(zip(row, widths, strict=True))
+            c.rjust(w) if flush else c.ljust(w)
+            for c, w, flush in zip(row, widths, right, strict=True)
         )
         line = line.rstrip()
         lines.append(line if len(line) <= width else line[: width - 1] + "…")
@@ -39,7 +41,7 @@ def grid(header: Sequence[str], rows: Sequence[Sequence[Any]], width: int) -> Co
 
 
 def _numeric(text: str) -> bool:
-    return text.replace(".", "", 1).replace("-", "", 1).isdigit()
+    return text == "-" or text.replace(".", "", 1).lstrip("-").isdigit()
 
 
 def section(title: str, body: Content) -> Content:
