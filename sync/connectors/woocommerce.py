@@ -290,8 +290,8 @@ class WooCommerceSource(OrderSource):
         return parse_woocommerce_payload(load_json(body), self.name, self.statuses)
 
     def parse_deletions(self, topic: str, body: bytes) -> list[str]:
-        # WooCommerce sends order.deleted when an order is deleted for good; one moved to the
-        # trash arrives as an update with status "trash" (lifecycle deleted as well).
+        # order.deleted names only the order's id; an order restored from the trash comes
+        # back as order.restored with the whole order, newer than the deletion, and wins.
         return [deleted_id(body, self.name)] if topic == DELETE_TOPIC else []
 
     async def _get(self, params: dict[str, Any]) -> httpx.Response:
