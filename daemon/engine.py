@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
+from daemon.feed_alerts import feed_alerts
 from daemon.guards import GuardRunner
 from daemon.muters import feed_muters, muter_rules, rule_muters
 from daemon.route_learner import RouteLearner
@@ -263,7 +264,9 @@ class RulesEngine:
         for timer in stored.values():  # rules removed, or sources gone from the table
             if timer.state != TimerState.RESOLVED:
                 changed.append(_resolved_source(timer, self.rules.version))
-        await self.store.save_source_timers(changed)
+        before = {(timer.rule_id, timer.source): timer for timer in existing}
+        sends = feed_alerts(self.rules, before, changed, now)
+        await self.store.save_source_timers(changed, sends, now)
         timers = await self.store.source_timers()
         # An instance moves on by itself too (pending -> firing after `for`; keep_firing_for).
         wakes = [t.next_at for t in timers if t.next_at is not None]

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sync.store.base import StoreBase
 from sync.store.db import from_db, from_db_required, to_db
+from sync.store.ladder import Outgoing, queue_outgoing
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +101,19 @@ class SourceTimerStore(StoreBase):
         rows = await self.db.fetchall("SELECT * FROM source_timers ORDER BY rule_id, source")
         return [_source_timer(row) for row in rows]
 
-    async def save_source_timers(self, timers: Sequence[SourceTimer]) -> None:
+    async def save_source_timers(
+        self,
+        timers: Sequence[SourceTimer],
+        sends: Sequence[Outgoing] = (),
+        now: datetime | None = None,
+    ) -> None:
+        """Record feed rules' instances, and queue what they tell people (``sends``, queued
+        at ``now``) in the same transaction."""
         if not timers:
             return
         async with self.db.write() as tx:
+            if sends and now is not None:
+                await queue_outgoing(tx, sends, now)
             await tx.executemany(
                 "INSERT INTO source_timers (rule_id, source, state, since, fired_at, "
                 "last_true_at, next_at, labels, summary, reason, rules_version, change_seq) "
