@@ -195,27 +195,35 @@ def source_row(row: sqlite3.Row) -> SourceRow:
     )
 
 
+TIMER_COLUMNS = (
+    "id, rule_id, subject_kind, subject_id, order_id, started_at, deadline_at, warn_at, next_at, "
+    "state, rules_version, escalation_id, timeout_seconds, clock, override, modifiers, "
+    "paused_seconds, paused_since, muted_by, last_true_at, reason"
+)
+
+
 def timer_row(row: sqlite3.Row) -> TimerRow:
+    """A timer read as ``SELECT {TIMER_COLUMNS}``, by position (a re-plan reads many)."""
     return TimerRow(
-        id=row["id"],
-        rule_id=row["rule_id"],
-        subject_kind=row["subject_kind"],
-        subject_id=row["subject_id"],
-        order_id=row["order_id"],
-        started_at=from_db_required(row["started_at"]),
-        deadline_at=from_db_required(row["deadline_at"]),
-        warn_at=from_db(row["warn_at"]),
-        next_at=from_db(row["next_at"]),
-        state=row["state"],
-        rules_version=row["rules_version"],
-        escalation_id=row["escalation_id"],
-        timeout_seconds=row["timeout_seconds"],
-        clock=row["clock"],
-        override=row["override"],
-        modifiers=row["modifiers"],
-        paused_seconds=row["paused_seconds"],
-        paused_since=from_db(row["paused_since"]),
-        muted_by=row["muted_by"],
-        last_true_at=from_db(row["last_true_at"]),
-        reason=row["reason"],
+        id=row[0],
+        rule_id=row[1],
+        subject_kind=row[2],
+        subject_id=row[3],
+        order_id=row[4],
+        started_at=from_db_required(row[5]),
+        deadline_at=from_db_required(row[6]),
+        warn_at=from_db(row[7]),
+        next_at=from_db(row[8]),
+        state=row[9],
+        rules_version=row[10],
+        escalation_id=row[11],
+        timeout_seconds=row[12],
+        clock=row[13],
+        override=row[14],
+        modifiers=row[15],
+        paused_seconds=row[16],
+        paused_since=from_db(row[17]),
+        muted_by=row[18],
+        last_true_at=from_db(row[19]),
+        reason=row[20],
     )

@@ -17,7 +17,7 @@ from sync.domain import TimerRow, TimerState
 from sync.store.db import Transaction, from_db, to_db
 from sync.store.escalations import Closing, Opening, close_escalations, open_escalations
 from sync.store.events import EVENT_INSERT, event_values
-from sync.store.rows import timer_row
+from sync.store.rows import TIMER_COLUMNS, timer_row
 from sync.store.rule_filters import Filter, render
 from sync.store.source_timers import SourceHealth, SourceTimer, SourceTimerStore
 
@@ -114,7 +114,9 @@ class TimerStore(SourceTimerStore):
         self, order_ids: Sequence[int], rule_ids: Collection[str] | None = None
     ) -> list[TimerRow]:
         """The timers of these orders and their parcels (of ``rule_ids`` only, when given)."""
-        sql = "SELECT * FROM timers WHERE order_id IN (SELECT value FROM json_each(?))"
+        sql = (
+            f"SELECT {TIMER_COLUMNS} FROM timers WHERE order_id IN (SELECT value FROM json_each(?))"
+        )
         params = [json.dumps(list(order_ids))]
         if rule_ids is not None:
             sql += " AND rule_id IN (SELECT value FROM json_each(?))"
@@ -127,7 +129,7 @@ class TimerStore(SourceTimerStore):
     ) -> list[TimerRow]:
         """The timers of these rules that are in one of ``states`` (the instances muting)."""
         rows = await self.db.fetchall(
-            "SELECT * FROM timers WHERE rule_id IN (SELECT value FROM json_each(?)) "
+            f"SELECT {TIMER_COLUMNS} FROM timers WHERE rule_id IN (SELECT value FROM json_each(?)) "
             "AND state IN (SELECT value FROM json_each(?))",
             (json.dumps(list(rule_ids)), json.dumps(list(states))),
         )
