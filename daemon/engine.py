@@ -185,7 +185,8 @@ class RulesEngine:
         if not decisions:
             return 0
         moved = await self.store.save_timers(decisions, now)
-        if any(decision.rule_id in muter_rules(self.rules) for decision in decisions):
+        muters = muter_rules(self.rules)
+        if muters and any(decision.rule_id in muters for decision in decisions):
             self._rule_muters = await rule_muters(self.store, self.rules, now)
             moved += await self._update_muting()
         return moved
