@@ -94,17 +94,13 @@ class GuardRunner:
         read_at = await self.store.change_seq()
         now, settings = self.clock.now(), self.settings()
         changed = {order.id: order for order in await self.store.guard_facts(order_ids)}
-        new_keys = {order_id: keys_of(order) for order_id, order in changed.items()}
-        stored = _by_order(await self.store.keys_of_orders(list(changed)))
-        moved_keys = {i: k for i, k in new_keys.items() if set(k) != set(stored.get(i, ()))}
-        # An order can change its neighbours' suggestions only while it waits to ship, was
-        # shipped lately (a repeated SKU), or moved to another customer.
+        # An order can matter to its customer's other orders only while it waits to ship or
+        # was placed lately (a repeated SKU); an older one keeps the keys it has.
         reach = now - settings.same_sku_within - settings.merge_within - LATE_SHIPPING
-        sociable = [
-            order.id
-            for order in changed.values()
-            if order.unshipped or order.created_at >= reach or order.id in moved_keys
-        ]
+        sociable = [o.id for o in changed.values() if o.unshipped or o.created_at >= reach]
+        new_keys = {order_id: keys_of(changed[order_id]) for order_id in sociable}
+        stored = _by_order(await self.store.keys_of_orders(sociable))
+        moved_keys = {i: k for i, k in new_keys.items() if set(k) != set(stored.get(i, ()))}
         first_hop = {key for i in sociable for key in new_keys[i]}
         first_hop.update(key for i in moved_keys for key in stored.get(i, ()))
         members = _members(await self.store.orders_with_keys(first_hop), new_keys, first_hop)
@@ -117,7 +113,7 @@ class GuardRunner:
         members.update(
             _members(await self.store.orders_with_keys(second_hop), new_keys, second_hop)
         )
-        keys = {**their_keys, **{i: new_keys[i] for i in sociable}}
+        keys = {**their_keys, **new_keys}
         facts = dict(changed)
         facts.update((order.id, order) for order in await self.store.guard_facts(waiting))
         subjects = [*changed, *sorted(waiting)]
