@@ -77,3 +77,18 @@ def test_a_ladder_step_shorter_than_the_evaluation_interval_is_reported() -> Non
     )
     (warning,) = _lint(text)
     assert "escalations.desk.levels[0].ack_within: warning: 30s is shorter than" in warning
+
+
+def test_the_summary_tells_a_learned_timeout_and_a_rule_waiting_for_its_feed() -> None:
+    learned = (
+        '\n[[rules]]\nid = "silent"\nsubject = "shipment"\n'
+        'starts_at = "shipment.last_checkpoint_at"\nactive_while = "true"\n'
+        'timeout = "route.p90_transit"\nfallback = "3d"\nmin_samples = 12\n'
+    )
+    waiting = RULE + 'needs_feed = "warehouse_stages"\n'
+    lines = summary(parse_rules(waiting + learned), "r")
+    assert (
+        "  rule silent [shipment]: route.p90_transit of each parcel's route (at least 12 "
+        "samples, else 3d) on wall"
+    ) in lines
+    assert "  rule late [order]: off until [feeds] warehouse_stages = true" in lines
