@@ -62,6 +62,7 @@ class OrderFacts:
     parcels: tuple[ParcelFacts, ...] = ()
     conflict: str = ""
     """The detail of an open conflicting-edits flag ('' when there is none)."""
+    conflict_at: datetime | None = None
 
     @property
     def active(self) -> bool:

@@ -53,7 +53,9 @@ def _candidates(
     found.extend(customer_checks(order, neighbours, settings))
     found.extend(_address(order))
     if order.conflict:
-        found.append((Check.CONFLICTING_EDIT, order.conflict, order.created_at))
+        found.append(
+            (Check.CONFLICTING_EDIT, order.conflict, order.conflict_at or order.created_at)
+        )
     return found
 
 

@@ -35,7 +35,7 @@ _MARKS = (
     "AND to_value = 'fulfilled')) GROUP BY order_id, kind"
 )
 _CONFLICTS = (
-    f"SELECT order_id, detail FROM order_flags WHERE order_id IN {_IN} "
+    f"SELECT order_id, detail, raised_at FROM order_flags WHERE order_id IN {_IN} "
     "AND flag = ? AND cleared_at IS NULL"
 )
 
@@ -67,7 +67,10 @@ class GuardFactStore(StoreBase):
         fulfilled_at: dict[int, datetime | None] = {}
         for order_id, kind, at in await self.db.tuples(_MARKS, (ids,)):
             (address_at if kind == "address" else fulfilled_at)[order_id] = from_db(at)
-        conflicts = dict(await self.db.tuples(_CONFLICTS, (ids, CONFLICT_FLAG)))
+        conflicts = {
+            order_id: (str(detail), from_db(at))
+            for order_id, detail, at in await self.db.tuples(_CONFLICTS, (ids, CONFLICT_FLAG))
+        }
         return [
             OrderFacts(
                 id=row[0],
@@ -92,7 +95,8 @@ class GuardFactStore(StoreBase):
                 address_changed_at=address_at.get(row[0]),
                 skus=tuple(dict.fromkeys(skus.get(row[0], ()))),
                 parcels=tuple(parcels.get(row[0], ())),
-                conflict=str(conflicts.get(row[0], "")),
+                conflict=conflicts[row[0]][0] if row[0] in conflicts else "",
+                conflict_at=conflicts[row[0]][1] if row[0] in conflicts else None,
             )
             for row in rows
         ]

@@ -8,6 +8,7 @@ from daemon.engine import RulesEngine
 from daemon.guards import GuardRunner
 from daemon.rules.loader import parse_rules
 from sync.clock import VirtualClock
+from sync.desk import CONFLICT_FLAG
 from sync.domain import FulfillmentStatus, ShipmentRecord
 from sync.guards import GuardSettings
 from sync.store import Store
@@ -155,3 +156,20 @@ async def test_new_settings_look_again_at_flagged_orders(
     settings[0] = GuardSettings(off=frozenset({"not_released"}))
     await runner.check_changed()
     assert "not_released" not in await _active(store, order_id)
+
+
+async def test_the_conflicting_edits_flag_is_surfaced_and_follows_it(
+    store: Store, make_order: OrderFactory
+) -> None:
+    clock = VirtualClock(T0 + timedelta(hours=1))
+    runner = _runner(store, clock)
+    (order_id,) = await store.save_order_page("shop", "shopify", [make_order(1)], "", T0)
+    await runner.check_changed()
+    detail = "status changed by shop, warehouse, anna within 24h"
+    assert await store.raise_order_flag(order_id, CONFLICT_FLAG, detail, clock.now())
+    await runner.check_changed()
+    (flag,) = [f for f in await store.guard_flags(order_id) if f.check == "conflicting_edit"]
+    assert (flag.detail, flag.since) == (detail, clock.now())
+    assert await store.clear_order_flag(order_id, CONFLICT_FLAG, "anna", clock.now())
+    await runner.check_changed()
+    assert "conflicting_edit" not in await _active(store, order_id)
