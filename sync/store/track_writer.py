@@ -6,9 +6,9 @@ poll or a push, with one ``executemany``, and then updates the moved shipments, 
 the timeline with one statement each.
 
 Statements of one step are queued together on the connection's worker thread rather than one
-round trip each, and the scans' rows (their instants and dedup keys, the costly part) are built
-while the thread runs the reads. Each hand-over to that thread is a wait that grows with the
-machine's load, so the batch costs two of them, not ten.
+round trip each, and Python's share (the scans' instants and dedup keys, the costly part) is
+one tight pass per shipment, done while the thread is idle: the thread needs the interpreter
+lock too, so work overlapped with it only waits for the lock.
 
 A track older than what the shipment already shows (a late push, a stale poll) still adds its
 checkpoints but never moves the status back: the last event decides which report is newer.
@@ -20,9 +20,10 @@ import asyncio
 import hashlib
 import json
 import sqlite3
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from sync.domain import Checkpoint, ShipmentStatus, TrackRecord
 from sync.store.db import Transaction, to_db
@@ -129,15 +130,6 @@ def _scan_rows(shipment_id: int, scans: Sequence[Checkpoint]) -> list[ScanRow]:
     return rows
 
 
-def _queued(read: Awaitable[Iterable[sqlite3.Row]]) -> asyncio.Future[list[sqlite3.Row]]:
-    """``read`` as a task, which hands its statement to the database thread at the next yield."""
-    return asyncio.ensure_future(_listed(read))
-
-
-async def _listed(read: Awaitable[Iterable[sqlite3.Row]]) -> list[sqlite3.Row]:
-    return list(await read)
-
-
 def _ids(values: Sequence[object]) -> str:
     return json.dumps(list(values))
 
@@ -205,20 +197,17 @@ class TrackWriter:
         merged = _merge(tracks)
         numbers = _ids(list(merged))
         scheduling = self.intervals is not None
-        reads: list[asyncio.Future[list[sqlite3.Row]]] = []
+        reads: list[Awaitable[object]] = []
         if scheduling:
-            reads.append(_queued(conn.execute_fetchall(_POLLED_STATUS, (_ids(self.polled),))))
-        reads.append(_queued(conn.execute_fetchall(_SELECT, (numbers,))))
-        reads.append(_queued(conn.execute_fetchall(_KNOWN, (numbers,))))
-        await asyncio.sleep(0)  # the reads are handed to the database thread here
-        # The scans' rows (instants, dedup keys) are built while the thread reads.
-        prepared = {number: _scan_rows(0, track.checkpoints) for number, track in merged.items()}
-        results = await asyncio.gather(*reads)
+            reads.append(conn.execute_fetchall(_POLLED_STATUS, (_ids(self.polled),)))
+        reads.append(conn.execute_fetchall(_SELECT, (numbers,)))
+        reads.append(conn.execute_fetchall(_KNOWN, (numbers,)))
+        results = cast(list[list[sqlite3.Row]], await asyncio.gather(*reads))
         rows, stored = results[-2], results[-1]
         shipments = [(_shipment(row), merged[row["tracking_number"]]) for row in rows]
         self.touched = [s.id for s, _ in shipments]
         known = {(row[0], row[1]) for row in stored}
-        fresh, scans = _fresh_scans(shipments, prepared, known)
+        fresh, scans = _fresh_scans(shipments, known)
         writes: list[Awaitable[object]] = []
         if fresh:
             writes.append(conn.executemany(_INSERT_CHECKPOINT, fresh))
@@ -328,29 +317,35 @@ class TrackWriter:
 
 
 def _fresh_scans(
-    shipments: Sequence[tuple[_Shipment, TrackRecord]],
-    prepared: dict[str, list[ScanRow]],
-    known: set[tuple[int, str]],
+    shipments: Sequence[tuple[_Shipment, TrackRecord]], known: set[tuple[int, str]]
 ) -> tuple[list[ScanRow], dict[int, ScanSummary]]:
-    """The rows of the scans not stored yet (``prepared`` holds each number's rows, built
-    before its shipment id was known), and a :data:`ScanSummary` per shipment reported."""
+    """The rows of the scans not stored yet, and a :data:`ScanSummary` per shipment reported.
+
+    Without stored scans (a first report of the batch's parcels) every row goes in as it is:
+    ``INSERT OR IGNORE`` drops a scan a report lists twice, and the count only has to tell
+    whether anything was new.
+    """
     fresh: list[ScanRow] = []
     summaries: dict[int, ScanSummary] = {}
     for shipment, track in shipments:
-        latest: str | None = None
-        reported_latest: str | None = None
-        count = 0
         sid = shipment.id
-        for row in prepared[track.tracking_number]:
-            at = row[1]
-            if at is not None and (reported_latest is None or at > reported_latest):
-                reported_latest = at
+        built = _scan_rows(sid, track.checkpoints)
+        instants = [row[1] for row in built if row[1] is not None]
+        reported_latest = max(instants, default=None)
+        if not known:
+            fresh += built
+            summaries[sid] = (reported_latest, reported_latest, len(built))
+            continue
+        latest: str | None = None
+        count = 0
+        for row in built:
             key = (sid, row[8])
             if key in known:
                 continue
             known.add(key)
-            fresh.append((sid, *row[1:]))
+            fresh.append(row)
             count += 1
+            at = row[1]
             if at is not None and (latest is None or at > latest):
                 latest = at
         summaries[sid] = (latest, reported_latest, count)
