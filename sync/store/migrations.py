@@ -514,7 +514,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (
-        10,
+        11,
         """
         -- Agents' look-ups in the console: a find by number, phone, name or tracking, or an
         -- order detail opened, with the order's stage at that moment (the questions customers
@@ -531,7 +531,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (
-        11,
+        12,
         """
         -- Order guards. Postcode and district as the source gives them (NULL: not mirrored yet,
         -- so an older row is never reported as missing them).
@@ -572,7 +572,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (
-        12,
+        13,
         """
         -- The tracking page's abuse limits, kept so that a restart does not lift them. A bucket
         -- row is one key's token bucket (a link's views, an address's look-ups): the requests
@@ -603,7 +603,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (
-        13,
+        14,
         """
         -- Learned thresholds: per carrier and route (origin = where a parcel was first scanned,
         -- destination = the order's province and city), the p90 of the silence between two
@@ -623,7 +623,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (
-        14,
+        15,
         """
         -- The carriers a tracking feed follows (comma-separated codes, '' for any carrier), as
         -- its config says: a stale feed mutes the alerts of those carriers' parcels only.

@@ -187,3 +187,10 @@ async def test_second_acknowledge_loses_and_is_told_who(
     with pytest.raises(ConflictError) as lost:
         await store.acknowledge(escalation.id, escalation.version, "bob", T0)
     assert lost.value.changed_by == "alice"
+
+
+def test_migrations_are_numbered_one_after_another() -> None:
+    from sync.store.migrations import MIGRATIONS
+
+    numbers = [number for number, _ in MIGRATIONS]
+    assert numbers == list(range(1, len(numbers) + 1))
