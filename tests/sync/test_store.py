@@ -15,6 +15,7 @@ from sync.domain import (
 )
 from sync.errors import ConflictError, StoreError
 from sync.store import OrderQuery, Store, TimerDecision, View
+from sync.store.migrations import MIGRATIONS
 from tests.conftest import T0, OrderFactory
 
 
@@ -190,7 +191,5 @@ async def test_second_acknowledge_loses_and_is_told_who(
 
 
 def test_migrations_are_numbered_one_after_another() -> None:
-    from sync.store.migrations import MIGRATIONS
-
     numbers = [number for number, _ in MIGRATIONS]
     assert numbers == list(range(1, len(numbers) + 1))
