@@ -22,6 +22,7 @@ from daemon.muters import feed_muters, muter_rules, rule_muters
 from daemon.route_learner import RouteLearner
 from daemon.rules.decide import Muting, decide, decide_source, resolved
 from daemon.rules.learned import learned_rules, with_figures
+from daemon.rules.memos import carry_memos
 from daemon.rules.model import ConditionRule, Rule, RuleSet
 from daemon.rules.muting import Muter, values_of
 from daemon.rules.prefilter import candidates
@@ -67,6 +68,7 @@ class RulesEngine:
             self._dirty |= changed | removed
         if everything:
             self._dirty = None
+        carry_memos(self.rules, rules)
         self.rules = with_figures(rules, self.routes.figures)
         self._by_kind = _by_kind(self.rules)
         self._sources_due = None

@@ -177,6 +177,11 @@ class BusinessClock:
         slot = bisect.bisect_right(index.starts, at) - 1
         return slot >= 0 and at < index.ends[slot]
 
+    def adopt(self, other: BusinessClock) -> None:
+        """Take ``other``'s index of open hours (same calendar: the same answers)."""
+        if other.calendar == self.calendar:
+            object.__setattr__(self, "_index", other._index)
+
     def _cover(self, low: int, high: int) -> _Index:
         index = self._index
         if index.covers(low, high):

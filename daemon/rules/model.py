@@ -119,6 +119,11 @@ class Period:
             found = self._memo[slot] = self._contains(instant)
         return found
 
+    def adopt(self, other: Period) -> None:
+        """Take ``other``'s memo (an equal period: the same answers)."""
+        if other == self:
+            self._memo.update(other._memo)
+
     def _contains(self, instant: datetime) -> bool:
         local = instant.astimezone(ZoneInfo(self.timezone))
         minute = local.hour * 60 + local.minute
