@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -19,6 +21,7 @@ from tests.tui.conftest import MakeApp, Shop
 from tests.tui.helpers import flat, settle, static_text
 from tests.tui.seed import NOW, T0, seed_small
 from tui.config import ConsoleConfig
+from tui.screens import reports as reports_screen
 from tui.screens.orders import OrdersScreen
 from tui.screens.reports import ReportsScreen
 
@@ -146,6 +149,35 @@ async def test_capital_r_reads_the_figures_again(small_shop: Shop, make_app: Mak
         await settle(pilot)
         row = section(app, "lookups").splitlines()[2].split()
         assert row == ["exception", "·", "·", "·", "·", "███", "·", "·", "1"]
+
+
+async def test_the_screen_opens_before_the_figures_are_read(
+    small_shop: Shop, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = threading.Event()
+    reading = reports_screen.read_report
+
+    async def held(*args: Any) -> dict[str, Any]:
+        gate.wait(10)  # in the screen's own thread: the keys must keep working meanwhile
+        return await reading(*args)
+
+    monkeypatch.setattr(reports_screen, "read_report", held)
+    app = make_app(small_shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("6")
+        await pilot.pause()
+        assert isinstance(app.screen, ReportsScreen)
+        assert static_text(app, "#view-title").endswith("(so far) · reading…")
+        await pilot.press("d")  # a second read, while the first is still held
+        await pilot.pause()
+        assert "daily 2026-11-20 (so far) · reading…" in static_text(app, "#view-title")
+        gate.set()
+        await settle(pilot)
+        # No zone published by a daemon here: the agent's own.
+        assert static_text(app, "#view-title") == (
+            "Reports · daily 2026-11-20 (so far) · Asia/Shanghai"
+        )
 
 
 async def test_escape_goes_back_to_the_queue(small_shop: Shop, make_app: MakeApp) -> None:

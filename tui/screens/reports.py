@@ -60,9 +60,12 @@ async def read_report(
 
 
 def _zone(name: str, fallback: tzinfo) -> ZoneInfo:
+    """The shop's zone as published, else the agent's when it has a name, else UTC."""
     for candidate in (name, getattr(fallback, "key", "")):
+        if not candidate:
+            continue
         try:
-            return ZoneInfo(candidate) if candidate else ZoneInfo("UTC")
+            return ZoneInfo(candidate)
         except (ZoneInfoNotFoundError, ValueError):
             continue
     return ZoneInfo("UTC")
