@@ -27,7 +27,7 @@ from tests.bench.agents import agent_writes
 from tests.bench.console import console_benches
 from tests.bench.exports import csv_import
 from tests.bench.guards import guards_incremental
-from tests.bench.reports import report_weekly, rules_suggest
+from tests.bench.reports import lookup_writes, report_weekly, rules_suggest
 from tests.bench.rules import main as rules_engine
 from tests.bench.tracking import ingest_checkpoints
 from tests.bench.tracking_page import tracking_page
@@ -262,6 +262,7 @@ async def main() -> None:
         report("tracking_page", **await tracking_page(folder))
         report("webhook_ingest", **await webhook_ingest(folder))
         await report_weekly(folder, 1_000_000, report)
+        await lookup_writes(folder, report)
         await rules_suggest(folder, 100_000, report)
         big = folder / "big.db"
         await asyncio.to_thread(build_big, big, orders)

@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from daemon.reports.html import as_html
 from sync.reports.model import PeriodKind, build_report
-from sync.store import Store
+from sync.store import LookupKind, Store
+from sync.store.lookups import LOOKUP_STAGE_SQL
 
 DAYS = 100
 START = datetime(2026, 8, 1, tzinfo=UTC)
@@ -212,4 +213,42 @@ async def rules_suggest(folder: Path, orders: int, report: Callable[..., None]) 
         rules=len(runs),
         runs=sum(len(found) for found in runs.values()),
         seconds=round(seconds, 2),
+    )
+
+
+async def lookup_writes(folder: Path, report: Callable[..., None], count: int = 300) -> None:
+    """The console noting agents' look-ups on the report's million-order database: one row per
+    look-up with the order's stage, through a durable store as the console writes them, against
+    raw SQLite committing the same statement once per row."""
+    path = folder / "report.db"
+    store = await Store.open(path, durable=True)
+    try:
+        at = START + timedelta(days=DAYS)
+        began = time.perf_counter()
+        for n in range(count):
+            await store.record_lookup("anna", LookupKind.OPEN, 1 + n * 997, at)
+        ours = time.perf_counter() - began
+    finally:
+        await store.close()
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        con.execute("PRAGMA synchronous = FULL")
+        began = time.perf_counter()
+        for n in range(count):
+            con.execute("BEGIN IMMEDIATE")
+            con.execute(
+                f"INSERT INTO lookups (at, agent, kind, order_id, stage) "
+                f"SELECT ?, 'anna', 'open', o.id, {LOOKUP_STAGE_SQL} FROM orders o WHERE o.id = ?",
+                (_at(START), 1 + n * 997),
+            )
+            con.execute("COMMIT")
+        raw = time.perf_counter() - began
+    finally:
+        con.close()
+    report(
+        "lookup_write",
+        lookups=count,
+        ms_each=round(1000 * ours / count, 2),
+        raw_ms_each=round(1000 * raw / count, 2),
+        ratio=round(ours / raw, 2),
     )
