@@ -20,8 +20,11 @@ from sync.store import LookupKind, Store
 from tests.tui.conftest import MakeApp, Shop
 from tests.tui.helpers import flat, settle, static_text
 from tests.tui.seed import NOW, T0, seed_small
+from tests.tui.test_help import listed
 from tui.config import ConsoleConfig
+from tui.keys import KEYS, Key, Scope, in_scope
 from tui.screens import reports as reports_screen
+from tui.screens.help import HelpScreen
 from tui.screens.orders import OrdersScreen
 from tui.screens.reports import ReportsScreen
 
@@ -178,6 +181,29 @@ async def test_the_screen_opens_before_the_figures_are_read(
         assert static_text(app, "#view-title") == (
             "Reports · daily 2026-11-20 (so far) · Asia/Shanghai"
         )
+
+
+async def test_help_lists_the_reports_keys_and_six_everywhere(
+    small_shop: Shop, make_app: MakeApp
+) -> None:
+    app = make_app(small_shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert listed(key_of("view.reports"), static_text(app, "#help-keys").splitlines())
+        await pilot.press("escape", "6")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        lines = static_text(app, "#help-keys").splitlines()
+        assert all(listed(key, lines) for key in in_scope(Scope.REPORTS))
+        assert not any(listed(key, lines) for key in in_scope(Scope.VERBS))
+
+
+def key_of(id: str) -> Key:
+    return next(key for key in KEYS if key.id == id)
 
 
 async def test_escape_goes_back_to_the_queue(small_shop: Shop, make_app: MakeApp) -> None:
