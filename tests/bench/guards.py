@@ -10,6 +10,7 @@ to find. The baseline is reading the changed orders' rows with raw SQLite.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import shutil
 import sqlite3
@@ -24,6 +25,7 @@ from daemon.guards import CHECKED_SEQ, GuardRunner, keys_of
 from sync.clock import VirtualClock
 from sync.guards import GuardSettings, OrderFacts
 from sync.store import Store
+from sync.store.migrations import MIGRATIONS
 
 NOW = datetime(2027, 4, 14, 8, 0, tzinfo=UTC)
 VERSION = 1
@@ -101,8 +103,10 @@ def build(path: Path, orders: int) -> None:
 
 
 def cached(orders: int) -> Path:
-    """The benchmark's mirror, built once and kept in the temp folder."""
-    path = Path(tempfile.gettempdir()) / f"orderwatch-bench-guards-{orders}-v{VERSION}.db"
+    """The benchmark's mirror, built once and kept in the temp folder (per schema)."""
+    schema = hashlib.sha1(repr(MIGRATIONS).encode()).hexdigest()[:8]
+    name = f"orderwatch-bench-guards-{orders}-v{VERSION}-{schema}.db"
+    path = Path(tempfile.gettempdir()) / name
     if not path.is_file():
         partial = path.with_suffix(".partial")
         partial.unlink(missing_ok=True)
