@@ -93,10 +93,11 @@ class GuardRunner:
     async def _batch(self, order_ids: Sequence[int]) -> tuple[list[int], int]:
         read_at = await self.store.change_seq()
         now, settings = self.clock.now(), self.settings()
-        changed = {order.id: order for order in await self.store.guard_facts(order_ids)}
         # An order can matter to its customer's other orders only while it waits to ship or
         # was placed lately (a repeated SKU); an older one keeps the keys it has.
         reach = now - settings.same_sku_within - settings.merge_within - LATE_SHIPPING
+        found = await self.store.guard_facts(order_ids, skus_since=reach)
+        changed = {order.id: order for order in found}
         sociable = [o.id for o in changed.values() if o.unshipped or o.created_at >= reach]
         new_keys = {order_id: keys_of(changed[order_id]) for order_id in sociable}
         stored = _by_order(await self.store.keys_of_orders(sociable))

@@ -72,7 +72,7 @@ class OrderFacts:
     def unshipped(self) -> bool:
         return (
             self.active
-            and self.fulfillment_status in _WAITING
+            and self.fulfillment_status in WAITING_STATUSES
             and not any(p.tracking_number for p in self.parcels)
         )
 
@@ -81,7 +81,7 @@ class OrderFacts:
         return tuple(dict.fromkeys(p.tracking_number for p in self.parcels if p.tracking_number))
 
 
-_WAITING = frozenset({"unfulfilled", "in_progress", "on_hold", "scheduled"})
+WAITING_STATUSES = frozenset({"unfulfilled", "in_progress", "on_hold", "scheduled"})
 
 
 @dataclass(frozen=True, slots=True)

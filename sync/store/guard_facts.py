@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sync.desk import CONFLICT_FLAG
 from sync.guards import OrderFacts, ParcelFacts
+from sync.guards.model import WAITING_STATUSES
 from sync.store.base import StoreBase
 from sync.store.db import from_db, from_db_required, to_db
 
@@ -42,10 +43,14 @@ _CONFLICTS = (
 
 class GuardFactStore(StoreBase):
     async def guard_facts(
-        self, order_ids: Collection[int], placed_since: datetime | None = None
+        self,
+        order_ids: Collection[int],
+        placed_since: datetime | None = None,
+        skus_since: datetime | None = None,
     ) -> list[OrderFacts]:
         """The guards' view of these orders (missing ids are skipped), or of those among them
-        placed since ``placed_since``."""
+        placed since ``placed_since``. With ``skus_since``, only orders still waiting to ship
+        or placed since then carry their SKUs (the others' are never compared)."""
         if not order_ids:
             return []
         since = to_db(placed_since) if placed_since is not None else ""
@@ -53,6 +58,10 @@ class GuardFactStore(StoreBase):
         if not rows:
             return []
         ids = json.dumps([row[0] for row in rows])
+        recent = to_db(skus_since) if skus_since is not None else ""
+        priced = json.dumps(
+            [row[0] for row in rows if row[2] >= recent or row[4] in WAITING_STATUSES]
+        )
         parcels: dict[int, list[ParcelFacts]] = defaultdict(list)
         for order_id, number, carrier, status, shipped, scanned in await self.db.tuples(
             _PARCELS, (ids,)
@@ -61,7 +70,7 @@ class GuardFactStore(StoreBase):
                 ParcelFacts(number, carrier, status, from_db(shipped), from_db(scanned))
             )
         skus: dict[int, list[str]] = defaultdict(list)
-        for order_id, sku in await self.db.tuples(_SKUS, (ids,)):
+        for order_id, sku in await self.db.tuples(_SKUS, (priced,)):
             skus[order_id].append(sku)
         address_at: dict[int, datetime | None] = {}
         fulfilled_at: dict[int, datetime | None] = {}
