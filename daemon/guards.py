@@ -49,7 +49,8 @@ class GuardRunner:
         """Run the checks for every order that changed since the last pass (every order the
         first time), then for those whose waiting checks are due; returns flags moved."""
         # "STAMP:ID": done up to that order of that stamp; "STAMP": done with the whole stamp.
-        since, _, after = (await self.store.get_state(CHECKED_SEQ, "0")).partition(":")
+        stored = await self.store.get_state(CHECKED_SEQ, "0")
+        since, _, after = stored.partition(":")
         position = (int(since), int(after) if after else _EVERY_ID)
         moved = 0
         if self._settings is not None and self._settings != self.settings():
@@ -67,7 +68,8 @@ class GuardRunner:
             if len(rows) < BATCH:
                 break
         self._own = {stamp for stamp in self._own if stamp >= position[0]}
-        await self.store.set_state({CHECKED_SEQ: f"{position[0]}:{position[1]}"}, self.clock.now())
+        if (done := f"{position[0]}:{position[1]}") != stored and position[1] != _EVERY_ID:
+            await self.store.set_state({CHECKED_SEQ: done}, self.clock.now())
         return moved + len(await self.check_due())
 
     async def check(self, order_ids: Sequence[int]) -> list[int]:
@@ -81,8 +83,14 @@ class GuardRunner:
     async def check_due(self) -> list[int]:
         """Look again at the orders whose waiting checks are due."""
         moved: list[int] = []
+        seen: set[int] = set()
+        # Each order once a pass: one whose check is due again at once waits for the next.
         while ids := await self.store.due_guard_orders(self.clock.now(), limit=BATCH):
-            moved.extend((await self._batch(ids))[0])
+            fresh = [order_id for order_id in ids if order_id not in seen]
+            if not fresh:
+                break
+            seen.update(fresh)
+            moved.extend((await self._batch(fresh))[0])
             if len(ids) < BATCH:
                 break
         return moved

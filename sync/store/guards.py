@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sync.guards import CUSTOMER_CHECKS, Finding, Outcome
 from sync.store.base import StoreBase
@@ -77,7 +77,7 @@ class GuardStore(StoreBase):
             await tx.execute(f"DELETE FROM guard_rechecks WHERE order_id IN {_IN}", (whole,))
             await tx.executemany(
                 "INSERT INTO guard_rechecks (order_id, due_at) VALUES (?, ?)",
-                [(order_id, to_db(at)) for order_id, at in outcome.recheck.items()],
+                [(order_id, _second_after(at)) for order_id, at in outcome.recheck.items()],
             )
             if moved:
                 await tx.execute(
@@ -227,3 +227,10 @@ def _event(
         to_value=after,
         detail=detail,
     )
+
+
+def _second_after(at: datetime) -> str | None:
+    """``at`` as stored, rounded up to the second: a recheck is never due before its time."""
+    if at.microsecond:
+        at += timedelta(microseconds=1_000_000 - at.microsecond)
+    return to_db(at)
