@@ -15,6 +15,7 @@ from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.screen import Screen
 
+from sync.guards import Check, Finding, Outcome
 from sync.store import Store
 from tests.tui.conftest import MakeApp, Shop
 from tests.tui.helpers import settle, shows
@@ -129,6 +130,25 @@ def test_waiting_action(snap_compare: Snap, shop: Shop, make_app: MakeApp) -> No
 
 def test_detail_with_parcel_and_timeline(snap_compare: Snap, shop_app: OrderwatchApp) -> None:
     assert snap_compare(shop_app, terminal_size=SIZE, run_before=keys("j", "enter"))
+
+
+def test_detail_with_guard_flags(snap_compare: Snap, shop: Shop, make_app: MakeApp) -> None:
+    asyncio.run(_flag_every_order(shop))
+    app = make_app(shop, agent="ana", poll_seconds=3600)
+    assert snap_compare(app, terminal_size=SIZE, run_before=keys("j", "enter"))
+
+
+async def _flag_every_order(shop: Shop) -> None:
+    merge = Finding(Check.MERGE_SUGGESTED, "same customer, not shipped yet: #1003", NOW)
+    address = Finding(Check.ADDRESS_PROBLEM, "no postcode", NOW)
+    store = await Store.open(shop.path)
+    try:
+        ids = list(shop.ids.values())
+        outcome = Outcome(findings={order_id: (merge, address) for order_id in ids})
+        await store.save_guard_outcome(ids, {}, outcome, NOW)
+        await store.dismiss_guard(ids[1], "address_problem", "ana", NOW)
+    finally:
+        await store.close()
 
 
 def test_detail_with_escalation(snap_compare: Snap, shop_app: OrderwatchApp) -> None:
