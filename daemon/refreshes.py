@@ -68,6 +68,7 @@ class RefreshDesk:
                         seen = None  # more than one batch was waiting
             except OrderwatchError as exc:
                 log.error("refreshes: %s", exc)
+                seen = None  # look again next turn: a request may still be waiting
             await wait_any(POLL_SECONDS, stop)
 
     async def answer(self) -> int:
