@@ -20,6 +20,7 @@ from sync.domain import TimerState
 from sync.store import Outgoing, SourceTimer
 
 SourceKey = tuple[str, str]
+REMOVED = "rule removed"
 
 
 def feed_alerts(
@@ -35,7 +36,9 @@ def feed_alerts(
         was_firing = old is not None and old.state == TimerState.FIRING
         if timer.state == TimerState.FIRING and timer.fired_at is not None and not was_firing:
             sends += _messages(rules, timer, timer.fired_at, "raised", now)
-        elif timer.state == TimerState.RESOLVED and old is not None and was_firing:
+        elif timer.state == TimerState.RESOLVED and was_firing and timer.reason != REMOVED:
+            # (a rule taken out of the file by a reload tells nobody: a reload never notifies)
+            assert old is not None
             fired = old.fired_at or old.since
             sends += _messages(rules, timer, fired, "cleared", now)
     return sends

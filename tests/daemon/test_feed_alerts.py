@@ -11,7 +11,7 @@ from sync.clock import VirtualClock
 from sync.store import Store
 from tests.conftest import T0, OrderFactory
 
-RULES = """
+STALE = """
 [[rules]]
 id = "stale"
 title = "Tracking feed stale"
@@ -21,19 +21,25 @@ for = "10m"
 severity = "critical"
 summary = "Feed {source.name} silent for {source.age}"
 escalation = "ops"
+"""
 
+SILENT = """
 [[rules]]
 id = "silent"
 subject = "shipment"
 starts_at = "shipment.shipped_at"
 active_while = "not shipment.terminal"
 timeout = "1h"
+"""
 
+INHIBIT = """
 [[inhibit]]
 source = { rule = "stale", states = ["pending", "firing"] }
 target = { rule = "silent" }
 equal = ["carrier"]
+"""
 
+WORKFLOW = """
 [agents.owner]
 name = "The owner"
 team = "ops"
@@ -50,6 +56,8 @@ channels = ["console", "hook"]
 type = "webhook"
 url = "http://127.0.0.1:9/hook"
 """
+
+RULES = STALE + SILENT + INHIBIT + WORKFLOW
 
 
 async def test_a_stale_feed_is_one_message_per_channel_however_many_parcels_it_mutes(
@@ -94,3 +102,18 @@ async def test_a_feed_that_answers_again_says_so_once(
         "cleared Feed 17track: Tracking feed stale",
         "cleared Feed 17track: Tracking feed stale",
     ]
+
+
+async def test_a_reload_that_removes_the_feed_rule_tells_nobody(store: Store) -> None:
+    await store.record_source_success("17track", "17track", 0, T0 - timedelta(hours=3))
+    clock = VirtualClock(T0)
+    engine = RulesEngine(store, clock, parse_rules(RULES))
+    await engine.replan_all()
+    clock.set(T0 + timedelta(minutes=10))
+    await engine.tick()
+    raised = len(await store.outbox_rows())
+    assert raised == 2  # console and hook
+    engine.swap(parse_rules(SILENT + WORKFLOW))
+    await engine.replan_all()
+    assert (await store.source_timers())[0].reason == "rule removed"
+    assert len(await store.outbox_rows()) == raised
