@@ -138,6 +138,7 @@ class Daemon:
         try:
             await self._run()
         finally:
+            gc.unfreeze()  # a daemon run inside a longer process (tests, the demo) lets go
             if self.http is not None:
                 self.http.close()
 
