@@ -209,10 +209,8 @@ class _Compiler:
         return Part(BOOL, compare)
 
     def _logic(self, node: Logic) -> Part:
-        runs = [self._condition(operand).run for operand in node.operands]
-        if node.op == "and":
-            return Part(BOOL, lambda s: all(run(s) is True for run in runs))
-        return Part(BOOL, lambda s: any(run(s) is True for run in runs))
+        runs = tuple(self._condition(operand).run for operand in node.operands)
+        return Part(BOOL, _all_of(runs) if node.op == "and" else _any_of(runs))
 
     def _not(self, node: Not) -> Part:
         run = self._condition(node.operand).run
@@ -257,6 +255,37 @@ def _check_comparable(node: Compare, left: Part, right: Part) -> None:
         literal = right if left.type.vocabulary else left
         if literal.constant:
             _check_vocabulary(closed[0], literal, _side_column(node, literal is right))
+
+
+Run = Callable[[Subject], Value]
+
+
+def _all_of(runs: tuple[Run, ...]) -> Run:
+    """``a and b and …`` as nested two-way tests: conditions run for every subject of a
+    re-plan, and a generator inside all() costs several times the tests themselves."""
+    found = _true(runs[-1])
+    for run in reversed(runs[:-1]):
+        found = _both(run, found)
+    return found
+
+
+def _any_of(runs: tuple[Run, ...]) -> Run:
+    found = _true(runs[-1])
+    for run in reversed(runs[:-1]):
+        found = _either(run, found)
+    return found
+
+
+def _true(run: Run) -> Run:
+    return lambda subject: run(subject) is True
+
+
+def _both(first: Run, rest: Run) -> Run:
+    return lambda subject: first(subject) is True and rest(subject) is True
+
+
+def _either(first: Run, rest: Run) -> Run:
+    return lambda subject: first(subject) is True or rest(subject) is True
 
 
 def _membership(node: Compare, left: Part, right: Part) -> Part:
