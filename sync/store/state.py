@@ -73,7 +73,9 @@ class StateStore(StoreBase):
         """Orders whose rows moved after change ``since``, oldest change first.
 
         Returns the ids and the stamp to ask from next time (all of them when fewer than
-        ``limit`` came back).
+        ``limit`` came back). A batch stops before a stamp it could not finish, except when one
+        stamp fills the whole batch: one transaction that wrote more than ``limit`` orders comes
+        back whole, since a later call could not ask for its rest.
         """
         rows = await self.db.fetchall(
             "SELECT id, change_seq FROM orders WHERE change_seq > ? ORDER BY change_seq LIMIT ?",
@@ -85,8 +87,11 @@ class StateStore(StoreBase):
             return [int(r["id"]) for r in rows], max(since, await self.change_seq())
         # A full batch: stop before the last stamp, which may continue past the limit.
         last = int(rows[-1]["change_seq"])
-        ids = [int(r["id"]) for r in rows if r["change_seq"] < last] or [int(r["id"]) for r in rows]
-        return ids, (last - 1 if len(ids) < len(rows) else last)
+        ids = [int(r["id"]) for r in rows if r["change_seq"] < last]
+        if ids:
+            return ids, last - 1
+        whole = await self.db.fetchall("SELECT id FROM orders WHERE change_seq = ?", (last,))
+        return [int(r["id"]) for r in whole], last
 
     async def data_version(self) -> int:
         """SQLite's counter of commits by *other* connections to this file."""

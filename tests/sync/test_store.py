@@ -49,6 +49,16 @@ async def test_same_page_twice_changes_nothing(store: Store, make_order: OrderFa
     assert ids == []
 
 
+async def test_one_big_write_comes_back_whole(store: Store, make_order: OrderFactory) -> None:
+    seq = await store.change_seq()
+    saved = await store.save_order_page(
+        "shop", "shopify", [make_order(n) for n in range(1, 8)], "c1", T0
+    )
+    ids, high = await store.changed_order_ids(seq, limit=3)
+    assert sorted(ids) == sorted(saved)
+    assert await store.changed_order_ids(high, limit=3) == ([], high)
+
+
 async def test_cursor_is_saved_with_the_page(store: Store, make_order: OrderFactory) -> None:
     await store.save_order_page("shop", "shopify", [make_order(1)], "cursor-after-1", T0)
     source = await store.source("shop")
