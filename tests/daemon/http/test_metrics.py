@@ -117,6 +117,12 @@ async def test_metrics_follow_escalations_failures_and_reloads(
             return value(found, "orderwatch_outbox_messages", state="pending") == 0
 
         await _until(delivered)
+
+        async def evaluated() -> bool:  # escalations open inside a pass; it may still be running
+            found = parse((await client.get("/metrics")).text)
+            return value(found, "orderwatch_rule_evaluation_seconds_count") >= 1
+
+        await _until(evaluated)
         got = parse((await client.get("/metrics")).text)
         assert value(got, "orderwatch_source_sync_lag_seconds", source="shop", kind="shopify") == 0
         assert value(got, "orderwatch_source_errors_total", source="shop", kind="shopify") == 0
