@@ -1,10 +1,16 @@
-"""The simulated shop as Shopify's Admin GraphQL API serves it: the ``orders`` connection.
+"""The simulated shop as Shopify's Admin GraphQL API serves it: the ``orders`` connection and
+``order(id:)``.
 
-No GraphQL parser: the query text is accepted as is and the variables ``first``, ``after`` and
-``query`` (a search string such as ``updated_at:>='2025-01-01T00:00:00Z'``) drive the answer,
-always sorted by ``UPDATED_AT``; every node is returned whole. Calls are paid for from a leaky
-bucket of query-cost points, reported in ``extensions.cost`` like Shopify does, and a call the
-bucket cannot pay is answered with a ``THROTTLED`` error.
+The query text is read by :mod:`.shopify_cost` (its fields and ``first``/``after`` arguments, no
+full GraphQL) and the variables ``first``, ``after`` and ``query`` (a search string such as
+``updated_at:>='2025-01-01T00:00:00Z'``) drive the answer, always sorted by ``UPDATED_AT``. An
+order node carries every field, but its nested lists (``lineItems``, which pages by cursor,
+``fulfillments``, ``trackingInfo``, ``transactions``) only as many entries as the query's
+``first`` asks. Like Shopify, a query whose requested cost is over 1000 points is refused with
+``MAX_COST_EXCEEDED``; otherwise the requested cost is taken from a leaky bucket of query-cost
+points and what the answer did not use (its actual cost counts the nodes returned) is given
+back, all reported in ``extensions.cost``; a call the bucket cannot pay is answered with a
+``THROTTLED`` error.
 """
 
 from __future__ import annotations
@@ -22,12 +28,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from daemon.simulator.shop import ORDER_ID_BASE, OrderState, Shop, position_key
+from daemon.simulator.shopify_cost import (
+    MAX_QUERY_COST,
+    QuerySyntaxError,
+    Selected,
+    actual_cost,
+    max_cost_body,
+    parse,
+    requested_cost,
+)
 from sync.clock import Clock
 
 JSON = dict[str, Any]
 MAX_PAGE = 250
-NODE_COST = 2
-CONNECTION_COST = 2
 COUNTRIES = {
     "CN": "China",
     "US": "United States",
@@ -36,13 +49,12 @@ COUNTRIES = {
     "AU": "Australia",
 }
 _FILTER = re.compile(r"updated_at:\s*(>=|>)\s*'?([0-9T:\-+.Z ]+?)'?(?:\s|$)")
-_FIRST_LITERAL = re.compile(r"\bfirst:\s*(\d+)")
 _COUNT = re.compile(r"\bordersCount\b")
 _UNCAPPED = re.compile(r"\bordersCount\s*\([^)]*\blimit:\s*(null|\$\w+)")
 COUNT_LIMIT = 10_000
 """What ``ordersCount`` counts up to unless asked for ``limit: null`` (API 2025-07 on)."""
-PageKey = tuple[int, int, int, int]
-"""(first, since, after, the instant's epoch second) of an ``orders`` page."""
+PageKey = tuple[str, int, int, int, int]
+"""(query text, first, since, after, the instant's epoch second) of an ``orders`` page."""
 
 
 @dataclass
@@ -129,7 +141,68 @@ def _graphql_error(message: str, code: str) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]})
 
 
-def order_node(state: OrderState) -> JSON:
+@dataclass(frozen=True, slots=True)
+class Nested:
+    """How much of an order's nested lists a query asks for (None: all of it)."""
+
+    lines: int | None = None
+    lines_after: int = -1
+    """The position of the line item the ``lineItems`` cursor points at (-1: from the first)."""
+    fulfillments: int | None = None
+    tracks: int | None = None
+    transactions: int | None = None
+
+    @classmethod
+    def of(cls, order: Selected, variables: JSON) -> Nested:
+        """The sizes asked below ``order`` (an ``orders`` or ``order`` field); raises ValueError
+        on a line-items cursor this shop never handed out."""
+
+        def size(name: str) -> int | None:
+            found = order.find(name)
+            return None if found is None else found.size(variables)
+
+        lines = order.find("lineItems")
+        after = lines.argument("after", variables) if lines is not None else None
+        return cls(
+            lines=size("lineItems"),
+            lines_after=decode_cursor(str(after))[1] if after else -1,
+            fulfillments=size("fulfillments"),
+            tracks=size("trackingInfo"),
+            transactions=size("transactions"),
+        )
+
+
+ALL = Nested()
+
+
+def _first(entries: list[JSON], size: int | None) -> list[JSON]:
+    return entries if size is None else entries[:size]
+
+
+def _line_items(state: OrderState, nested: Nested) -> JSON:
+    left = list(enumerate(state.details.items))[nested.lines_after + 1 :]
+    shown = left if nested.lines is None else left[: nested.lines]
+    return {
+        "nodes": [
+            {
+                "id": f"gid://shopify/LineItem/{item.line_id}",
+                "title": item.title,
+                "quantity": item.quantity,
+                "sku": item.sku,
+                "originalUnitPriceSet": {
+                    "shopMoney": {"amount": item.price, "currencyCode": state.currency}
+                },
+            }
+            for _, item in shown
+        ],
+        "pageInfo": {
+            "hasNextPage": len(shown) < len(left),
+            "endCursor": encode_cursor(shown[-1][1].line_id, shown[-1][0]) if shown else None,
+        },
+    }
+
+
+def order_node(state: OrderState, nested: Nested = ALL) -> JSON:
     details = state.details
     customer = details.customer
     address = details.address
@@ -142,6 +215,18 @@ def order_node(state: OrderState) -> JSON:
         transactions.append(
             {"kind": "REFUND", "status": "SUCCESS", "processedAt": iso(state.refunded_at)}
         )
+    fulfillments: list[JSON] = [
+        {
+            "id": f"gid://shopify/Fulfillment/{f.id}",
+            "createdAt": iso(f.created_at),
+            "status": "SUCCESS",
+            "displayStatus": f.display_status,
+            "trackingInfo": _first(
+                [{"company": f.company, "number": f.number, "url": f.url}], nested.tracks
+            ),
+        }
+        for f in state.fulfillments
+    ]
     return {
         "id": f"gid://shopify/Order/{state.id}",
         "name": state.name,
@@ -173,31 +258,9 @@ def order_node(state: OrderState) -> JSON:
             "countryCodeV2": address.country,
             "zip": address.zip,
         },
-        "lineItems": {
-            "nodes": [
-                {
-                    "id": f"gid://shopify/LineItem/{item.line_id}",
-                    "title": item.title,
-                    "quantity": item.quantity,
-                    "sku": item.sku,
-                    "originalUnitPriceSet": {
-                        "shopMoney": {"amount": item.price, "currencyCode": state.currency}
-                    },
-                }
-                for item in details.items
-            ]
-        },
-        "fulfillments": [
-            {
-                "id": f"gid://shopify/Fulfillment/{f.id}",
-                "createdAt": iso(f.created_at),
-                "status": "SUCCESS",
-                "displayStatus": f.display_status,
-                "trackingInfo": [{"company": f.company, "number": f.number, "url": f.url}],
-            }
-            for f in state.fulfillments
-        ],
-        "transactions": transactions,
+        "lineItems": _line_items(state, nested),
+        "fulfillments": _first(fulfillments, nested.fulfillments),
+        "transactions": _first(transactions, nested.transactions),
     }
 
 
@@ -214,12 +277,17 @@ def _since(search: str) -> int:
     return epoch + 1 if operator == ">" else epoch
 
 
-def _page_size(body: JSON, variables: JSON) -> int:
-    first = variables.get("first")
-    if first is None:
-        literal = _FIRST_LITERAL.search(str(body.get("query", "")))
-        first = int(literal.group(1)) if literal else 50
-    return max(1, min(MAX_PAGE, int(first)))
+def _page_size(orders: Selected, variables: JSON) -> int:
+    first = orders.size(variables)
+    return max(1, min(MAX_PAGE, 50 if first is None else first))
+
+
+def _cost(requested: int, actual: int | None, bucket: Bucket) -> JSON:
+    return {
+        "requestedQueryCost": requested,
+        "actualQueryCost": actual,
+        "throttleStatus": bucket.status(),
+    }
 
 
 class ShopifyAdmin:
@@ -230,21 +298,28 @@ class ShopifyAdmin:
         self.clock = clock
         self.token = token
         self.bucket = bucket
-        self.rendered: dict[PageKey, tuple[bytes, int, str | None]] = {}
-        """Pages drawn ahead of time (:meth:`prerender`): the ``data`` JSON, its edge count and
-        its end cursor. A shop whose clock stands still answers from here without drawing."""
+        self.rendered: dict[PageKey, tuple[bytes, int]] = {}
+        """Pages drawn ahead of time (:meth:`prerender`): the ``data`` JSON and its actual cost.
+        A shop whose clock stands still answers from here without drawing."""
 
-    def prerender(self, first: int) -> int:
-        """Draw every page of a first sync at the clock's instant, ``first`` orders a page, and
-        keep their JSON: a benchmark's shop then answers at the speed of its HTTP server, so the
-        benchmark measures the daemon. Returns the number of pages."""
+    def prerender(self, first: int, query: str) -> int:
+        """Draw every page of a first sync at the clock's instant, ``first`` orders a page, as
+        ``query`` asks for them, and keep their JSON: a benchmark's shop then answers at the
+        speed of its HTTP server, so the benchmark measures the daemon. Returns the number of
+        pages."""
         first = max(1, min(MAX_PAGE, first))
+        tree = parse(query)
+        orders = tree.child("orders")
+        if orders is None:
+            raise ValueError("prerender needs an orders query")
+        nested = Nested.of(orders, {"first": first})
         epoch, after, pages = int(self.clock.now().timestamp()), -1, 0
         while True:
-            data, edges, more = self._data(first, 0, after, after >= 0)
+            data, more = self._data(first, 0, after, after >= 0, nested)
             end = data["orders"]["pageInfo"]["endCursor"]
             rendered = json.dumps(data, separators=(",", ":")).encode()
-            self.rendered[(first, 0, after, epoch)] = (rendered, edges, end)
+            key = (query, first, 0, after, epoch)
+            self.rendered[key] = (rendered, actual_cost(tree.fields, data))
             pages += 1
             if not more or end is None:
                 return pages
@@ -263,38 +338,68 @@ class ShopifyAdmin:
         try:
             body = json.loads(await request.body())
             variables = body.get("variables") or {}
-            first = _page_size(body, variables)
+            text = str(body.get("query") or "")
             since = _since(str(variables.get("query") or ""))
         except (ValueError, TypeError, AttributeError) as exc:
             return JSONResponse({"errors": {"query": f"Required parameter invalid: {exc}"}}, 400)
-        text = str(body.get("query") or "")
         if _COUNT.search(text):
             return JSONResponse(self._count(since, uncapped=bool(_UNCAPPED.search(text))))
-        requested = CONNECTION_COST + NODE_COST * first
+        try:
+            tree = parse(text)
+            requested = requested_cost(tree, variables)
+        except (QuerySyntaxError, ValueError, TypeError) as exc:
+            return _graphql_error(f"Parse error: {exc}", "PARSE_ERROR")
+        if requested > MAX_QUERY_COST:
+            return JSONResponse(max_cost_body(requested))
+        order, orders = tree.child("order"), tree.child("orders")
+        if order is None and orders is None:
+            names = ", ".join(field.name for field in tree.fields)
+            return _graphql_error(
+                f"Field '{names}' doesn't exist on type 'QueryRoot'", "undefinedField"
+            )
         if not self.bucket.take(requested):
             return JSONResponse(throttled_body(self.bucket, requested))
-        after = -1
-        if variables.get("after"):
-            try:
+        try:
+            nested = Nested.of(order or orders or tree, variables)
+            after = -1
+            if orders is not None and variables.get("after"):
                 order_id, updated = decode_cursor(str(variables["after"]))
-            except ValueError as exc:
-                self.bucket.give_back(requested)
-                return _graphql_error(str(exc), "BAD_REQUEST")
-            after = position_key(updated, order_id - ORDER_ID_BASE)
-        key = (first, since, after, int(self.clock.now().timestamp()))
+                after = position_key(updated, order_id - ORDER_ID_BASE)
+        except ValueError as exc:
+            self.bucket.give_back(requested)
+            return _graphql_error(str(exc), "BAD_REQUEST")
+        if order is not None:
+            data = {order.key: self._order(order.argument("id", variables), nested)}
+            return self._answer(data, tree, requested)
+        assert orders is not None
+        first = _page_size(orders, variables)
+        key = (text, first, since, after, int(self.clock.now().timestamp()))
         if key in self.rendered:
             return self._rendered(key, requested)
-        return JSONResponse(self._page(first, since, after, requested, after >= 0))
+        data = self._data(first, since, after, after >= 0, nested)[0]
+        return self._answer(data, tree, requested)
+
+    def _order(self, gid: object, nested: Nested) -> JSON | None:
+        """``order(id:)``: the order as listings show it now; None for an id the shop lacks."""
+        prefix = "gid://shopify/Order/"
+        text = str(gid or "")
+        if not text.startswith(prefix) or not text[len(prefix) :].isdigit():
+            return None
+        index = int(text[len(prefix) :]) - ORDER_ID_BASE
+        state = self.shop.listed_state(index, self.clock.now()) if index >= 0 else None
+        return None if state is None else order_node(state, nested)
+
+    def _answer(self, data: JSON, tree: Selected, requested: int) -> Response:
+        actual = actual_cost(tree.fields, data)
+        self.bucket.give_back(requested - actual)
+        return JSONResponse(
+            {"data": data, "extensions": {"cost": _cost(requested, actual, self.bucket)}}
+        )
 
     def _rendered(self, key: PageKey, requested: int) -> Response:
-        data, edges, _ = self.rendered[key]
-        actual = CONNECTION_COST + NODE_COST * edges
+        data, actual = self.rendered[key]
         self.bucket.give_back(requested - actual)
-        cost = {
-            "requestedQueryCost": requested,
-            "actualQueryCost": actual,
-            "throttleStatus": self.bucket.status(),
-        }
+        cost = _cost(requested, actual, self.bucket)
         extensions = json.dumps({"cost": cost}, separators=(",", ":")).encode()
         body = b'{"data":' + data + b',"extensions":' + extensions + b"}"
         return Response(body, media_type="application/json")
@@ -322,23 +427,10 @@ class ShopifyAdmin:
             },
         }
 
-    def _page(self, first: int, since: int, after: int, requested: int, paged: bool) -> JSON:
-        data, edges, _ = self._data(first, since, after, paged)
-        actual = CONNECTION_COST + NODE_COST * edges
-        self.bucket.give_back(requested - actual)
-        return {
-            "data": data,
-            "extensions": {
-                "cost": {
-                    "requestedQueryCost": requested,
-                    "actualQueryCost": actual,
-                    "throttleStatus": self.bucket.status(),
-                }
-            },
-        }
-
-    def _data(self, first: int, since: int, after: int, paged: bool) -> tuple[JSON, int, bool]:
-        """The ``data`` of an ``orders`` page, its edge count and whether more follow."""
+    def _data(
+        self, first: int, since: int, after: int, paged: bool, nested: Nested
+    ) -> tuple[JSON, bool]:
+        """The ``data`` of an ``orders`` page and whether more follow."""
         at = self.clock.now()
         found, more = self.shop.changed(at, since=since, after=after, limit=first)
         edges = []
@@ -346,7 +438,9 @@ class ShopifyAdmin:
             state = self.shop.listed_state(index, at)
             if state is None:  # pragma: no cover - changed() only lists placed orders
                 continue
-            edges.append({"cursor": encode_cursor(state.id, updated), "node": order_node(state)})
+            edges.append(
+                {"cursor": encode_cursor(state.id, updated), "node": order_node(state, nested)}
+            )
         data = {
             "orders": {
                 "edges": edges,
@@ -358,4 +452,4 @@ class ShopifyAdmin:
                 },
             }
         }
-        return data, len(edges), more
+        return data, more

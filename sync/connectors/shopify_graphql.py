@@ -2,10 +2,20 @@
 registered as ``shopify-graphql``).
 
 Settings: ``url`` (the shop's base URL, e.g. ``https://example.myshopify.com``), ``token`` (an
-Admin API access token), ``page_size`` (default and most 250), ``api_version`` (default
+Admin API access token), ``page_size`` (default and most 13, see below), ``api_version`` (default
 ``2025-01``), ``lookback_seconds`` (default 60; ``overlap_seconds`` is its older name) and
 ``max_pause_seconds`` (default 10, the longest this connector sleeps to respect the cost bucket),
 plus the HTTP settings of :mod:`sync.connectors.base`.
+
+Shopify refuses any query whose calculated cost is over 1000 points, and an order with its
+line items, fulfillments and transactions costs 76 (:mod:`.shopify_query` has the arithmetic),
+so a page holds at most 13 orders. A ``page_size`` above that (250 was the old default) is
+lowered to 13 with one warning in the log, not refused: a config that worked keeps working. An
+order with more line items than a page carries (10) has the rest fetched by ``order(id:)``
+queries paging its ``lineItems``; one whose fulfillments, tracking numbers or transactions fill
+their short lists (5, 3, 5) has them fetched again in longer ones, so nothing is cut silently.
+Should Shopify still answer ``MAX_COST_EXCEEDED``, the run fails with :class:`QueryTooCostly`,
+one line saying so: a query problem, not a rate limit, so it is not retried as one.
 
 The cursor is a :class:`~sync.connectors.window.Window`: a run asks for orders with
 ``updated_at >= since`` sorted by ``UPDATED_AT`` and follows GraphQL's ``endCursor``; when the
@@ -22,6 +32,7 @@ in the REST shape whatever API the app uses, so they are read by :mod:`.shopify_
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -31,6 +42,21 @@ import httpx
 
 from sync.carriers import normalize_carrier
 from sync.connectors.base import OrderPage, OrderSource, required, setting_number
+from sync.connectors.shopify_query import (
+    FULFILLMENTS_PER_CALL,
+    LARGEST_PAGE,
+    MAX_QUERY_COST,
+    ORDER_LINES_COST,
+    ORDER_LINES_QUERY,
+    ORDER_LISTS_COST,
+    ORDER_LISTS_QUERY,
+    ORDERS_QUERY,
+    TRACKS_PER_CALL,
+    TRANSACTIONS_PER_CALL,
+    lists_full,
+    page_cost,
+    page_nodes,
+)
 from sync.connectors.shopify_rest import (
     CHANNELS,
     parse_order_deletion,
@@ -50,29 +76,7 @@ from sync.errors import ConfigError, PayloadError, SourceAuthError, SourceError,
 from sync.http import CredentialsRefused
 
 JSON = dict[str, Any]
-MAX_PAGE = 250
-ORDER_FIELDS = """
-id name email createdAt updatedAt processedAt cancelledAt closedAt
-displayFinancialStatus displayFulfillmentStatus sourceName tags
-totalPriceSet { shopMoney { amount currencyCode } }
-customer { firstName lastName email phone }
-shippingAddress { name phone address1 address2 city province country countryCodeV2 zip }
-lineItems(first: 50) {
-  nodes { id title quantity sku originalUnitPriceSet { shopMoney { amount } } }
-}
-fulfillments(first: 10) {
-  id createdAt status displayStatus trackingInfo(first: 5) { company number url }
-}
-transactions(first: 10) { kind status processedAt }
-"""
-ORDERS_QUERY = (
-    "query Orders($first: Int!, $after: String, $query: String) {\n"
-    "  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {\n"
-    "    edges { cursor node {" + ORDER_FIELDS + "} }\n"
-    "    pageInfo { hasNextPage endCursor }\n"
-    "  }\n"
-    "}\n"
-)
+log = logging.getLogger(__name__)
 
 # ordersCount exists from API 2024-07; from 2025-07 it counts past 10,000 when asked for
 # ``limit: null`` (https://shopify.dev/changelog/uncapped-graphql-counts).
@@ -273,6 +277,10 @@ class CursorRefused(SourceError):
     """Shopify refused the ``after`` cursor it handed out earlier."""
 
 
+class QueryTooCostly(SourceError):
+    """Shopify refused a query as over its single-query cost limit (``MAX_COST_EXCEEDED``)."""
+
+
 class ShopifyGraphQLSource(OrderSource):
     kind: ClassVar[str] = "shopify"
 
@@ -290,30 +298,42 @@ class ShopifyGraphQLSource(OrderSource):
         version = settings.get("api_version") or "2025-01"
         self.count_query = COUNT_QUERY if version < UNCAPPED_COUNTS else UNCAPPED_COUNT_QUERY
         self.endpoint = f"{settings['url'].rstrip('/')}/admin/api/{version}/graphql.json"
-        self.page_size = int(setting_number(settings, "page_size", MAX_PAGE, self.where))
-        if not 1 <= self.page_size <= MAX_PAGE:
-            raise ConfigError(f"{self.where}: page_size must be between 1 and {MAX_PAGE}")
+        asked = setting_number(settings, "page_size", LARGEST_PAGE, self.where, minimum=1)
+        if asked != int(asked):
+            raise ConfigError(f"{self.where}: page_size must be a whole number of orders")
+        self.page_size = min(int(asked), LARGEST_PAGE)
+        if asked > LARGEST_PAGE:
+            log.warning(
+                "%s: page_size %d would cost %d query points a page, over Shopify's %d; "
+                "asking %d orders a page",
+                self.where, asked, page_cost(int(asked)), MAX_QUERY_COST, LARGEST_PAGE,
+            )  # fmt: skip
         overlap = setting_number(settings, "overlap_seconds", 60, self.where)
         self.lookback = timedelta(
             seconds=setting_number(settings, "lookback_seconds", overlap, self.where)
         )
         self.max_pause = setting_number(settings, "max_pause_seconds", 10, self.where)
         self._monotonic = monotonic
-        self._budget: tuple[float, float, float, float] | None = None
-        """(currently available, restore rate, when read, cost of the last call)."""
+        self._budget: tuple[float, float, float] | None = None
+        """(currently available, restore rate, when read) as the last answer left the bucket."""
 
     async def fetch_page(self, cursor: str) -> OrderPage:
         window = Window.load(cursor, self.name)
-        await self._pace()
         variables: JSON = {"first": self.page_size, "after": window.after}
         if window.since is not None:
             variables["query"] = f"updated_at:>='{window.since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
         try:
-            body = await self._post({"query": ORDERS_QUERY, "variables": variables})
+            body = await self._post(
+                {"query": ORDERS_QUERY, "variables": variables},
+                cost=page_cost(self.page_size),
+                what=f"orders query ({self.page_size} a page: set a smaller page_size)",
+            )
         except CursorRefused:
             if not window.after:
                 raise
             return OrderPage(orders=(), cursor=window.restart().dump(), more=True)
+        for node in page_nodes(body):
+            await self._complete(node)
         orders, more, end = parse_orders(body, self.name)
         if more and not end:
             raise PayloadError(f"{self.name}: hasNextPage without an endCursor")
@@ -332,21 +352,63 @@ class ShopifyGraphQLSource(OrderSource):
     def parse_deletions(self, topic: str, body: bytes) -> list[str]:
         return parse_order_deletion(topic, body, self.name)
 
+    async def _complete(self, node: JSON) -> None:
+        """Fetch what the page's short nested lists left out of one order node, in place."""
+        try:
+            if (node.get("lineItems") or {}).get("pageInfo", {}).get("hasNextPage"):
+                await self._more_lines(node)
+            if lists_full(node):
+                await self._longer_lists(node)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise PayloadError(f"{self.name}: order {node.get('id')!r}: missing {exc}") from exc
+
+    async def _more_lines(self, node: JSON) -> None:
+        lines = node["lineItems"]
+        while lines["pageInfo"]["hasNextPage"]:
+            after = lines["pageInfo"]["endCursor"]
+            if not after:
+                raise PayloadError(f"{self.name}: line items hasNextPage without an endCursor")
+            variables = {"id": node["id"], "after": after}
+            body = await self._post(
+                {"query": ORDER_LINES_QUERY, "variables": variables},
+                cost=ORDER_LINES_COST,
+                what="line items query",
+            )
+            order = body["data"]["order"]
+            if order is None:  # deleted since it was listed: keep what the page had
+                return
+            lines["nodes"] += order["lineItems"]["nodes"]
+            lines["pageInfo"] = order["lineItems"]["pageInfo"]
+
+    async def _longer_lists(self, node: JSON) -> None:
+        body = await self._post(
+            {"query": ORDER_LISTS_QUERY, "variables": {"id": node["id"]}},
+            cost=ORDER_LISTS_COST,
+            what="fulfillments query",
+        )
+        order = body["data"]["order"]
+        if order is None:
+            return
+        node["fulfillments"] = order["fulfillments"]
+        node["transactions"] = order["transactions"]
+        if lists_full(order, FULFILLMENTS_PER_CALL, TRACKS_PER_CALL, TRANSACTIONS_PER_CALL):
+            log.warning(
+                "%s: order %s has more than %d fulfillments, %d tracking numbers to one "
+                "fulfillment or %d transactions; the mirror keeps the first ones",
+                self.name, node.get("name") or node["id"], FULFILLMENTS_PER_CALL,
+                TRACKS_PER_CALL, TRANSACTIONS_PER_CALL,
+            )  # fmt: skip
+
     async def _count(self) -> int | None:
         """How many orders a full run lists (``ordersCount``), asked once as it starts, for its
         progress; None when Shopify will not say exactly (an older API version caps counts at
         10,000) or the count fails: a run never fails for want of a total."""
-        paced = self._budget
         try:
-            body = await self._post({"query": self.count_query})
+            body = await self._post({"query": self.count_query}, cost=0, what="count query")
         except SourceAuthError:
             raise
         except SourceError:
             return None
-        finally:
-            if paced is not None and self._budget is not None:
-                # The bucket as the count left it, but paced for the next page, not a count.
-                self._budget = (*self._budget[:3], paced[3])
         try:
             found = body["data"]["ordersCount"]
             count, precision = found["count"], found["precision"]
@@ -354,11 +416,11 @@ class ShopifyGraphQLSource(OrderSource):
             return None
         return count if isinstance(count, int) and precision == "EXACT" else None
 
-    async def _pace(self) -> None:
-        """Sleep until the cost bucket can pay for another call like the last one (bounded)."""
-        if self._budget is None:
+    async def _pace(self, cost: int) -> None:
+        """Sleep until the cost bucket can pay ``cost`` points (bounded by max_pause)."""
+        if self._budget is None or cost <= 0:
             return
-        available, restore, read_at, cost = self._budget
+        available, restore, read_at = self._budget
         if restore <= 0:
             return
         elapsed = self._monotonic() - read_at
@@ -376,12 +438,15 @@ class ShopifyGraphQLSource(OrderSource):
             requested = float(cost["requestedQueryCost"] or 0)
         except (KeyError, TypeError, ValueError):
             return None
-        self._budget = (available, restore, self._monotonic(), requested)
+        self._budget = (available, restore, self._monotonic())
         if restore > 0 and requested > available:
             return (requested - available) / restore
         return None
 
-    async def _post(self, payload: JSON) -> JSON:
+    async def _post(self, payload: JSON, *, cost: int, what: str) -> JSON:
+        """Send one query of requested cost ``cost`` (paced for it); ``what`` names it in a
+        refusal."""
+        await self._pace(cost)
         headers = {"X-Shopify-Access-Token": self.settings["token"]}
         try:
             response = await self.request("POST", self.endpoint, json=payload, headers=headers)
@@ -395,10 +460,18 @@ class ShopifyGraphQLSource(OrderSource):
         if not isinstance(body, dict):
             raise PayloadError(f"{self.name}: response is not a JSON object")
         wait = self._note_cost(body)
-        if _throttled(body):
+        if _coded(body, "THROTTLED") is not None:
             pause = round(max(wait, 0.1), 3) if wait is not None else 1.0
             raise SourceRateLimited(
                 f"{self.name}: throttled, retry in {pause:g}s", retry_after=pause
+            )
+        refusal = _coded(body, "MAX_COST_EXCEEDED")
+        if refusal is not None:
+            said = refusal.get("extensions") or {}
+            raise QueryTooCostly(
+                f"{self.name}: Shopify refused the {what} as too costly: "
+                f"{said.get('cost', '?')} points, most {said.get('maxCost', MAX_QUERY_COST)} "
+                "a query (a query problem, not a rate limit)"
             )
         errors = body.get("errors")
         if errors and not body.get("data"):
@@ -409,17 +482,19 @@ class ShopifyGraphQLSource(OrderSource):
         return body
 
 
-def _throttled(body: JSON) -> bool:
+def _coded(body: JSON, code: str) -> JSON | None:
+    """The first error of ``body`` whose ``extensions.code`` is ``code``, or None."""
     errors = body.get("errors")
     if not isinstance(errors, list):
-        return False
-    return any(
-        isinstance(error, dict) and (error.get("extensions") or {}).get("code") == "THROTTLED"
-        for error in errors
-    )
+        return None
+    for error in errors:
+        if isinstance(error, dict) and (error.get("extensions") or {}).get("code") == code:
+            return error
+    return None
 
 
 def _first_message(errors: object) -> str:
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return str(errors[0].get("message", errors[0]))
+        message = str(errors[0].get("message", errors[0]))
+        return message.strip().splitlines()[0] if message.strip() else message
     return str(errors)

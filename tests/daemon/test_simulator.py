@@ -240,10 +240,10 @@ async def test_graphql_reports_its_cost(client: httpx.AsyncClient) -> None:
 
 
 async def test_graphql_throttles_when_the_bucket_is_empty(shop: Shop, clock: VirtualClock) -> None:
-    bucket = Bucket(maximum=100, restore_rate=1, monotonic=lambda: 0.0)
+    bucket = Bucket(maximum=50, restore_rate=1, monotonic=lambda: 0.0)
     server = await serve(create_app(shop, clock=clock, token=TOKEN, bucket=bucket))
     async with httpx.AsyncClient(base_url=server.url) as http:
-        response = await http.post(
+        response = await http.post(  # 2 + 80 orders of 1 point: more than the 50 left
             GRAPHQL, json=orders_query(80), headers={"X-Shopify-Access-Token": TOKEN}
         )
     await server.stop()

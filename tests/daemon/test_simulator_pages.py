@@ -12,14 +12,15 @@ from daemon.simulator.server import serve
 from daemon.simulator.shop import Shop
 from daemon.simulator.shopify_api import Bucket
 from sync.clock import VirtualClock
-from sync.connectors.shopify_graphql import ORDERS_QUERY
+from sync.connectors.shopify_query import LARGEST_PAGE, ORDERS_QUERY
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 TOKEN = "pages-token"
 
 
 async def listing(prerender: bool) -> list[dict[str, Any]]:
-    """Every page of a first sync, 40 orders a page, as the client receives them."""
+    """Every page of a first sync, as many orders a page as a query may cost, as the client
+    receives them."""
     app = create_app(
         Shop(seed=37, orders=130, now=NOW),
         clock=VirtualClock(NOW),
@@ -27,7 +28,7 @@ async def listing(prerender: bool) -> list[dict[str, Any]]:
         bucket=Bucket(maximum=1e6, restore_rate=1e6),
     )
     if prerender:
-        assert app.state.shopify.prerender(40) == 4
+        assert app.state.shopify.prerender(LARGEST_PAGE, ORDERS_QUERY) == -(-130 // LARGEST_PAGE)
     server = await serve(app)
     pages: list[dict[str, Any]] = []
     try:
@@ -36,7 +37,10 @@ async def listing(prerender: bool) -> list[dict[str, Any]]:
             while True:
                 response = await client.post(
                     "/admin/api/2025-01/graphql.json",
-                    json={"query": ORDERS_QUERY, "variables": {"first": 40, "after": after}},
+                    json={
+                        "query": ORDERS_QUERY,
+                        "variables": {"first": LARGEST_PAGE, "after": after},
+                    },
                     headers={"X-Shopify-Access-Token": TOKEN},
                 )
                 body = response.json()

@@ -18,11 +18,13 @@ from daemon.simulator.woocommerce_api import DEFAULT_KEY, DEFAULT_SECRET, woo_id
 from sync.clock import Clock
 from sync.connectors import ORDER_SOURCES
 from sync.connectors.base import OrderSource
+from sync.connectors.shopify_query import LARGEST_PAGE
 from sync.domain import OrderRecord
 
 KINDS = ("shopify", "shopify-rest", "woocommerce")
 STALL_SECONDS = 1.5
-PAGE_SIZE = {"shopify": "25", "shopify-rest": "25", "woocommerce": "25"}
+PAGE_SIZE = {"shopify": str(LARGEST_PAGE), "shopify-rest": "25", "woocommerce": "25"}
+"""Orders a page per kind; Shopify GraphQL's is the most a query may cost."""
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]

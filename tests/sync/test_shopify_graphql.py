@@ -18,6 +18,7 @@ from sync.clock import VirtualClock
 from sync.connectors import ORDER_SOURCES
 from sync.connectors.base import OrderPage
 from sync.connectors.shopify_graphql import ShopifyGraphQLSource, parse_orders
+from sync.connectors.shopify_query import LARGEST_PAGE, page_cost
 from sync.domain import FulfillmentStatus, Lifecycle, OrderRecord, PaymentStatus
 from sync.errors import ConfigError, PayloadError, SourceAuthError, SourceError, SourceRateLimited
 
@@ -106,9 +107,9 @@ def test_the_registry_knows_shopify() -> None:
 
 
 async def test_first_sync_pages_through_every_order(start: Start, http: httpx.AsyncClient) -> None:
-    orders, _, pages = await run(source(await start(), http, page_size="50"), "")
+    orders, _, pages = await run(source(await start(), http, page_size="10"), "")
     assert len(orders) == len({o.external_id for o in orders}) == 300
-    assert pages == 6
+    assert pages == 30
 
 
 async def test_orders_arrive_oldest_change_first(start: Start, http: httpx.AsyncClient) -> None:
@@ -262,8 +263,8 @@ async def test_fixture_throttled_body_raises_rate_limited_with_the_bucket_wait()
 async def test_an_empty_bucket_raises_rate_limited(start: Start, http: httpx.AsyncClient) -> None:
     server = await start(bucket=Bucket(maximum=50, restore_rate=10, monotonic=lambda: 0.0))
     with pytest.raises(SourceRateLimited) as caught:
-        await source(server, http, page_size="100").fetch_page("")
-    assert caught.value.retry_after == pytest.approx((202 - 50) / 10)
+        await source(server, http).fetch_page("")
+    assert caught.value.retry_after == pytest.approx((page_cost(LARGEST_PAGE) - 50) / 10)
 
 
 async def test_429_with_retry_after_raises_rate_limited(
@@ -312,17 +313,15 @@ async def test_pacing_waits_for_the_bucket_to_refill(start: Start, http: httpx.A
         slept.append(seconds)
         moment[0] += seconds
 
-    server = await start(bucket=Bucket(maximum=300, restore_rate=100, monotonic=lambda: moment[0]))
+    bucket = Bucket(maximum=1200, restore_rate=100, monotonic=lambda: moment[0])
+    server = await start(bucket=bucket)
     shopify = ShopifyGraphQLSource(
-        "shop",
-        http,
-        {"url": server.url, "token": TOKEN, "page_size": "100"},
-        sleep=sleep,
-        monotonic=lambda: moment[0],
+        "shop", http, {"url": server.url, "token": TOKEN}, sleep=sleep, monotonic=lambda: moment[0]
     )
     first = await shopify.fetch_page("")
+    left = int(bucket.available)  # what the first page's actual cost left in the bucket
     second = await shopify.fetch_page(first.cursor)
-    assert slept == [pytest.approx((202 - 98) / 100)]
+    assert slept == [pytest.approx((page_cost(LARGEST_PAGE) - left) / 100)]
     assert second.orders
 
 

@@ -21,7 +21,7 @@ from sync.connectors.base import OrderSource
 from sync.engine import sync_orders
 from sync.errors import PayloadError
 from sync.store import Store
-from tests.sync.apisim import KINDS, external_id, make_source, start_vendor, truth
+from tests.sync.apisim import KINDS, PAGE_SIZE, external_id, make_source, start_vendor, truth
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -45,7 +45,7 @@ async def mirror(store: Store) -> dict[str, datetime]:
 
 
 def tied_shop() -> Shop:
-    """300 orders in two hours on a ten-minute grid: pages of 25 end inside ties."""
+    """300 orders in two hours on a ten-minute grid: pages end inside ties."""
     return Shop(seed=13, orders=300, now=NOW, history=timedelta(hours=2), tick=600)
 
 
@@ -88,7 +88,8 @@ async def test_a_refused_page_position_resumes_from_the_last_saved_order(
     finally:
         await server.stop()
     expected = truth(shop, NOW, kind)
-    assert len(changed) == len(expected) - 75  # the 75 saved first: not lost, not written again
+    saved = 3 * int(PAGE_SIZE[kind])  # three pages saved first: not lost, not written again
+    assert len(changed) == len(expected) - saved
     assert await store.db.scalar("SELECT count(*) FROM events") > events
 
 
@@ -178,7 +179,7 @@ async def test_a_malformed_page_writes_nothing_and_advances_nothing(
         saved = await store.source("shop")
         held = await mirror(store)
         assert saved is not None
-        assert len(held) == 50  # pages one and two, not a row of the third
+        assert len(held) == 2 * int(PAGE_SIZE[kind])  # pages one and two, not a row of the third
         position = json.loads(saved.cursor)
         assert position["after"] is not None
         await sync_orders(store, source, clock)

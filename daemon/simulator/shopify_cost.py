@@ -1,0 +1,216 @@
+"""How the simulated Shopify reads a GraphQL query: its fields with their arguments, and what
+the query costs.
+
+Not a GraphQL parser: a tokenizer and a walk over nested selections, enough for the queries an
+order desk sends (no fragments or directives). The cost follows Shopify's published rule: a
+scalar or an enum costs 0, an object 1, and a field taking ``first`` (a connection, or a list
+such as ``fulfillments``) 2 plus ``first`` times the cost of one node. A connection's node is
+what ``nodes`` or ``edges { node }`` selects; ``pageInfo`` and ``cursor`` ride along free.
+Before running a query Shopify asks the *requested* cost, counting ``first`` nodes everywhere,
+and refuses it over :data:`MAX_QUERY_COST`; afterwards it charges the *actual* cost, counting
+only the nodes it returned.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+JSON = dict[str, Any]
+MAX_QUERY_COST = 1000
+OBJECT_COST = 1
+CONNECTION_COST = 2
+_TOKEN = re.compile(r'\s+|,|#[^\n]*|"(?:\\.|[^"\\])*"|\$?[_A-Za-z][_0-9A-Za-z]*|-?\d+|\.\.\.|.')
+
+
+class QuerySyntaxError(ValueError):
+    """A query text this reader cannot follow."""
+
+
+@dataclass(frozen=True, slots=True)
+class Selected:
+    """One selected field: its response key, its arguments as written, its own selection."""
+
+    name: str
+    key: str
+    arguments: tuple[tuple[str, str], ...]
+    fields: tuple[Selected, ...]
+
+    def argument(self, name: str, variables: Mapping[str, Any]) -> Any:
+        """An argument's value: a literal read, a ``$variable`` looked up; None when absent."""
+        for key, text in self.arguments:
+            if key == name:
+                return _value(text, variables)
+        return None
+
+    def size(self, variables: Mapping[str, Any]) -> int | None:
+        """How many nodes the field asks for, or None for a plain object."""
+        first = self.argument("first", variables)
+        if first is None:
+            first = self.argument("last", variables)
+        return None if first is None else max(0, int(first))
+
+    def child(self, name: str) -> Selected | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def node_fields(self) -> tuple[Selected, ...]:
+        """The selection of one node of a connection or list field."""
+        nodes = self.child("nodes")
+        if nodes is not None:
+            return nodes.fields
+        edges = self.child("edges")
+        node = edges.child("node") if edges is not None else None
+        if node is not None:
+            return node.fields
+        return self.fields
+
+    def find(self, name: str) -> Selected | None:
+        """The first field called ``name`` anywhere below this one."""
+        for field in self.fields:
+            if field.name == name:
+                return field
+            found = field.find(name)
+            if found is not None:
+                return found
+        return None
+
+
+def _value(text: str, variables: Mapping[str, Any]) -> Any:
+    if text.startswith("$"):
+        return variables.get(text[1:])
+    if text == "null":
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text  # an enum value
+
+
+@functools.lru_cache(maxsize=64)
+def parse(text: str) -> Selected:
+    """The query's operation as a field named ``query`` whose fields are its root fields."""
+    tokens = [t for t in _TOKEN.findall(text) if t.strip() and t != "," and t[0] != "#"]
+    position = 0
+    if tokens and tokens[0] in ("query", "mutation"):
+        position = 1
+        if position < len(tokens) and tokens[position] not in ("(", "{"):
+            position += 1
+        if position < len(tokens) and tokens[position] == "(":
+            position = _skip(tokens, position, "(", ")")
+    fields, position = _selection(tokens, position)
+    if position != len(tokens):
+        raise QuerySyntaxError(f"unexpected {tokens[position]!r} after the operation")
+    return Selected("query", "query", (), fields)
+
+
+def _skip(tokens: list[str], position: int, opening: str, closing: str) -> int:
+    depth = 0
+    for index in range(position, len(tokens)):
+        depth += (tokens[index] == opening) - (tokens[index] == closing)
+        if depth == 0:
+            return index + 1
+    raise QuerySyntaxError(f"unbalanced {opening!r}")
+
+
+def _selection(tokens: list[str], position: int) -> tuple[tuple[Selected, ...], int]:
+    if position >= len(tokens) or tokens[position] != "{":
+        raise QuerySyntaxError("expected a selection in braces")
+    position += 1
+    fields: list[Selected] = []
+    while position < len(tokens) and tokens[position] != "}":
+        field, position = _field(tokens, position)
+        fields.append(field)
+    if position >= len(tokens):
+        raise QuerySyntaxError("unbalanced '{'")
+    return tuple(fields), position + 1
+
+
+def _field(tokens: list[str], position: int) -> tuple[Selected, int]:
+    key = name = tokens[position]
+    if not re.fullmatch(r"[_A-Za-z]\w*", name):
+        raise QuerySyntaxError(f"unexpected {name!r} where a field belongs")
+    position += 1
+    if position + 1 < len(tokens) and tokens[position] == ":":
+        name, position = tokens[position + 1], position + 2
+    arguments: list[tuple[str, str]] = []
+    if position < len(tokens) and tokens[position] == "(":
+        end = _skip(tokens, position, "(", ")")
+        inner = tokens[position + 1 : end - 1]
+        index = 0
+        while index < len(inner):
+            if index + 2 >= len(inner) or inner[index + 1] != ":":
+                raise QuerySyntaxError(f"unreadable arguments of {name!r}")
+            value = inner[index + 2]
+            if value in ("[", "{"):
+                stop = _skip(inner, index + 2, value, "]" if value == "[" else "}")
+                arguments.append((inner[index], "".join(inner[index + 2 : stop])))
+                index = stop
+            else:
+                arguments.append((inner[index], value))
+                index += 3
+        position = end
+    fields: tuple[Selected, ...] = ()
+    if position < len(tokens) and tokens[position] == "{":
+        fields, position = _selection(tokens, position)
+    return Selected(name, key, tuple(arguments), fields), position
+
+
+def requested_cost(field: Selected, variables: Mapping[str, Any]) -> int:
+    """What Shopify asks for ``field``'s selection before running it (``first`` nodes each)."""
+    return sum(_requested(f, variables) for f in field.fields)
+
+
+def _requested(field: Selected, variables: Mapping[str, Any]) -> int:
+    if not field.fields:
+        return 0
+    size = field.size(variables)
+    if size is None:
+        return OBJECT_COST + requested_cost(field, variables)
+    node = OBJECT_COST + sum(_requested(f, variables) for f in field.node_fields())
+    return CONNECTION_COST + size * node
+
+
+def actual_cost(fields: tuple[Selected, ...], data: Mapping[str, Any]) -> int:
+    """What Shopify charges for ``fields`` as answered in ``data``: the nodes really returned."""
+    total = 0
+    for field in fields:
+        value = data.get(field.key)
+        if not field.fields or value is None:
+            continue
+        if not _is_sized(field):
+            total += OBJECT_COST + actual_cost(field.fields, value)
+            continue
+        if isinstance(value, list):
+            nodes = value
+        else:
+            nodes = value.get("nodes") or [edge["node"] for edge in value.get("edges") or ()]
+        each = field.node_fields()
+        total += CONNECTION_COST + sum(OBJECT_COST + actual_cost(each, n) for n in nodes)
+    return total
+
+
+def _is_sized(field: Selected) -> bool:
+    return any(key in ("first", "last") for key, _ in field.arguments)
+
+
+def max_cost_body(cost: int) -> JSON:
+    """Shopify's answer to a query over the single-query limit: no data, no bucket figures."""
+    return {
+        "errors": [
+            {
+                "message": f"Query cost is {cost}, which exceeds the single query max cost limit "
+                f"({MAX_QUERY_COST}).\n\nSee https://shopify.dev/docs/api/usage/rate-limits "
+                "for more information on how the\ncost of a query is calculated.\n",
+                "extensions": {
+                    "code": "MAX_COST_EXCEEDED",
+                    "cost": cost,
+                    "maxCost": MAX_QUERY_COST,
+                    "documentation": "https://shopify.dev/api/usage/rate-limits",
+                },
+            }
+        ]
+    }
