@@ -207,18 +207,24 @@ class RulesEngine:
         decisions: list[TimerDecision] = []
         muters = muter_rules(self.rules)
         muting = self.muting
+        version = self.rules.version
         for first in (True, False) if muters else (False,):
             found_muters = []
+            by_kind = {
+                kind: [
+                    (rule, None if only is None else only.get(rule.id, set()))
+                    for rule in rules
+                    if not muters or (rule.id in muters) == first
+                ]
+                for kind, rules in self._by_kind.items()
+            }
             for subject in subjects:
-                for rule in self._by_kind.get(subject.kind, ()):
-                    if (muters and (rule.id in muters) != first) or (
-                        only is not None and subject.subject_id not in only.get(rule.id, ())
-                    ):
+                kind, subject_id = subject.kind, subject.subject_id
+                for rule, wanted in by_kind.get(kind, ()):
+                    if wanted is not None and subject_id not in wanted:
                         continue
-                    key = (rule.id, str(subject.kind), subject.subject_id)
-                    found = decide(
-                        rule, subject, timers.pop(key, None), now, self.rules.version, muting
-                    )
+                    timer = timers.pop((rule.id, str(kind), subject_id), None)
+                    found = decide(rule, subject, timer, now, version, muting)
                     if found is not None:
                         decisions.append(found)
                         if first:
