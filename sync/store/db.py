@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from array import array
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -24,6 +24,7 @@ from sync.store.migrations import MIGRATIONS
 BUSY_TIMEOUT_MS = 10_000
 
 Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
 
 
 def to_db(instant: datetime | None) -> str | None:
@@ -72,6 +73,13 @@ class Transaction:
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         return list(await self.conn.execute_fetchall(sql, params))
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` called with the bare connection on the database's own thread: a batch of
+        many statements costs one trip there, not one per statement."""
+        conn = self.conn
+        result: T = await conn._execute(lambda: work(conn._conn))  # type: ignore[no-untyped-call]
+        return result
 
 
 class Database:

@@ -65,6 +65,15 @@ def _one_line(parts: Sequence[object]) -> str:
 
 
 class PageWriter:
+    """Writes pages of one source's orders inside ``tx``.
+
+    A page's statements all run in one trip to the database thread (:meth:`Transaction.run`):
+    with pages of a dozen orders, a trip per statement cost more than the statements.
+    """
+
+    conn: sqlite3.Connection
+    """The bare connection, while a page is written on the database thread."""
+
     def __init__(self, tx: Transaction, source: str, now: datetime) -> None:
         self.tx = tx
         self.source = source
@@ -75,7 +84,19 @@ class PageWriter:
         """Upsert ``records`` (one per order); returns the ids of the orders that changed."""
         if not records:
             return []
-        existing = await self._existing([r.external_id for r in records])
+        changed, created = await self.tx.run(lambda conn: self._write(conn, records))
+        # Warehouse stage rows that came before their order wait in quarantine until now.
+        await release_waiting(self.tx, created, self.now)
+        return changed
+
+    def _write(
+        self, conn: sqlite3.Connection, records: Sequence[OrderRecord]
+    ) -> tuple[list[int], list[str]]:
+        """The page's statements, on the database thread: the changed ids, the new numbers."""
+        self.conn = conn
+        self.events = []
+        seq = self.tx.seq
+        existing = self._existing([r.external_id for r in records])
         inserts: list[tuple[OrderRecord, tuple[object, ...]]] = []
         updates: list[tuple[OrderRecord, tuple[object, ...], sqlite3.Row]] = []
         for record in records:
@@ -85,11 +106,11 @@ class PageWriter:
                 inserts.append((record, values))
             elif values[_UPDATED_AT] >= row["updated_at"] and values[_HASH] != row["raw_hash"]:
                 updates.append((record, values, row))
-        await self.tx.executemany(_INSERT_ORDER, [(*v, self.tx.seq) for _, v in inserts])
-        await self.tx.executemany(
-            _UPDATE_ORDER, [(*v, self.tx.seq, row["id"]) for _, v, row in updates]
-        )
-        created = await self._existing([r.external_id for r, _ in inserts])
+        if inserts:
+            conn.executemany(_INSERT_ORDER, [(*v, seq) for _, v in inserts])
+        if updates:
+            conn.executemany(_UPDATE_ORDER, [(*v, seq, row["id"]) for _, v, row in updates])
+        created = self._existing([r.external_id for r, _ in inserts])
         touched: list[tuple[int, OrderRecord]] = [
             (int(created[r.external_id]["id"]), r) for r, _ in inserts
         ]
@@ -98,24 +119,24 @@ class PageWriter:
         for record, _, row in updates:
             touched.append((int(row["id"]), record))
             self._status_events(int(row["id"]), record, row)
-        await self._line_items(touched)
-        await self._shipments(touched)
-        await self._search(touched)
-        await self.tx.executemany(EVENT_INSERT, self.events)
-        # Warehouse stage rows that came before their order wait in quarantine until now.
-        await release_waiting(self.tx, [r.number for r, _ in inserts], self.now)
-        return [order_id for order_id, _ in touched]
+        if touched:
+            self._line_items(touched)
+            self._shipments(touched)
+            self._search(touched)
+        if self.events:
+            conn.executemany(EVENT_INSERT, self.events)
+        return [order_id for order_id, _ in touched], [r.number for r, _ in inserts]
 
-    async def _existing(self, external_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
+    def _existing(self, external_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
         if not external_ids:
             return {}
-        rows = await self.tx.fetchall(
+        rows = self.conn.execute(
             "SELECT id, external_id, updated_at, raw_hash, payment_status, fulfillment_status, "
             "lifecycle, address, city, province, country, postcode, district FROM orders "
             "WHERE source = ? AND external_id IN "
             "(SELECT value FROM json_each(?))",
             (self.source, _ids(external_ids)),
-        )
+        ).fetchall()
         return {row["external_id"]: row for row in rows}
 
     def _event(self, **fields: object) -> None:
@@ -174,12 +195,12 @@ class PageWriter:
             to_value=_one_line(after),
         )
 
-    async def _line_items(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
-        await self.tx.execute(
+    def _line_items(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
+        self.conn.execute(
             "DELETE FROM line_items WHERE order_id IN (SELECT value FROM json_each(?))",
             (_ids([order_id for order_id, _ in touched]),),
         )
-        await self.tx.executemany(
+        self.conn.executemany(
             "INSERT INTO line_items (order_id, external_id, sku, title, quantity, price) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [
@@ -189,11 +210,11 @@ class PageWriter:
             ],
         )
 
-    async def _shipments(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
+    def _shipments(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
         wanted = [(order_id, s) for order_id, r in touched for s in r.shipments]
         if not wanted:
             return
-        known = await self._known_shipments([s.external_id for _, s in wanted])
+        known = self._known_shipments([s.external_id for _, s in wanted])
         fresh = [(order_id, s) for order_id, s in wanted if s.external_id not in known]
         moved = [
             (order_id, s, known[s.external_id]) for order_id, s in wanted
@@ -201,7 +222,7 @@ class PageWriter:
             and (known[s.external_id]["tracking_number"], known[s.external_id]["carrier"])
             != (s.tracking_number, s.carrier)
         ]  # fmt: skip
-        await self.tx.executemany(
+        self.conn.executemany(
             "INSERT INTO shipments (order_id, source, external_id, carrier, carrier_raw, "
             "tracking_number, tracking_url, status, shipped_at, change_seq) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -221,7 +242,7 @@ class PageWriter:
                 for order_id, s in fresh
             ],
         )
-        await self.tx.executemany(
+        self.conn.executemany(
             "UPDATE shipments SET tracking_number = ?, carrier = ?, carrier_raw = ?, "
             "tracking_url = ?, registered_at = NULL, version = version + 1, change_seq = ? "
             "WHERE id = ?",
@@ -237,7 +258,7 @@ class PageWriter:
                 for _, s, row in moved
             ],
         )
-        ids = await self._known_shipments([s.external_id for _, s in fresh])
+        ids = self._known_shipments([s.external_id for _, s in fresh])
         for order_id, shipment in fresh:
             self._handover_event(order_id, int(ids[shipment.external_id]["id"]), shipment)
         for order_id, shipment, row in moved:
@@ -252,14 +273,14 @@ class PageWriter:
                 to_value=shipment.tracking_number,
             )
 
-    async def _known_shipments(self, external_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
+    def _known_shipments(self, external_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
         if not external_ids:
             return {}
-        rows = await self.tx.fetchall(
+        rows = self.conn.execute(
             "SELECT id, external_id, tracking_number, carrier FROM shipments "
             "WHERE source = ? AND external_id IN (SELECT value FROM json_each(?))",
             (self.source, _ids(external_ids)),
-        )
+        ).fetchall()
         return {row["external_id"]: row for row in rows}
 
     def _handover_event(self, order_id: int, shipment_id: int, shipment: ShipmentRecord) -> None:
@@ -274,12 +295,12 @@ class PageWriter:
             detail=f"handed to {carrier}",
         )
 
-    async def _search(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
-        await self.tx.execute(
+    def _search(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
+        self.conn.execute(
             "DELETE FROM order_search WHERE rowid IN (SELECT value FROM json_each(?))",
             (_ids([order_id for order_id, _ in touched]),),
         )
-        await self.tx.executemany(
+        self.conn.executemany(
             "INSERT INTO order_search (rowid, number, name, phone, email, tracking) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [
