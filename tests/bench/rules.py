@@ -242,12 +242,15 @@ async def reload_latency(folder: Path, report: Report, saves: int = 20) -> None:
     daemon = await started
     while not await daemon.store.db.scalar("SELECT count(*) FROM timers"):
         await asyncio.sleep(0.05)  # let the first full plan finish
-    # ... and the thousands of escalations it raised be taken up by the ladder and told, so the
-    # saves are timed on a daemon at work as usual, not in its start-up rush
+    # ... and the thousands of escalations it raised be taken up by the ladder and told, and the
+    # orders they touched be looked at again, so the saves are timed on a daemon at work as
+    # usual, not in its start-up rush
     for _ in range(1200):
         waiting = await daemon.store.db.scalar(
             "SELECT (SELECT count(*) FROM escalations WHERE policy IS NULL) + "
-            "(SELECT count(*) FROM outbox WHERE state = 'pending')"
+            "(SELECT count(*) FROM outbox WHERE state = 'pending') + "
+            "(SELECT count(*) FROM orders WHERE change_seq > coalesce((SELECT CAST(value AS "
+            "INTEGER) FROM daemon_state WHERE key = 'rules.planned_seq'), 0))"
         )
         if not waiting:
             break
