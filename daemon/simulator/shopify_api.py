@@ -6,16 +6,18 @@ full GraphQL) and the variables ``first``, ``after`` and ``query`` (a search str
 ``updated_at:>='2025-01-01T00:00:00Z'``) drive the answer, always sorted by ``UPDATED_AT``. An
 order node carries every field, but its nested lists (``lineItems``, which pages by cursor,
 ``fulfillments``, ``trackingInfo``, ``transactions``) only as many entries as the query's
-``first`` asks. Like Shopify, a query whose requested cost is over 1000 points is refused with
-``MAX_COST_EXCEEDED``; otherwise the requested cost is taken from a leaky bucket of query-cost
-points and what the answer did not use (its actual cost counts the nodes returned) is given
-back, all reported in ``extensions.cost``; a call the bucket cannot pay is answered with a
-``THROTTLED`` error.
+``first`` asks. Queries are priced by the shop's :class:`~.shopify_cost.CostModel`
+(:attr:`ShopifyAdmin.cost_model`, ``classic`` unless set). Like Shopify, a query whose requested
+cost is over 1000 points is refused with ``MAX_COST_EXCEEDED``; otherwise the requested cost is
+taken from a leaky bucket of query-cost points and what the answer did not use (its actual cost
+counts the nodes returned) is given back, all reported in ``extensions.cost``; a call the
+bucket cannot pay is answered with a ``THROTTLED`` error.
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import re
 import time
@@ -30,10 +32,14 @@ from starlette.responses import JSONResponse, Response
 from daemon.simulator.shop import ORDER_ID_BASE, OrderState, Shop, position_key
 from daemon.simulator.shopify_cost import (
     MAX_QUERY_COST,
+    CostModel,
     QuerySyntaxError,
     Selected,
     actual_cost,
+    connection_cost,
+    marked_up,
     max_cost_body,
+    node_cost,
     parse,
     requested_cost,
 )
@@ -53,8 +59,8 @@ _COUNT = re.compile(r"\bordersCount\b")
 _UNCAPPED = re.compile(r"\bordersCount\s*\([^)]*\blimit:\s*(null|\$\w+)")
 COUNT_LIMIT = 10_000
 """What ``ordersCount`` counts up to unless asked for ``limit: null`` (API 2025-07 on)."""
-PageKey = tuple[str, int, int, int, int]
-"""(query text, first, since, after, the instant's epoch second) of an ``orders`` page."""
+ListingKey = tuple[str, int, CostModel]
+"""(query text, the instant's epoch second, the cost model) of a first sync's listing."""
 
 
 @dataclass
@@ -290,6 +296,44 @@ def _cost(requested: int, actual: int | None, bucket: Bucket) -> JSON:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Every order of a first sync drawn ahead, oldest change first, each edge as JSON with what
+    its node costs, so that a page of any size is a slice of them."""
+
+    positions: list[int]
+    """Each order's position key (:func:`~.shop.position_key`), ascending."""
+    edges: list[bytes]
+    costs: list[int]
+
+    def page(self, first: int, after: int, model: CostModel) -> tuple[bytes, int]:
+        """The ``data`` JSON of the page of ``first`` orders after position ``after``, and its
+        actual cost."""
+        start = bisect.bisect_right(self.positions, after)
+        stop = min(start + first, len(self.edges))
+        edges = self.edges[start:stop]
+        info = {
+            "hasNextPage": stop < len(self.edges),
+            "hasPreviousPage": after >= 0,
+            "startCursor": _cursor_of(edges[0]) if edges else None,
+            "endCursor": _cursor_of(edges[-1]) if edges else None,
+        }
+        data = (
+            b'{"orders":{"edges":['
+            + b",".join(edges)
+            + b'],"pageInfo":'
+            + json.dumps(info, separators=(",", ":")).encode()
+            + b"}}"
+        )
+        actual = marked_up(connection_cost(sum(self.costs[start:stop]), model), model)
+        return data, actual
+
+
+def _cursor_of(edge: bytes) -> str:
+    cursor: str = json.loads(edge)["cursor"]
+    return cursor
+
+
 class ShopifyAdmin:
     """Handler of ``POST /admin/api/{version}/graphql.json``."""
 
@@ -298,33 +342,37 @@ class ShopifyAdmin:
         self.clock = clock
         self.token = token
         self.bucket = bucket
-        self.rendered: dict[PageKey, tuple[bytes, int]] = {}
-        """Pages drawn ahead of time (:meth:`prerender`): the ``data`` JSON and its actual cost.
-        A shop whose clock stands still answers from here without drawing."""
+        self.cost_model = CostModel.CLASSIC
+        """How queries are priced; set it before :meth:`prerender`."""
+        self.listings: dict[ListingKey, Listing] = {}
+        """First syncs drawn ahead of time (:meth:`prerender`). A shop whose clock stands still
+        answers their pages from here without drawing."""
 
     def prerender(self, first: int, query: str) -> int:
-        """Draw every page of a first sync at the clock's instant, ``first`` orders a page, as
-        ``query`` asks for them, and keep their JSON: a benchmark's shop then answers at the
-        speed of its HTTP server, so the benchmark measures the daemon. Returns the number of
-        pages."""
-        first = max(1, min(MAX_PAGE, first))
+        """Draw every order of a first sync at the clock's instant as ``query`` asks for them
+        and keep their JSON: a benchmark's shop then answers pages of any size at the speed of
+        its HTTP server, so the benchmark measures the daemon. Returns how many pages of
+        ``first`` orders the sync takes."""
         tree = parse(query)
         orders = tree.child("orders")
-        if orders is None:
-            raise ValueError("prerender needs an orders query")
-        nested = Nested.of(orders, {"first": first})
-        epoch, after, pages = int(self.clock.now().timestamp()), -1, 0
-        while True:
-            data, more = self._data(first, 0, after, after >= 0, nested)
-            end = data["orders"]["pageInfo"]["endCursor"]
-            rendered = json.dumps(data, separators=(",", ":")).encode()
-            key = (query, first, 0, after, epoch)
-            self.rendered[key] = (rendered, actual_cost(tree.fields, data))
-            pages += 1
-            if not more or end is None:
-                return pages
-            order_id, updated = decode_cursor(end)
-            after = position_key(updated, order_id - ORDER_ID_BASE)
+        if orders is None or len(tree.fields) != 1:
+            raise ValueError("prerender needs a query of orders alone")
+        nested = Nested.of(orders, {"first": 1})
+        each = orders.node_fields()
+        at = self.clock.now()
+        positions, edges, costs = [], [], []
+        for index, updated in self.shop.changed(at, limit=1 << 40)[0]:
+            state = self.shop.listed_state(index, at)
+            if state is None:  # pragma: no cover - changed() only lists placed orders
+                continue
+            node = order_node(state, nested)
+            edge = {"cursor": encode_cursor(state.id, updated), "node": node}
+            positions.append(position_key(updated, index))
+            edges.append(json.dumps(edge, separators=(",", ":")).encode())
+            costs.append(node_cost(each, node, self.cost_model))
+        key = (query, int(at.timestamp()), self.cost_model)
+        self.listings[key] = Listing(positions, edges, costs)
+        return max(1, -(-len(edges) // max(1, min(MAX_PAGE, first))))
 
     async def graphql(self, request: Request) -> Response:
         if request.headers.get("x-shopify-access-token") != self.token:
@@ -346,7 +394,7 @@ class ShopifyAdmin:
             return JSONResponse(self._count(since, uncapped=bool(_UNCAPPED.search(text))))
         try:
             tree = parse(text)
-            requested = requested_cost(tree, variables)
+            requested = requested_cost(tree, variables, self.cost_model)
         except (QuerySyntaxError, ValueError, TypeError) as exc:
             return _graphql_error(f"Parse error: {exc}", "PARSE_ERROR")
         if requested > MAX_QUERY_COST:
@@ -373,9 +421,9 @@ class ShopifyAdmin:
             return self._answer(data, tree, requested)
         assert orders is not None
         first = _page_size(orders, variables)
-        key = (text, first, since, after, int(self.clock.now().timestamp()))
-        if key in self.rendered:
-            return self._rendered(key, requested)
+        listing = self.listings.get((text, int(self.clock.now().timestamp()), self.cost_model))
+        if listing is not None and since == 0:
+            return self._rendered(listing.page(first, after, self.cost_model), requested)
         data = self._data(first, since, after, after >= 0, nested)[0]
         return self._answer(data, tree, requested)
 
@@ -390,14 +438,14 @@ class ShopifyAdmin:
         return None if state is None else order_node(state, nested)
 
     def _answer(self, data: JSON, tree: Selected, requested: int) -> Response:
-        actual = actual_cost(tree.fields, data)
+        actual = actual_cost(tree.fields, data, self.cost_model)
         self.bucket.give_back(requested - actual)
         return JSONResponse(
             {"data": data, "extensions": {"cost": _cost(requested, actual, self.bucket)}}
         )
 
-    def _rendered(self, key: PageKey, requested: int) -> Response:
-        data, actual = self.rendered[key]
+    def _rendered(self, page: tuple[bytes, int], requested: int) -> Response:
+        data, actual = page
         self.bucket.give_back(requested - actual)
         cost = _cost(requested, actual, self.bucket)
         extensions = json.dumps({"cost": cost}, separators=(",", ":")).encode()

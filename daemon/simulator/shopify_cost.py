@@ -2,29 +2,54 @@
 the query costs.
 
 Not a GraphQL parser: a tokenizer and a walk over nested selections, enough for the queries an
-order desk sends (no fragments or directives). The cost follows Shopify's published rule: a
-scalar or an enum costs 0, an object 1, and a field taking ``first`` (a connection, or a list
-such as ``fulfillments``) 2 plus ``first`` times the cost of one node. A connection's node is
-what ``nodes`` or ``edges { node }`` selects; ``pageInfo`` and ``cursor`` ride along free.
-Before running a query Shopify asks the *requested* cost, counting ``first`` nodes everywhere,
-and refuses it over :data:`MAX_QUERY_COST`; afterwards it charges the *actual* cost, counting
-only the nodes it returned.
+order desk sends (no fragments or directives). A connection's node is what ``nodes`` or ``edges
+{ node }`` selects; ``pageInfo`` and ``cursor`` ride along free. Before running a query Shopify
+asks the *requested* cost, counting ``first`` nodes everywhere, and refuses it over
+:data:`MAX_QUERY_COST`; afterwards it charges the *actual* cost, counting only the nodes it
+returned. How fields are priced is the shop's :class:`CostModel`:
+
+- ``classic`` (the default): Shopify's published rule. A scalar or an enum costs 0, an object 1,
+  and a field taking ``first`` (a connection, or a list such as ``fulfillments``) 2 plus
+  ``first`` times the cost of one node, so nested sizes multiply.
+- ``current``: a model of how live shops price nested connections today, far below the published
+  rule (a Shopify community thread, "Unexpectedly Low GraphQL Query Cost in Shopify Admin API",
+  shows ``product(id) { variants(first: 250) { nodes { inventoryItem { id tracked } } } }``
+  answered with ``requestedQueryCost`` 25 where the rule gives 503). Here a sized field costs 2
+  plus its nodes' cost divided by :data:`CURRENT_SHARE`, rounded up: that query comes to 28. It
+  is a model with the thread's order of magnitude, not Shopify's formula, which is unpublished.
+- ``strict``: the published rule marked up by half (:data:`STRICT_MARKUP`), a shop pricing above
+  what a client works out, to test how a client copes with ``MAX_COST_EXCEEDED``. An
+  ``order(id:)`` query asking 50 fulfillments (755 points by the rule) is refused under it.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 JSON = dict[str, Any]
 MAX_QUERY_COST = 1000
 OBJECT_COST = 1
 CONNECTION_COST = 2
+CURRENT_SHARE = 20
+"""Under ``current``, what a connection's nodes cost by the published rule is divided by this."""
+STRICT_MARKUP = 1.5
+"""Under ``strict``, what a query costs by the published rule is multiplied by this."""
 _TOKEN = re.compile(r'\s+|,|#[^\n]*|"(?:\\.|[^"\\])*"|\$?[_A-Za-z][_0-9A-Za-z]*|-?\d+|\.\.\.|.')
+
+
+class CostModel(StrEnum):
+    """How the simulated shop prices a query (see the module docstring)."""
+
+    CLASSIC = "classic"
+    CURRENT = "current"
+    STRICT = "strict"
 
 
 class QuerySyntaxError(ValueError):
@@ -159,37 +184,68 @@ def _field(tokens: list[str], position: int) -> tuple[Selected, int]:
     return Selected(name, key, tuple(arguments), fields), position
 
 
-def requested_cost(field: Selected, variables: Mapping[str, Any]) -> int:
+def requested_cost(
+    field: Selected, variables: Mapping[str, Any], model: CostModel = CostModel.CLASSIC
+) -> int:
     """What Shopify asks for ``field``'s selection before running it (``first`` nodes each)."""
-    return sum(_requested(f, variables) for f in field.fields)
+    return marked_up(_requested_selection(field.fields, variables, model), model)
 
 
-def _requested(field: Selected, variables: Mapping[str, Any]) -> int:
+def _requested_selection(
+    fields: tuple[Selected, ...], variables: Mapping[str, Any], model: CostModel
+) -> int:
+    return sum(_requested(f, variables, model) for f in fields)
+
+
+def _requested(field: Selected, variables: Mapping[str, Any], model: CostModel) -> int:
     if not field.fields:
         return 0
     size = field.size(variables)
     if size is None:
-        return OBJECT_COST + requested_cost(field, variables)
-    node = OBJECT_COST + sum(_requested(f, variables) for f in field.node_fields())
-    return CONNECTION_COST + size * node
+        return OBJECT_COST + _requested_selection(field.fields, variables, model)
+    node = OBJECT_COST + _requested_selection(field.node_fields(), variables, model)
+    return connection_cost(size * node, model)
 
 
-def actual_cost(fields: tuple[Selected, ...], data: Mapping[str, Any]) -> int:
+def connection_cost(nodes: int, model: CostModel) -> int:
+    """What a sized field costs whose nodes together cost ``nodes`` by the published rule."""
+    if model is CostModel.CURRENT:
+        return CONNECTION_COST + -(-nodes // CURRENT_SHARE)
+    return CONNECTION_COST + nodes
+
+
+def marked_up(points: int, model: CostModel) -> int:
+    """A whole query's cost as the shop states it."""
+    return math.ceil(points * STRICT_MARKUP) if model is CostModel.STRICT else points
+
+
+def actual_cost(
+    fields: tuple[Selected, ...], data: Mapping[str, Any], model: CostModel = CostModel.CLASSIC
+) -> int:
     """What Shopify charges for ``fields`` as answered in ``data``: the nodes really returned."""
+    return marked_up(_actual(fields, data, model), model)
+
+
+def node_cost(fields: tuple[Selected, ...], node: Mapping[str, Any], model: CostModel) -> int:
+    """What one returned node of a connection counts toward its connection's actual cost."""
+    return OBJECT_COST + _actual(fields, node, model)
+
+
+def _actual(fields: tuple[Selected, ...], data: Mapping[str, Any], model: CostModel) -> int:
     total = 0
     for field in fields:
         value = data.get(field.key)
         if not field.fields or value is None:
             continue
         if not _is_sized(field):
-            total += OBJECT_COST + actual_cost(field.fields, value)
+            total += OBJECT_COST + _actual(field.fields, value, model)
             continue
         if isinstance(value, list):
             nodes = value
         else:
             nodes = value.get("nodes") or [edge["node"] for edge in value.get("edges") or ()]
         each = field.node_fields()
-        total += CONNECTION_COST + sum(OBJECT_COST + actual_cost(each, n) for n in nodes)
+        total += connection_cost(sum(node_cost(each, n, model) for n in nodes), model)
     return total
 
 

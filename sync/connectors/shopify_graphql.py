@@ -2,20 +2,23 @@
 registered as ``shopify-graphql``).
 
 Settings: ``url`` (the shop's base URL, e.g. ``https://example.myshopify.com``), ``token`` (an
-Admin API access token), ``page_size`` (default and most 13, see below), ``api_version`` (default
-``2025-01``), ``lookback_seconds`` (default 60; ``overlap_seconds`` is its older name) and
-``max_pause_seconds`` (default 10, the longest this connector sleeps to respect the cost bucket),
-plus the HTTP settings of :mod:`sync.connectors.base`.
+Admin API access token), ``page_size`` (the most orders a page, default and most 250),
+``api_version`` (default ``2025-01``), ``lookback_seconds`` (default 60; ``overlap_seconds`` is
+its older name) and ``max_pause_seconds`` (default 10, the longest this connector sleeps to
+respect the cost bucket), plus the HTTP settings of :mod:`sync.connectors.base`.
 
-Shopify refuses any query whose calculated cost is over 1000 points, and an order with its
-line items, fulfillments and transactions costs 76 (:mod:`.shopify_query` has the arithmetic),
-so a page holds at most 13 orders. A ``page_size`` above that (250 was the old default) is
-lowered to 13 with one warning in the log, not refused: a config that worked keeps working. An
-order with more line items than a page carries (10) has the rest fetched by ``order(id:)``
-queries paging its ``lineItems``; one whose fulfillments, tracking numbers or transactions fill
-their short lists (5, 3, 5) has them fetched again in longer ones, so nothing is cut silently.
-Should Shopify still answer ``MAX_COST_EXCEEDED``, the run fails with :class:`QueryTooCostly`,
-one line saying so: a query problem, not a rate limit, so it is not retried as one.
+Shopify refuses any query whose requested cost is over 1000 points. By its published rule an
+order with its line items, fulfillments and transactions costs 76 (:mod:`.shopify_query` has the
+arithmetic), so a run starts at 13 orders a page (or ``page_size`` if lower); live shops price
+nested lists far lower, so each page is then sized by the shop's own ``requestedQueryCost``
+(:class:`~.shopify_query.PageSizer`: within 90% of the limit, at most twice the last page, at
+most ``page_size``). Should Shopify answer ``MAX_COST_EXCEEDED``, the same page is asked again
+at once with fewer orders, by the ratio the refusal states; only a page of one order refused is
+:class:`QueryTooCostly`, one line saying so: a query problem, not a rate limit, so it is not
+retried as one. An order with more line items than a page carries (10) has the rest fetched by
+``order(id:)`` queries paging its ``lineItems``; one whose fulfillments, tracking numbers or
+transactions fill their short lists (5, 3, 5) has them fetched again in longer ones, so nothing
+is cut silently.
 
 The cursor is a :class:`~sync.connectors.window.Window`: a run asks for orders with
 ``updated_at >= since`` sorted by ``UPDATED_AT`` and follows GraphQL's ``endCursor``; when the
@@ -44,8 +47,8 @@ from sync.carriers import normalize_carrier
 from sync.connectors.base import OrderPage, OrderSource, required, setting_number
 from sync.connectors.shopify_query import (
     FULFILLMENTS_PER_CALL,
-    LARGEST_PAGE,
     MAX_QUERY_COST,
+    MOST_ORDERS,
     ORDER_LINES_COST,
     ORDER_LINES_QUERY,
     ORDER_LISTS_COST,
@@ -53,8 +56,8 @@ from sync.connectors.shopify_query import (
     ORDERS_QUERY,
     TRACKS_PER_CALL,
     TRANSACTIONS_PER_CALL,
+    PageSizer,
     lists_full,
-    page_cost,
     page_nodes,
 )
 from sync.connectors.shopify_rest import (
@@ -280,6 +283,13 @@ class CursorRefused(SourceError):
 class QueryTooCostly(SourceError):
     """Shopify refused a query as over its single-query cost limit (``MAX_COST_EXCEEDED``)."""
 
+    def __init__(self, message: str, *, cost: object = None, most: object = None) -> None:
+        super().__init__(message)
+        self.cost = cost
+        """The points Shopify said the query costs, as it said them."""
+        self.most = most
+        """Shopify's single-query maximum, as it said it."""
+
 
 class ShopifyGraphQLSource(OrderSource):
     kind: ClassVar[str] = "shopify"
@@ -298,16 +308,16 @@ class ShopifyGraphQLSource(OrderSource):
         version = settings.get("api_version") or "2025-01"
         self.count_query = COUNT_QUERY if version < UNCAPPED_COUNTS else UNCAPPED_COUNT_QUERY
         self.endpoint = f"{settings['url'].rstrip('/')}/admin/api/{version}/graphql.json"
-        asked = setting_number(settings, "page_size", LARGEST_PAGE, self.where, minimum=1)
+        asked = setting_number(settings, "page_size", MOST_ORDERS, self.where, minimum=1)
         if asked != int(asked):
             raise ConfigError(f"{self.where}: page_size must be a whole number of orders")
-        self.page_size = min(int(asked), LARGEST_PAGE)
-        if asked > LARGEST_PAGE:
+        self.page_size = min(int(asked), MOST_ORDERS)
+        if asked > MOST_ORDERS:
             log.warning(
-                "%s: page_size %d would cost %d query points a page, over Shopify's %d; "
-                "asking %d orders a page",
-                self.where, asked, page_cost(int(asked)), MAX_QUERY_COST, LARGEST_PAGE,
+                "%s: page_size %d is over the %d orders Shopify lists at once; asking at most %d",
+                self.where, asked, MOST_ORDERS, MOST_ORDERS,
             )  # fmt: skip
+        self.pages = PageSizer(self.page_size)
         overlap = setting_number(settings, "overlap_seconds", 60, self.where)
         self.lookback = timedelta(
             seconds=setting_number(settings, "lookback_seconds", overlap, self.where)
@@ -319,15 +329,13 @@ class ShopifyGraphQLSource(OrderSource):
 
     async def fetch_page(self, cursor: str) -> OrderPage:
         window = Window.load(cursor, self.name)
-        variables: JSON = {"first": self.page_size, "after": window.after}
+        if not window.after:
+            self.pages.start()
+        variables: JSON = {"after": window.after}
         if window.since is not None:
             variables["query"] = f"updated_at:>='{window.since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
         try:
-            body = await self._post(
-                {"query": ORDERS_QUERY, "variables": variables},
-                cost=page_cost(self.page_size),
-                what=f"orders query ({self.page_size} a page: set a smaller page_size)",
-            )
+            body = await self._orders(variables)
         except CursorRefused:
             if not window.after:
                 raise
@@ -341,6 +349,28 @@ class ShopifyGraphQLSource(OrderSource):
         following = window.advance(kept, end if more else None, lookback=self.lookback)
         total = await self._count() if window.since is None and not window.after else None
         return OrderPage(orders=tuple(kept), cursor=following.dump(), more=more, total=total)
+
+    async def _orders(self, variables: JSON) -> JSON:
+        """One ``orders`` page as big as the shop's prices allow; a page Shopify refuses as too
+        costly is asked again at once with fewer orders, from the same place."""
+        while True:
+            first = self.pages.size
+            try:
+                body = await self._post(
+                    {"query": ORDERS_QUERY, "variables": {"first": first, **variables}},
+                    cost=self.pages.predicted_cost,
+                    what=f"orders query of {first} order{'s' if first > 1 else ''}",
+                )
+            except QueryTooCostly as refusal:
+                if not self.pages.refused(first, refusal.cost, refusal.most):
+                    raise
+                log.info(
+                    "%s: Shopify priced %d orders at %s points; asking %d",
+                    self.name, first, refusal.cost, self.pages.size,
+                )  # fmt: skip
+                continue
+            self.pages.priced(first, _requested_cost(body))
+            return body
 
     def full_pass(self, cursor: str) -> str | None:
         start = Window.load(cursor, self.name).full_pass()
@@ -471,7 +501,9 @@ class ShopifyGraphQLSource(OrderSource):
             raise QueryTooCostly(
                 f"{self.name}: Shopify refused the {what} as too costly: "
                 f"{said.get('cost', '?')} points, most {said.get('maxCost', MAX_QUERY_COST)} "
-                "a query (a query problem, not a rate limit)"
+                "a query (a query problem, not a rate limit)",
+                cost=said.get("cost"),
+                most=said.get("maxCost"),
             )
         errors = body.get("errors")
         if errors and not body.get("data"):
@@ -480,6 +512,13 @@ class ShopifyGraphQLSource(OrderSource):
                 raise CursorRefused(f"{self.name}: Shopify refused the page cursor: {message}")
             raise SourceError(f"{self.name}: query refused: {message}")
         return body
+
+
+def _requested_cost(body: JSON) -> object:
+    """``extensions.cost.requestedQueryCost`` of an answer, as Shopify wrote it (None: absent)."""
+    extensions = body.get("extensions")
+    cost = extensions.get("cost") if isinstance(extensions, dict) else None
+    return cost.get("requestedQueryCost") if isinstance(cost, dict) else None
 
 
 def _coded(body: JSON, code: str) -> JSON | None:

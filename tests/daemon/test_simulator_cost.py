@@ -1,5 +1,6 @@
-"""The simulated Shopify prices GraphQL queries as Shopify does, refuses what costs over 1000
-points, and charges its bucket only for what it returned."""
+"""The simulated Shopify prices GraphQL queries as Shopify does (or by a model of how live shops
+price them), refuses what costs over 1000 points, and charges its bucket only for what it
+returned."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from daemon.simulator.app import create_app
 from daemon.simulator.server import serve
 from daemon.simulator.shop import ORDER_ID_BASE, Shop
 from daemon.simulator.shopify_api import Bucket
-from daemon.simulator.shopify_cost import parse, requested_cost
+from daemon.simulator.shopify_cost import CostModel, parse, requested_cost
 from sync.clock import VirtualClock
 from sync.connectors.shopify_query import LARGEST_PAGE, ORDERS_QUERY
 
@@ -137,3 +138,88 @@ async def test_an_unreadable_query_gets_a_graphql_error(client: httpx.AsyncClien
     body = await ask(client, "query { orders(first: 2) { edges { node { id } }")
     assert "data" not in body
     assert body["errors"][0]["extensions"]["code"] == "PARSE_ERROR"
+
+
+THREAD = """query getVariantsInventoryItem($id: ID!) {
+  product(id: $id) { variants(first: 250) { nodes { inventoryItem { id tracked } } } }
+}"""
+
+
+def test_the_current_model_prices_the_threads_query_near_what_shopify_answered() -> None:
+    tree = parse(THREAD)
+    assert requested_cost(tree, {"id": "x"}, CostModel.CLASSIC) == 1 + 2 + 250 * 2 == 503
+    assert requested_cost(tree, {"id": "x"}, CostModel.CURRENT) == 1 + 2 + 500 // 20 == 28  # 25
+
+
+def test_the_current_model_lets_250_orders_fit_one_query() -> None:
+    tree = parse(ORDERS_QUERY)
+    assert requested_cost(tree, {"first": LARGEST_PAGE}, CostModel.CURRENT) == 2 + 10 == 12
+    assert requested_cost(tree, {"first": 250}, CostModel.CURRENT) == 2 + 188 == 190
+
+
+def test_the_strict_model_marks_the_published_rule_up_by_half() -> None:
+    tree = parse(ORDERS_QUERY)
+    assert requested_cost(tree, {"first": LARGEST_PAGE}, CostModel.STRICT) == 1485
+
+
+async def test_the_shop_prices_and_charges_by_its_cost_model(shop: Shop) -> None:
+    app = create_app(shop, clock=VirtualClock(NOW), token=TOKEN, bucket=Bucket(1e6, 1e6))
+    app.state.shopify.cost_model = CostModel.CURRENT
+    server = await serve(app)
+    async with httpx.AsyncClient(
+        base_url=server.url, headers={"X-Shopify-Access-Token": TOKEN}
+    ) as client:
+        cost = (await ask(client, ORDERS_QUERY, first=60))["extensions"]["cost"]
+        app.state.shopify.cost_model = CostModel.STRICT
+        refused = await ask(client, ORDERS_QUERY, first=LARGEST_PAGE)
+    await server.stop()
+    assert cost["requestedQueryCost"] == 2 + 45
+    assert 2 < cost["actualQueryCost"] <= cost["requestedQueryCost"]
+    assert refused["errors"][0]["extensions"]["cost"] == 1485
+
+
+async def pages_of(app: Any, sizes: list[int]) -> list[dict[str, Any]]:
+    """The pages of a first sync, each as many orders as ``sizes`` says (the last size again
+    when it runs out), with their cost figures."""
+    server = await serve(app)
+    pages: list[dict[str, Any]] = []
+    try:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"X-Shopify-Access-Token": TOKEN}
+        ) as client:
+            after = None
+            while True:
+                first = sizes[min(len(pages), len(sizes) - 1)]
+                body = await ask(client, ORDERS_QUERY, first=first, after=after)
+                cost = body["extensions"]["cost"]["actualQueryCost"]
+                pages.append(body["data"] | {"cost": cost})
+                info = body["data"]["orders"]["pageInfo"]
+                if not info["hasNextPage"]:
+                    return pages
+                after = info["endCursor"]
+    finally:
+        await server.stop()
+
+
+@pytest.mark.parametrize(
+    ("model", "sizes"),
+    [
+        (CostModel.CLASSIC, [13, 7, 1, 10]),
+        (CostModel.CURRENT, [13, 26, 5, 250]),
+        (CostModel.STRICT, [8, 3, 1, 6]),
+    ],
+)
+async def test_orders_drawn_ahead_answer_pages_of_any_size_as_drawn(
+    model: CostModel, sizes: list[int]
+) -> None:
+    apps = []
+    for _ in range(2):
+        shop = Shop(seed=41, orders=330, now=NOW)
+        app = create_app(shop, clock=VirtualClock(NOW), token=TOKEN, bucket=Bucket(1e9, 1e9))
+        app.state.shopify.cost_model = model
+        apps.append(app)
+    assert apps[1].state.shopify.prerender(sizes[0], ORDERS_QUERY) == -(-330 // sizes[0])
+    drawn, kept = await pages_of(apps[0], sizes), await pages_of(apps[1], sizes)
+    assert kept == drawn
+    counts = [len(page["orders"]["edges"]) for page in kept]
+    assert counts[:4] == sizes and sum(counts) == 330

@@ -14,7 +14,7 @@ import pytest
 from daemon.simulator.app import create_app
 from daemon.simulator.server import RunningServer, serve
 from daemon.simulator.shopify_api import Bucket
-from daemon.simulator.shopify_cost import parse, requested_cost
+from daemon.simulator.shopify_cost import max_cost_body, parse, requested_cost
 from sync.clock import VirtualClock
 from sync.connectors.shopify_graphql import QueryTooCostly, ShopifyGraphQLSource
 from sync.connectors.shopify_query import (
@@ -103,18 +103,28 @@ def test_the_simulated_shop_prices_the_follow_ups_as_the_source_does() -> None:
     assert requested_cost(parse(ORDER_LISTS_QUERY), {"id": "x"}) == ORDER_LISTS_COST
 
 
-def test_a_page_size_over_the_limit_is_lowered_with_one_warning(
+def test_a_page_size_over_250_is_lowered_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="sync.connectors.shopify_graphql"):
+        shopify = connector("http://shop.test", httpx.AsyncClient(), page_size="5000")
+    assert shopify.page_size == 250
+    (line,) = caplog.messages
+    assert "page_size 5000" in line and "asking at most 250" in line
+
+
+def test_a_page_size_up_to_250_is_kept_and_a_run_starts_at_13(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="sync.connectors.shopify_graphql"):
         shopify = connector("http://shop.test", httpx.AsyncClient(), page_size="250")
-    assert shopify.page_size == LARGEST_PAGE
-    (line,) = caplog.messages
-    assert "page_size 250" in line and "19002" in line and "asking 13 orders a page" in line
+    assert (shopify.page_size, shopify.pages.size) == (250, LARGEST_PAGE)
+    assert caplog.messages == []
 
 
-def test_a_page_size_under_the_limit_is_kept() -> None:
-    assert connector("http://shop.test", httpx.AsyncClient(), page_size="5").page_size == 5
+def test_a_page_size_under_13_is_where_a_run_starts() -> None:
+    shopify = connector("http://shop.test", httpx.AsyncClient(), page_size="5")
+    assert (shopify.page_size, shopify.pages.size) == (5, 5)
 
 
 @pytest.mark.parametrize("page_size", ["1", "13", "14", "250", "5000"])
@@ -127,16 +137,22 @@ async def test_no_query_sent_costs_over_1000_points(server: RunningServer, page_
     assert max(costs) <= 1000
 
 
-async def test_max_cost_exceeded_is_one_line_and_not_a_rate_limit(server: RunningServer) -> None:
+async def test_max_cost_exceeded_at_one_order_is_one_line_and_not_a_rate_limit() -> None:
     sent: list[dict[str, Any]] = []
-    async with recording(sent) as client:
-        shopify = connector(server.url, client)
-        shopify.page_size = 250  # as if Shopify priced an order higher than this source does
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content)["variables"])
+        return httpx.Response(200, json=max_cost_body(5000))
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
         with pytest.raises(QueryTooCostly) as caught:
-            await shopify.fetch_page("")
+            await connector("http://shop.test", client).fetch_page("")
     message = str(caught.value)
     assert not isinstance(caught.value, SourceRateLimited)
     assert "\n" not in message
-    assert "too costly: 19002 points, most 1000 a query" in message
-    assert "page_size" in message
-    assert len(sent) == 1  # refused once, not retried
+    assert "orders query of 1 order as too costly: 5000 points, most 1000 a query" in message
+    assert [(asked["first"], asked["after"]) for asked in sent] == [
+        (13, None),
+        (2, None),
+        (1, None),
+    ]
