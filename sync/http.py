@@ -18,7 +18,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import random
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,6 +34,12 @@ import httpx
 from sync.errors import SourceAuthError, SourceError, SourceRateLimited
 
 Sleep = Callable[[float], Awaitable[None]]
+
+# httpcore imports sniffio a few times per request to learn the async library. Without sniffio
+# installed, each of those failed imports walks sys.path again (a seventh of a request's time on
+# loopback); noting the absence once makes them fail at once, as they would anyway.
+if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
 class BreakerState(StrEnum):
