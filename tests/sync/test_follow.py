@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from daemon.simulator.app import DEFAULT_TOKEN, create_app
+from daemon.simulator.app import DEFAULT_TOKEN
 from daemon.simulator.faults import FaultSpec
 from daemon.simulator.kuaidi100_api import DEFAULT_CUSTOMER, DEFAULT_KEY
 from daemon.simulator.parcels import Scan
-from daemon.simulator.server import RunningServer, serve
+from daemon.simulator.server import RunningServer
 from daemon.simulator.shop import Shop
 from sync.clock import VirtualClock
 from sync.connectors import TRACKING_PROVIDERS
@@ -26,17 +26,11 @@ from sync.follow import Follower, FollowPlan, cursor_key
 from sync.http import BreakerState
 from sync.store import Store
 from tests.conftest import T0, OrderFactory
-
-Start = Callable[..., Awaitable[RunningServer]]
+from tests.sync.simulators import Start
 
 
 async def no_wait(_seconds: float) -> None:
     """Retries and pacing in these tests do not really wait."""
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(T0)
 
 
 @pytest.fixture
@@ -45,24 +39,8 @@ def shop() -> Shop:
 
 
 @pytest.fixture
-async def start(shop: Shop, clock: VirtualClock) -> AsyncIterator[Start]:
-    servers: list[RunningServer] = []
-
-    async def starter(**options: Any) -> RunningServer:
-        options.setdefault("aftership_per_second", 1000)
-        server = await serve(create_app(shop, clock=clock, **options))
-        servers.append(server)
-        return server
-
-    yield starter
-    for server in servers:
-        await server.stop()
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
-        yield shared
+def simulator_options() -> dict[str, Any]:
+    return {"aftership_per_second": 1000}
 
 
 def app_state(server: RunningServer) -> Any:

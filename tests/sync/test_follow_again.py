@@ -4,16 +4,13 @@ registered again (bounded), against the simulated services and a real database."
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from daemon.simulator.app import create_app
-from daemon.simulator.server import RunningServer, serve
 from daemon.simulator.shop import Shop
 from sync.clock import VirtualClock
 from sync.connectors.kuaidi100_parse import lost_reason, parse_push
@@ -22,39 +19,15 @@ from sync.follow import Follower
 from sync.store import Store
 from sync.store.following import REFOLLOW_TRIES
 from tests.conftest import T0, OrderFactory
-from tests.sync.test_follow import Start, delivered, moving, shipped, tracker
+from tests.sync.simulators import Start
+from tests.sync.test_follow import delivered, moving, shipped, tracker
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(T0)
-
-
-@pytest.fixture
 def shop() -> Shop:
     return Shop(seed=17, orders=600, now=T0)
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
-        yield shared
-
-
-@pytest.fixture
-async def start(shop: Shop, clock: VirtualClock) -> AsyncIterator[Start]:
-    servers: list[RunningServer] = []
-
-    async def starter(**options: Any) -> RunningServer:
-        server = await serve(create_app(shop, clock=clock, **options))
-        servers.append(server)
-        return server
-
-    yield starter
-    for server in servers:
-        await server.stop()
 
 
 def on_the_way(shop: Shop) -> Callable[[int], bool]:

@@ -2,51 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import httpx
 import pytest
 
-from daemon.simulator.app import create_app
-from daemon.simulator.server import RunningServer, serve
 from daemon.simulator.shop import Shop
 from sync.clock import VirtualClock
 from sync.follow import Follower
 from sync.refresh import answer_refreshes
 from sync.store import RefreshState, Store
 from tests.conftest import T0, OrderFactory
-from tests.sync.test_follow import Start, delivered, moving, shipped, tracker
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(T0)
+from tests.sync.simulators import Start
+from tests.sync.test_follow import delivered, moving, shipped, tracker
 
 
 @pytest.fixture
 def shop() -> Shop:
     return Shop(seed=17, orders=600, now=T0)
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
-        yield shared
-
-
-@pytest.fixture
-async def start(shop: Shop, clock: VirtualClock) -> AsyncIterator[Start]:
-    servers: list[RunningServer] = []
-
-    async def starter(**options: Any) -> RunningServer:
-        server = await serve(create_app(shop, clock=clock, **options))
-        servers.append(server)
-        return server
-
-    yield starter
-    for server in servers:
-        await server.stop()
 
 
 async def one_parcel(store: Store, make_order: OrderFactory, shop: Shop) -> tuple[int, int]:
