@@ -21,6 +21,7 @@ from datetime import timedelta
 from sync.clock import Clock
 from sync.connectors.base import OrderSource
 from sync.store import Store
+from sync.store.feeds import RunPage
 
 FAULT_SWITCH = "ORDERWATCH_FAULT"
 """Fault injection for crash tests: ``cursor-before-data`` commits each page's cursor in its own
@@ -53,10 +54,12 @@ async def sync_orders(
             if cursor_first:
                 await store.save_cursor(source.name, source.kind, page.cursor, clock.now())
             changed += await store.save_order_page(
-                source.name, source.kind, page.orders, page.cursor, clock.now()
-            )
-            await store.note_run_page(
-                source.name, len(page.orders), page.total, clock.now(), finished=not page.more
+                source.name,
+                source.kind,
+                page.orders,
+                page.cursor,
+                clock.now(),
+                run=RunPage(len(page.orders), page.total, finished=not page.more),
             )
             if not page.more or (stop is not None and stop.is_set()):
                 return changed

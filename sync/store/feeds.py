@@ -8,11 +8,12 @@ left; a run that ends as a full reconciliation also records ``reconciled_at``.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 
 from sync.domain import SourceProgress
 from sync.store.base import StoreBase
-from sync.store.db import from_db, to_db
+from sync.store.db import Transaction, from_db, to_db
 
 _COLUMNS = (
     "name, kind, breaker_state, breaker_changed_at, run_started_at, run_finished_at, run_rows, "
@@ -32,6 +33,26 @@ def _progress(row: sqlite3.Row) -> SourceProgress:
         run_total=row["run_total"],
         run_full=bool(row["run_full"]),
         reconciled_at=from_db(row["reconciled_at"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RunPage:
+    """A page of a run: ``rows`` orders read, the source's ``total`` when it tells, and whether
+    the source is now caught up (``finished``)."""
+
+    rows: int
+    total: int | None
+    finished: bool
+
+
+async def note_page(tx: Transaction, name: str, page: RunPage, now: datetime) -> None:
+    await tx.execute(
+        "UPDATE sources SET run_rows = run_rows + ?, run_total = coalesce(?, run_total), "
+        "run_finished_at = CASE WHEN ? THEN ? ELSE run_finished_at END, "
+        "reconciled_at = CASE WHEN ? AND run_full THEN run_started_at "
+        "ELSE reconciled_at END WHERE name = ?",
+        (page.rows, page.total, page.finished, to_db(now), page.finished, name),
     )
 
 
@@ -67,13 +88,7 @@ class FeedStore(StoreBase):
     ) -> None:
         """A page of ``rows`` orders is saved; ``finished`` when the source is caught up."""
         async with self.db.write() as tx:
-            await tx.execute(
-                "UPDATE sources SET run_rows = run_rows + ?, run_total = coalesce(?, run_total), "
-                "run_finished_at = CASE WHEN ? THEN ? ELSE run_finished_at END, "
-                "reconciled_at = CASE WHEN ? AND run_full THEN run_started_at "
-                "ELSE reconciled_at END WHERE name = ?",
-                (rows, total, finished, to_db(now), finished, name),
-            )
+            await note_page(tx, name, RunPage(rows, total, finished), now)
 
     async def record_breaker(self, name: str, kind: str, state: str, now: datetime) -> bool:
         """Remember a source's breaker state; True when it changed."""

@@ -9,6 +9,7 @@ from datetime import datetime
 from sync.domain import EventRow, LineItem, OrderRecord, OrderRow
 from sync.store.base import StoreBase
 from sync.store.events import at_text
+from sync.store.feeds import RunPage, note_page
 from sync.store.page import PageWriter
 from sync.store.rows import ORDER_COLUMNS, event_row, order_row
 
@@ -21,12 +22,15 @@ class OrderStore(StoreBase):
         records: Sequence[OrderRecord],
         cursor: str,
         now: datetime,
+        *,
+        run: RunPage | None = None,
     ) -> list[int]:
         """Upsert one page of a source's orders and save its cursor, in one transaction.
 
         Returns the ids of the orders that changed. A page fetched twice changes nothing; an
         order older than the stored copy (by ``updated_at``) is skipped. The work is done a page
-        at a time (a handful of statements per page, not per order).
+        at a time (a handful of statements per page, not per order). ``run``, when given, is
+        counted in the run's progress in the same transaction (one commit a page, not two).
         """
         async with self.db.write() as tx:
             changed = await PageWriter(tx, source, now).write(_latest_per_order(records))
@@ -39,6 +43,8 @@ class OrderStore(StoreBase):
                 "rows_synced = rows_synced + excluded.rows_synced",
                 (source, kind, cursor, at_text(now), at_text(now), len(changed)),
             )
+            if run is not None:
+                await note_page(tx, source, run, now)
         return changed
 
     # ----- reads -----
