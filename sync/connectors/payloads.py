@@ -16,7 +16,7 @@ from typing import Any
 
 from sync.connectors import aftership_parse, kuaidi100_parse
 from sync.connectors.fields import load_json
-from sync.connectors.shopify_graphql import parse_graphql_payload
+from sync.connectors.shopify_graphql_parse import parse_graphql_payload
 from sync.connectors.shopify_rest import parse_rest_payload
 from sync.connectors.track17_parse import parse_push, parse_tracks
 from sync.connectors.woocommerce import parse_woocommerce_payload

@@ -17,7 +17,8 @@ from daemon.simulator.shopify_api import Bucket
 from sync.clock import VirtualClock
 from sync.connectors import ORDER_SOURCES
 from sync.connectors.base import OrderPage
-from sync.connectors.shopify_graphql import ShopifyGraphQLSource, parse_orders
+from sync.connectors.shopify_graphql import ShopifyGraphQLSource
+from sync.connectors.shopify_graphql_parse import parse_orders
 from sync.connectors.shopify_query import LARGEST_PAGE, page_cost
 from sync.domain import FulfillmentStatus, Lifecycle, OrderRecord, PaymentStatus
 from sync.errors import ConfigError, PayloadError, SourceAuthError, SourceError, SourceRateLimited

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sync.connectors.shopify_graphql import parse_orders
+from sync.connectors.shopify_graphql_parse import parse_orders
 from sync.connectors.shopify_rest import rest_order_record
 from sync.connectors.woocommerce import woo_order_record
 
