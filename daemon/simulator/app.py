@@ -36,7 +36,7 @@ from daemon.simulator.faults import GARBAGE, STALL, Faults
 from daemon.simulator.kuaidi100_api import Kuaidi100
 from daemon.simulator.shop import Shop
 from daemon.simulator.shopify_api import Bucket, ShopifyAdmin, throttled_body
-from daemon.simulator.shopify_api import iso as shopify_iso
+from daemon.simulator.shopify_nodes import iso as shopify_iso
 from daemon.simulator.shopify_rest_api import CallBucket, ShopifyRest
 from daemon.simulator.shopify_writes import ShopifyWrites
 from daemon.simulator.track17_api import Track17

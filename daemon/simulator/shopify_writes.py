@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from daemon.simulator.shop import ORDER_ID_BASE, OrderState, Shop
-from daemon.simulator.shopify_api import iso
+from daemon.simulator.shopify_nodes import iso
 from daemon.simulator.shopify_rest_api import local
 from sync.clock import Clock
 
