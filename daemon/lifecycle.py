@@ -23,6 +23,8 @@ from sync.store import Store
 log = logging.getLogger("orderwatch.daemon")
 
 DRAIN_SECONDS = 10.0
+WORK = "work: "
+"""How the daemon names its long-running tasks, so a slow stop can say which were still busy."""
 SKEW_EVERY = 60.0
 
 
@@ -75,7 +77,16 @@ async def drain(runner: asyncio.Task[None], stop: asyncio.Event, grace: float) -
     finally:
         stopping.cancel()
     if not runner.done():
-        log.warning("work still running %.0fs after the stop: cancelling it", grace)
+        late = sorted(
+            task.get_name().removeprefix(WORK)
+            for task in asyncio.all_tasks()
+            if task.get_name().startswith(WORK) and not task.done()
+        )
+        log.warning(
+            "work still running %.0fs after the stop (%s): cancelling it",
+            grace,
+            ", ".join(late) or "start-up",
+        )
         await _cancel(runner)
         return
     runner.result()  # the daemon's own failure, if it had one

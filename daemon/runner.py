@@ -161,32 +161,47 @@ class Daemon:
         async with asyncio.TaskGroup() as group:
             self._upkeep(group)
             if self.http is not None:
-                group.create_task(self.http.serve(self.stop))
+                group.create_task(self.http.serve(self.stop), name=lifecycle.WORK + "http")
                 log.info("webhooks on %s", self.http.url)
-            group.create_task(self.inbox.run(self.stop))
+            group.create_task(self.inbox.run(self.stop), name=lifecycle.WORK + "webhook inbox")
             for feed, source in zip(self.polled, self.sources, strict=True):
-                group.create_task(self._every(feed, self._syncer(feed, source), source))
+                group.create_task(
+                    self._every(feed, self._syncer(feed, source), source),
+                    name=lifecycle.WORK + feed.name,
+                )
             for drop in self.drops:
-                group.create_task(drop.run(self.stop))
+                group.create_task(drop.run(self.stop), name=lifecycle.WORK + "drop folder")
             for feed, follower in zip(self.config.trackers, self.followers, strict=True):
-                group.create_task(self._every(feed, self._follower(follower), follower.provider))
-            group.create_task(self.refreshes.run(self.stop))
-            group.create_task(self._rules_loop())
-            group.create_task(self.ladder.run(self.stop))
-            group.create_task(self.outbox.run(self.stop))
-            group.create_task(self.conflicts.run(self.stop))
-            group.create_task(watch_rules(self.config.rules, self._reload_soon, self.stop))
+                group.create_task(
+                    self._every(feed, self._follower(follower), follower.provider),
+                    name=lifecycle.WORK + feed.name,
+                )
+            group.create_task(self.refreshes.run(self.stop), name=lifecycle.WORK + "refreshes")
+            group.create_task(self._rules_loop(), name=lifecycle.WORK + "rules")
+            group.create_task(self.ladder.run(self.stop), name=lifecycle.WORK + "ladder")
+            group.create_task(self.outbox.run(self.stop), name=lifecycle.WORK + "outbox")
+            group.create_task(self.conflicts.run(self.stop), name=lifecycle.WORK + "conflicts")
+            group.create_task(
+                watch_rules(self.config.rules, self._reload_soon, self.stop),
+                name=lifecycle.WORK + "rules watch",
+            )
         log.info("stopped")
 
     def _upkeep(self, group: asyncio.TaskGroup) -> None:
         """The loops that keep the box happy: retention, checkpoints, watchdog, clock skew."""
         days = self.config.service.retention_days
         retention = Retention(self.store, self.config.database, self.clock, self.vitals, days)
-        group.create_task(retention.run(self.stop))
-        group.create_task(lifecycle.record_skew(self.store, self.skew, self.clock, self.stop))
+        group.create_task(retention.run(self.stop), name=lifecycle.WORK + "retention")
+        group.create_task(
+            lifecycle.record_skew(self.store, self.skew, self.clock, self.stop),
+            name=lifecycle.WORK + "skew",
+        )
         every = watchdog_interval()
         if every is not None and self.notifier.enabled:
-            group.create_task(lifecycle.watchdog(self.notifier, self.vitals, self.stop, every))
+            group.create_task(
+                lifecycle.watchdog(self.notifier, self.vitals, self.stop, every),
+                name=lifecycle.WORK + "watchdog",
+            )
 
     def request_stop(self) -> None:
         if not self.stop.is_set():

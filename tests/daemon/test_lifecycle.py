@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from daemon.lifecycle import drain, watchdog
+from daemon.lifecycle import WORK, drain, watchdog
 from daemon.systemd import Notifier
 from daemon.vitals import Vitals
 
@@ -94,3 +94,20 @@ async def test_a_failure_of_the_daemon_comes_through() -> None:
 
     with pytest.raises(RuntimeError, match="broke"):
         await drain(asyncio.create_task(fails()), asyncio.Event(), grace=1)
+
+
+async def test_a_slow_stop_names_the_work_still_busy(caplog: pytest.LogCaptureFixture) -> None:
+    stop = asyncio.Event()
+
+    async def daemon() -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(asyncio.sleep(3600), name=WORK + "outbox")
+            group.create_task(asyncio.sleep(0), name=WORK + "ladder")
+
+    runner = asyncio.create_task(daemon())
+    await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(drain(runner, stop, grace=0.05), timeout=5)
+
+    assert "still running" in caplog.text
+    assert "(outbox)" in caplog.text
