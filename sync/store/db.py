@@ -77,9 +77,39 @@ class Transaction:
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work`` called with the bare connection on the database's own thread: a batch of
         many statements costs one trip there, not one per statement."""
-        conn = self.conn
-        result: T = await conn._execute(lambda: work(conn._conn))  # type: ignore[no-untyped-call]
-        return result
+        return await _on_thread(self.conn, work)
+
+
+async def _on_thread(conn: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    result: T = await conn._execute(lambda: work(conn._conn))  # type: ignore[no-untyped-call]
+    return result
+
+
+class _BeginFailed(Exception):
+    def __init__(self, error: sqlite3.OperationalError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _rollback_open(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def _begin(conn: sqlite3.Connection) -> int:
+    """``BEGIN IMMEDIATE`` and the transaction's change stamp, in one trip to the thread."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise _BeginFailed(exc) from exc
+    try:
+        (value,) = conn.execute(
+            "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
+        ).fetchone()
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return int(value)
 
 
 class Database:
@@ -150,17 +180,19 @@ class Database:
     async def write(self) -> AsyncIterator[Transaction]:
         """A ``BEGIN IMMEDIATE`` transaction stamped with the next change_seq."""
         async with self._lock:
+            # One trip to the database thread per statement: a short write (an audit row) is
+            # mostly these trips, so the stamp is taken in the same trip as the BEGIN.
             try:
-                await self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StoreError(f"{self.path}: cannot start a write: {exc}") from exc
+                seq = await _on_thread(self.conn, _begin)
+            except _BeginFailed as exc:
+                raise StoreError(f"{self.path}: cannot start a write: {exc.error}") from exc.error
+            except BaseException:
+                # Cancelled on the way: the thread still runs the BEGIN (it works in order), so
+                # the transaction is undone after it rather than left open on the connection.
+                await asyncio.shield(_on_thread(self.conn, _rollback_open))
+                raise
             try:
-                # One trip to the database thread per statement: a short write (an audit row)
-                # is mostly these trips.
-                (row,) = await self.conn.execute_fetchall(
-                    "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
-                )
-                yield Transaction(self.conn, int(row[0]))
+                yield Transaction(self.conn, seq)
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sync.domain import SourceProgress
 from sync.store.base import StoreBase
-from sync.store.db import Transaction, from_db, to_db
+from sync.store.db import from_db, to_db
 
 _COLUMNS = (
     "name, kind, breaker_state, breaker_changed_at, run_started_at, run_finished_at, run_rows, "
@@ -46,14 +46,16 @@ class RunPage:
     finished: bool
 
 
-async def note_page(tx: Transaction, name: str, page: RunPage, now: datetime) -> None:
-    await tx.execute(
-        "UPDATE sources SET run_rows = run_rows + ?, run_total = coalesce(?, run_total), "
-        "run_finished_at = CASE WHEN ? THEN ? ELSE run_finished_at END, "
-        "reconciled_at = CASE WHEN ? AND run_full THEN run_started_at "
-        "ELSE reconciled_at END WHERE name = ?",
-        (page.rows, page.total, page.finished, to_db(now), page.finished, name),
-    )
+NOTE_PAGE = (
+    "UPDATE sources SET run_rows = run_rows + ?, run_total = coalesce(?, run_total), "
+    "run_finished_at = CASE WHEN ? THEN ? ELSE run_finished_at END, "
+    "reconciled_at = CASE WHEN ? AND run_full THEN run_started_at "
+    "ELSE reconciled_at END WHERE name = ?"
+)
+
+
+def note_page_values(name: str, page: RunPage, now: datetime) -> tuple[object, ...]:
+    return (page.rows, page.total, page.finished, to_db(now), page.finished, name)
 
 
 class FeedStore(StoreBase):
@@ -88,7 +90,7 @@ class FeedStore(StoreBase):
     ) -> None:
         """A page of ``rows`` orders is saved; ``finished`` when the source is caught up."""
         async with self.db.write() as tx:
-            await note_page(tx, name, RunPage(rows, total, finished), now)
+            await tx.execute(NOTE_PAGE, note_page_values(name, RunPage(rows, total, finished), now))
 
     async def record_breaker(self, name: str, kind: str, state: str, now: datetime) -> bool:
         """Remember a source's breaker state; True when it changed."""

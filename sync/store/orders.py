@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
 from sync.domain import EventRow, LineItem, OrderRecord, OrderRow
 from sync.store.base import StoreBase
 from sync.store.events import at_text
-from sync.store.feeds import RunPage, note_page
+from sync.store.feeds import NOTE_PAGE, RunPage, note_page_values
 from sync.store.page import PageWriter
 from sync.store.rows import ORDER_COLUMNS, event_row, order_row
+
+_SAVE_CURSOR = (
+    "INSERT INTO sources (name, kind, cursor, last_attempt_at, last_success_at, "
+    "rows_synced) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+    "cursor = excluded.cursor, kind = excluded.kind, "
+    "last_attempt_at = excluded.last_attempt_at, "
+    "last_success_at = excluded.last_success_at, last_error = '', "
+    "rows_synced = rows_synced + excluded.rows_synced"
+)
 
 
 class OrderStore(StoreBase):
@@ -34,17 +44,14 @@ class OrderStore(StoreBase):
         """
         async with self.db.write() as tx:
             changed = await PageWriter(tx, source, now).write(_latest_per_order(records))
-            await tx.execute(
-                "INSERT INTO sources (name, kind, cursor, last_attempt_at, last_success_at, "
-                "rows_synced) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-                "cursor = excluded.cursor, kind = excluded.kind, "
-                "last_attempt_at = excluded.last_attempt_at, "
-                "last_success_at = excluded.last_success_at, last_error = '', "
-                "rows_synced = rows_synced + excluded.rows_synced",
-                (source, kind, cursor, at_text(now), at_text(now), len(changed)),
-            )
-            if run is not None:
-                await note_page(tx, source, run, now)
+            saved = (source, kind, cursor, at_text(now), at_text(now), len(changed))
+
+            def save_cursor(conn: sqlite3.Connection) -> None:
+                conn.execute(_SAVE_CURSOR, saved)
+                if run is not None:
+                    conn.execute(NOTE_PAGE, note_page_values(source, run, now))
+
+            await tx.run(save_cursor)  # with the run's progress, in one trip
         return changed
 
     # ----- reads -----

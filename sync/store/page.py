@@ -17,7 +17,7 @@ from sync.domain import OrderRecord, ShipmentRecord, ShipmentStatus
 from sync.store.db import Transaction, to_db
 from sync.store.events import EVENT_INSERT, event_values
 from sync.store.search import index_values
-from sync.store.stages import release_waiting
+from sync.store.stages import bare_number, release_waiting
 
 STATUS_AXES = ("payment_status", "fulfillment_status", "lifecycle")
 ORDER_FIELDS = (
@@ -125,7 +125,19 @@ class PageWriter:
             self._search(touched)
         if self.events:
             conn.executemany(EVENT_INSERT, self.events)
-        return [order_id for order_id, _ in touched], [r.number for r, _ in inserts]
+        return [order_id for order_id, _ in touched], self._awaited([r.number for r, _ in inserts])
+
+    def _awaited(self, numbers: list[str]) -> list[str]:
+        """``numbers`` when a quarantined stage row waits for one of them, else none: the
+        release then costs no trip at all for the usual page."""
+        if not numbers:
+            return []
+        (waits,) = self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM quarantine WHERE waiting_for != '' "
+            "AND waiting_for IN (SELECT value FROM json_each(?)))",
+            (_ids(sorted({bare_number(n) for n in numbers})),),
+        ).fetchone()
+        return numbers if waits else []
 
     def _existing(self, external_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
         if not external_ids:
