@@ -27,7 +27,9 @@ ORDER_FIELDS = (
     "created_at", "updated_at", "paid_at", "closed_at", "cancelled_at", "promised_at", "raw",
     "raw_hash", "postcode", "district",
 )  # fmt: skip
+_CREATED_AT = ORDER_FIELDS.index("created_at")
 _UPDATED_AT = ORDER_FIELDS.index("updated_at")
+_PAID_AT = ORDER_FIELDS.index("paid_at")
 _HASH = ORDER_FIELDS.index("raw_hash")
 ADDRESS_FIELDS = ("address", "city", "province", "country", "postcode", "district")
 _INSERT_ORDER = (
@@ -53,7 +55,8 @@ def order_values(record: OrderRecord) -> tuple[object, ...]:
         record.fulfillment_raw, str(record.lifecycle), record.lifecycle_raw, record.currency,
         record.total, record.customer_name, record.phone, record.email, record.address,
         record.city, record.province, record.country,
-        json.dumps(list(record.tags), ensure_ascii=False), to_db(record.created_at),
+        json.dumps(list(record.tags), ensure_ascii=False) if record.tags else "[]",
+        to_db(record.created_at),
         to_db(record.updated_at), to_db(record.paid_at), to_db(record.closed_at),
         to_db(record.cancelled_at), to_db(record.promised_at), raw, digest, record.postcode,
         record.district,
@@ -111,11 +114,11 @@ class PageWriter:
         if updates:
             conn.executemany(_UPDATE_ORDER, [(*v, seq, row["id"]) for _, v, row in updates])
         created = self._existing([r.external_id for r, _ in inserts])
-        touched: list[tuple[int, OrderRecord]] = [
-            (int(created[r.external_id]["id"]), r) for r, _ in inserts
-        ]
-        for order_id, record in touched:
-            self._creation_events(order_id, record)
+        touched: list[tuple[int, OrderRecord]] = []
+        for record, values in inserts:
+            order_id = int(created[record.external_id]["id"])
+            touched.append((order_id, record))
+            self._creation_events(order_id, record, values)
         for record, _, row in updates:
             touched.append((int(row["id"]), record))
             self._status_events(int(row["id"]), record, row)
@@ -154,25 +157,20 @@ class PageWriter:
     def _event(self, **fields: object) -> None:
         self.events.append(event_values(actor=self.source, **fields))  # type: ignore[arg-type]
 
-    def _creation_events(self, order_id: int, record: OrderRecord) -> None:
-        self._event(
-            at=record.created_at,
-            order_id=order_id,
-            subject_kind="order",
-            subject_id=order_id,
-            kind="created",
-            detail=f"order {record.number} created",
-        )
+    def _creation_events(
+        self, order_id: int, record: OrderRecord, values: tuple[object, ...]
+    ) -> None:
+        # Built straight from the order's row values: its instants are already stored text.
+        source = self.source
+        self.events.append(
+            (values[_CREATED_AT], source, order_id, "order", order_id, "created", "", "", "",
+             f"order {record.number} created")
+        )  # fmt: skip
         if record.paid_at is not None:
-            self._event(
-                at=record.paid_at,
-                order_id=order_id,
-                subject_kind="order",
-                subject_id=order_id,
-                kind="status",
-                field="payment_status",
-                to_value=str(record.payment_status),
-            )
+            self.events.append(
+                (values[_PAID_AT], source, order_id, "order", order_id, "status",
+                 "payment_status", "", str(record.payment_status), "")
+            )  # fmt: skip
 
     def _status_events(self, order_id: int, record: OrderRecord, row: sqlite3.Row) -> None:
         self._address_event(order_id, record, row)

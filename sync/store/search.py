@@ -11,14 +11,18 @@ import re
 
 _CJK = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])")
 _TOKEN = re.compile(r"[\w@.+-]+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_NOT_DIGIT = re.compile(r"\D")
 
 
 def spread_cjk(text: str) -> str:
-    return re.sub(r"\s+", " ", _CJK.sub(r" \1 ", text)).strip()
+    if _CJK.search(text) is not None:
+        text = _CJK.sub(r" \1 ", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def phone_terms(phone: str) -> str:
-    digits = re.sub(r"\D", "", phone)
+    digits = _NOT_DIGIT.sub("", phone)
     if not digits:
         return ""
     # Whole, without a country code (an 11-digit Chinese mobile, a 10-digit NANP number), and
