@@ -26,6 +26,7 @@ from daemon.simulator.kuaidi100_api import DEFAULT_KEY as KUAIDI100_KEY
 from daemon.simulator.server import serve
 from daemon.simulator.shop import Shop
 from daemon.simulator.shopify_api import Bucket
+from daemon.simulator.shopify_cost import CostModel
 from sync.clock import SystemClock
 
 log = logging.getLogger("orderwatch.demo")
@@ -66,7 +67,12 @@ async def demo(args: argparse.Namespace) -> int:
     shop = Shop(seed=args.seed, orders=args.orders, now=clock.now())
     # A Shopify Plus-sized query budget, so ten days of history arrive in seconds.
     server = await serve(
-        create_app(shop, clock=clock, bucket=Bucket(maximum=20000, restore_rate=1000))
+        create_app(
+            shop,
+            clock=clock,
+            bucket=Bucket(maximum=20000, restore_rate=1000),
+            shopify_cost=CostModel.CURRENT,
+        )
     )
     log.info("simulator on http://127.0.0.1:%d with %d orders", server.port, args.orders)
     config = demo_config(db, args.rules, f"http://127.0.0.1:{server.port}")

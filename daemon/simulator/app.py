@@ -36,6 +36,7 @@ from daemon.simulator.faults import GARBAGE, STALL, Faults
 from daemon.simulator.kuaidi100_api import Kuaidi100
 from daemon.simulator.shop import Shop
 from daemon.simulator.shopify_api import Bucket, ShopifyAdmin, throttled_body
+from daemon.simulator.shopify_cost import CostModel
 from daemon.simulator.shopify_nodes import iso as shopify_iso
 from daemon.simulator.shopify_rest_api import CallBucket, ShopifyRest
 from daemon.simulator.shopify_writes import ShopifyWrites
@@ -82,6 +83,7 @@ def create_app(
     woo_key: str = DEFAULT_KEY,
     woo_secret: str = DEFAULT_SECRET,
     aftership_per_second: int = 10,
+    shopify_cost: CostModel = CostModel.CLASSIC,
 ) -> Starlette:
     """An app serving ``shop`` as it stands at ``clock.now()``.
 
@@ -89,9 +91,11 @@ def create_app(
     ``track17_token`` is given. ``faults`` is a :class:`Faults` or a spec string (seed 0).
     ``bucket`` sets the GraphQL query-cost budget (default: 2000 points, 100 restored per
     second), ``calls`` the REST call bucket (default: 40 calls, 2 leaked per second).
+    ``shopify_cost`` is how GraphQL queries are priced (default: Shopify's published rule).
     """
     chaos = faults if isinstance(faults, Faults) else Faults(faults or "")
     admin = ShopifyAdmin(shop, clock, token, bucket or Bucket())
+    admin.cost_model = shopify_cost
     rest = ShopifyRest(shop, clock, token, calls or CallBucket())
     woo = WooCommerce(shop, clock, woo_key, woo_secret)
     tracking = Track17(shop, clock, track17_token or token)

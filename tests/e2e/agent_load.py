@@ -298,6 +298,7 @@ async def drill(db: Path, agents: int, seconds: float, *, with_daemon: bool = Tr
     from daemon.simulator.server import serve
     from daemon.simulator.shop import Shop
     from daemon.simulator.shopify_api import Bucket
+    from daemon.simulator.shopify_cost import CostModel
 
     await seed(db, 40)
     if not with_daemon:
@@ -306,7 +307,12 @@ async def drill(db: Path, agents: int, seconds: float, *, with_daemon: bool = Tr
     clock = FastClock(datetime.now(UTC))
     shop = Shop(seed=5, orders=1500, now=clock.now(), arrivals_per_hour=900)
     server = await serve(
-        create_app(shop, clock=clock, bucket=Bucket(maximum=20000, restore_rate=1000))
+        create_app(
+            shop,
+            clock=clock,
+            bucket=Bucket(maximum=20000, restore_rate=1000),
+            shopify_cost=CostModel.CURRENT,
+        )
     )
     settings = {"url": server.url, "token": DEFAULT_TOKEN}
     config = Config(

@@ -20,6 +20,7 @@ from daemon.simulator.app import DEFAULT_TOKEN, create_app
 from daemon.simulator.server import RunningServer, serve
 from daemon.simulator.shop import Shop
 from daemon.simulator.shopify_api import Bucket
+from daemon.simulator.shopify_cost import CostModel
 from sync.clock import VirtualClock
 from sync.store.files import integrity_problems, summary
 from tests.conftest import T0, daemon_started
@@ -32,7 +33,12 @@ ORDERS = 3000
 async def simulator() -> AsyncIterator[RunningServer]:
     shop = Shop(seed=5, orders=ORDERS, now=T0)
     # A query budget that lets the first sync last several seconds (a page of 50 costs 102).
-    app = create_app(shop, clock=VirtualClock(T0), bucket=Bucket(maximum=1000, restore_rate=800))
+    app = create_app(
+        shop,
+        clock=VirtualClock(T0),
+        bucket=Bucket(maximum=1000, restore_rate=800),
+        shopify_cost=CostModel.CURRENT,
+    )
     server = await serve(app)
     yield server
     await server.stop()

@@ -19,6 +19,7 @@ from daemon.runner import Daemon
 from daemon.simulator.app import DEFAULT_TOKEN, create_app
 from daemon.simulator.server import RunningServer, serve
 from daemon.simulator.shop import Shop
+from daemon.simulator.shopify_cost import CostModel
 from sync.clock import VirtualClock
 from sync.connectors import ORDER_SOURCES
 from sync.engine import sync_orders
@@ -36,7 +37,7 @@ def clock() -> VirtualClock:
 @pytest.fixture
 async def simulator(clock: VirtualClock) -> AsyncIterator[RunningServer]:
     shop = Shop(seed=3, orders=400, now=clock.now())
-    server = await serve(create_app(shop, clock=clock))
+    server = await serve(create_app(shop, clock=clock, shopify_cost=CostModel.CURRENT))
     yield server
     await server.stop()
 
