@@ -70,6 +70,7 @@ __all__ = [
     "SourceTimer",
     "Store",
     "TimerDecision",
+    "TransitTime",
     "View",
 ]
 
