@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         "dup:0.1,reorder:0.1 (webhooks), late:0.05, ties:60",
     )
     simulate.add_argument(
+        "--shopify-cost",
+        choices=["classic", "current", "strict"],
+        default="classic",
+        help="how GraphQL queries are priced: Shopify's published rule (default), the cheaper "
+        "pricing live shops report, or dearer than published",
+    )
+    simulate.add_argument(
         "--webhooks",
         metavar="URL",
         default=None,

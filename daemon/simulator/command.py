@@ -20,6 +20,7 @@ from daemon.simulator.app import DEFAULT_TOKEN, create_app
 from daemon.simulator.faults import LATE, UNRECORDED, Faults
 from daemon.simulator.server import serve
 from daemon.simulator.shop import Shop
+from daemon.simulator.shopify_cost import CostModel
 from daemon.simulator.track_pushes import DEFAULT_AFTERSHIP_SECRET, TrackPusher
 from daemon.simulator.webhooks import WebhookSender
 from daemon.simulator.woocommerce_api import DEFAULT_KEY, DEFAULT_SECRET
@@ -51,7 +52,9 @@ async def simulate(args: argparse.Namespace) -> int:
         unrecorded_share=faults.spec.quirk(UNRECORDED),
     )
     try:
-        app = create_app(shop, clock=clock, faults=faults)
+        app = create_app(
+            shop, clock=clock, faults=faults, shopify_cost=CostModel(args.shopify_cost)
+        )
         server = await serve(app, port=args.port)
     except OSError as exc:
         raise UsageError(f"--port {args.port}: {exc}") from None
@@ -59,7 +62,7 @@ async def simulate(args: argparse.Namespace) -> int:
         "simulated shop (%d orders, seed %d) on %s: Shopify token %r at /admin/api/2025-01/ "
         "(graphql.json, orders.json), WooCommerce key %r secret %r at /wp-json/wc/v3/, "
         "17TRACK at /track/v2.2/, AfterShip at /tracking/2024-04/, Kuaidi100 at /poll; "
-        "faults: %s",
+        "faults: %s; Shopify queries priced %s",
         args.orders,
         args.seed,
         server.url,
@@ -67,6 +70,7 @@ async def simulate(args: argparse.Namespace) -> int:
         DEFAULT_KEY,
         DEFAULT_SECRET,
         str(faults.spec) or "none",
+        args.shopify_cost,
     )
     stop = asyncio.Event()
     try:

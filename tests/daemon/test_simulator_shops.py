@@ -26,6 +26,7 @@ from daemon.simulator.shop import Shop
 from daemon.simulator.shopify_rest_api import CallBucket
 from daemon.simulator.webhooks import WebhookSender
 from sync.clock import VirtualClock
+from sync.connectors.shopify_query import ORDERS_QUERY
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 TOKEN = "sim-token"
@@ -306,3 +307,31 @@ async def test_simulate_sends_signed_webhooks_to_the_url_given(
     headers, body = caught.got[0]
     digest = base64.b64encode(hmac.new(b"s3", body, hashlib.sha256).digest()).decode()
     assert headers["x-wc-webhook-signature"] == digest
+
+
+@pytest.mark.parametrize(("pricing", "refused"), [("classic", True), ("current", False)])
+async def test_simulate_prices_shopify_queries_as_asked(pricing: str, refused: bool) -> None:
+    command = [
+        sys.executable, "-m", "daemon", "simulate", "--port", "0", "--orders", "50",
+        "--shopify-cost", pricing,
+    ]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stderr is not None
+        line = (await asyncio.wait_for(process.stderr.readline(), timeout=30)).decode()
+        url = line.split(" on ", 1)[1].split(": ", 1)[0]
+        async with httpx.AsyncClient() as client:
+            response = await client.post(
+                f"{url}/admin/api/2025-01/graphql.json",
+                headers={"X-Shopify-Access-Token": "demo-token"},
+                json={"query": ORDERS_QUERY, "variables": {"first": 250}},
+            )
+    finally:
+        process.send_signal(signal.SIGINT)
+        await process.communicate()
+    body = response.json()
+    codes = [error["extensions"]["code"] for error in body.get("errors", [])]
+    assert codes == (["MAX_COST_EXCEEDED"] if refused else [])
+    assert refused or len(body["data"]["orders"]["edges"]) == 50
