@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import ClassVar
 
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -88,3 +89,30 @@ class LiveScreen(Screen[None]):
             bar.show(side=self.side_text(now))
         self.show_board(now)
         self.minute_passed(now)
+
+
+class ScrollsOne(Screen[None]):
+    """A screen whose keys scroll one :class:`VerticalScroll`, named by ``SCROLLER``."""
+
+    SCROLLER: ClassVar[str]
+
+    def _scroller(self) -> VerticalScroll:
+        return self.query_one(f"#{self.SCROLLER}", VerticalScroll)
+
+    def action_scroll_down(self) -> None:
+        self._scroller().scroll_down(animate=False)
+
+    def action_scroll_up(self) -> None:
+        self._scroller().scroll_up(animate=False)
+
+    def action_page_down(self) -> None:
+        self._scroller().scroll_page_down(animate=False)
+
+    def action_page_up(self) -> None:
+        self._scroller().scroll_page_up(animate=False)
+
+    def action_scroll_home(self) -> None:
+        self._scroller().scroll_home(animate=False)
+
+    def action_scroll_end(self) -> None:
+        self._scroller().scroll_end(animate=False)

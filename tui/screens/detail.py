@@ -29,6 +29,7 @@ from tui.order_file import OrderFile, read_order_file
 from tui.push import offer_push
 from tui.screens import detail_text, guard_text
 from tui.screens.acting import ActingScreen, Chosen
+from tui.screens.base import ScrollsOne
 from tui.verbs import UNACKNOWLEDGED, OrderRef, Verb
 from tui.widgets.view_bar import ViewBar
 
@@ -54,7 +55,8 @@ def most_urgent(escalations: tuple[EscalationRow, ...], verb: Verb) -> Escalatio
     return waiting[0] if waiting else None
 
 
-class DetailScreen(ActingScreen):
+class DetailScreen(ScrollsOne, ActingScreen):
+    SCROLLER = "detail"
     CSS_PATH = "detail.tcss"
     AUTO_FOCUS = "#detail"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings(Scope.DETAIL), *bindings(Scope.VERBS)]
@@ -287,24 +289,3 @@ class DetailScreen(ActingScreen):
         index = self.languages.index(self.language)
         self.language = self.languages[(index + 1) % len(self.languages)]
         self.load()
-
-    def _scroller(self) -> VerticalScroll:
-        return self.query_one("#detail", VerticalScroll)
-
-    def action_scroll_down(self) -> None:
-        self._scroller().scroll_down(animate=False)
-
-    def action_scroll_up(self) -> None:
-        self._scroller().scroll_up(animate=False)
-
-    def action_page_down(self) -> None:
-        self._scroller().scroll_page_down(animate=False)
-
-    def action_page_up(self) -> None:
-        self._scroller().scroll_page_up(animate=False)
-
-    def action_scroll_home(self) -> None:
-        self._scroller().scroll_home(animate=False)
-
-    def action_scroll_end(self) -> None:
-        self._scroller().scroll_end(animate=False)

@@ -30,7 +30,7 @@ from tui.export import export_folder, export_name, export_report, exported_by
 from tui.keys import Scope, bindings
 from tui.live import Change
 from tui.report_text import sections
-from tui.screens.base import LiveScreen
+from tui.screens.base import LiveScreen, ScrollsOne
 from tui.widgets.view_bar import ViewBar
 
 SECTIONS = (
@@ -71,7 +71,8 @@ def _zone(name: str, fallback: tzinfo) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
-class ReportsScreen(LiveScreen):
+class ReportsScreen(ScrollsOne, LiveScreen):
+    SCROLLER = "report"
     CSS_PATH = "reports.tcss"
     AUTO_FOCUS = "#report"
     BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.REPORTS)
@@ -170,27 +171,6 @@ class ReportsScreen(LiveScreen):
 
     def action_back(self) -> None:
         self.app.switch_mode("queue")
-
-    def _scroller(self) -> VerticalScroll:
-        return self.query_one("#report", VerticalScroll)
-
-    def action_scroll_down(self) -> None:
-        self._scroller().scroll_down(animate=False)
-
-    def action_scroll_up(self) -> None:
-        self._scroller().scroll_up(animate=False)
-
-    def action_page_down(self) -> None:
-        self._scroller().scroll_page_down(animate=False)
-
-    def action_page_up(self) -> None:
-        self._scroller().scroll_page_up(animate=False)
-
-    def action_scroll_home(self) -> None:
-        self._scroller().scroll_home(animate=False)
-
-    def action_scroll_end(self) -> None:
-        self._scroller().scroll_end(animate=False)
 
     def action_export(self, path: str = "") -> None:
         self._export(Path(path).expanduser() if path else None)
