@@ -159,19 +159,38 @@ class Database:
             raise StoreError(
                 f"{self.path}: schema version {current} is newer than this orderwatch ({latest})"
             )
-        for number, sql in MIGRATIONS:
-            if number <= current:
-                continue
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                # executescript would commit; run statement by statement inside our transaction.
-                for statement in _split_sql(sql):
-                    await self.conn.execute(statement)
-                await self.conn.execute(f"PRAGMA user_version = {number}")
-                await self.conn.execute("COMMIT")
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
+        if current == latest:
+            return
+        # A migration may rebuild a table (SQLite cannot drop a NOT NULL): with foreign keys on,
+        # dropping the old table would cascade into the rows that point at it. So they are off
+        # while migrations run (the pragma is ignored inside a transaction), and each migration
+        # is checked for broken references before it commits.
+        await self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for number, sql in MIGRATIONS:
+                if number > current:
+                    await self._apply(number, sql)
+        finally:
+            await self.conn.execute("PRAGMA foreign_keys = ON")
+
+    async def _apply(self, number: int, sql: str) -> None:
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            # executescript would commit; run statement by statement inside our transaction.
+            for statement in _split_sql(sql):
+                await self.conn.execute(statement)
+            broken = await self.conn.execute_fetchall("PRAGMA foreign_key_check")
+            if broken:
+                table, rowid, parent, _ = tuple(broken[0])
+                raise StoreError(
+                    f"{self.path}: migration {number} leaves {table} row {rowid} pointing at a "
+                    f"missing {parent} row"
+                )
+            await self.conn.execute(f"PRAGMA user_version = {number}")
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
 
     async def close(self) -> None:
         await self.conn.close()
