@@ -630,4 +630,76 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE sources ADD COLUMN carriers TEXT NOT NULL DEFAULT '';
         """,
     ),
+    (
+        16,
+        """
+        -- Escalations about a source (a stale tracking feed) belong to no order: order_id may be
+        -- NULL and `source` names the feed instead; exactly one of the two is set. For such an
+        -- escalation timer_id and subject_id are its source_timers row (subject_kind 'source').
+        -- SQLite cannot drop a NOT NULL, so the table is rebuilt with the same columns and
+        -- indexes (migrations run with foreign keys off, checked before each commit).
+        CREATE TABLE escalations_rebuilt (
+            id INTEGER PRIMARY KEY,
+            timer_id INTEGER NOT NULL,
+            rule_id TEXT NOT NULL,
+            subject_kind TEXT NOT NULL,
+            subject_id INTEGER NOT NULL,
+            order_id INTEGER REFERENCES orders (id) ON DELETE CASCADE,
+            severity TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            state TEXT NOT NULL,
+            level INTEGER NOT NULL DEFAULT 1,
+            rules_version TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            deadline_at TEXT NOT NULL,
+            acked_at TEXT,
+            acked_by TEXT NOT NULL DEFAULT '',
+            assignee TEXT NOT NULL DEFAULT '',
+            snoozed_until TEXT,
+            resolved_at TEXT,
+            resolved_by TEXT NOT NULL DEFAULT '',
+            resolution TEXT NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 1,
+            change_seq INTEGER NOT NULL,
+            policy TEXT,
+            policy_version TEXT NOT NULL DEFAULT '',
+            policy_snapshot TEXT NOT NULL DEFAULT '',
+            ladder_round INTEGER NOT NULL DEFAULT 1,
+            repeat_no INTEGER NOT NULL DEFAULT 0,
+            level_started_at TEXT,
+            next_step_at TEXT,
+            delivery_error TEXT NOT NULL DEFAULT '',
+            first_acked_at TEXT,
+            first_acked_by TEXT NOT NULL DEFAULT '',
+            first_ack_level INTEGER,
+            resolved_level INTEGER,
+            source TEXT,
+            CHECK ((order_id IS NULL) <> (source IS NULL))
+        );
+        INSERT INTO escalations_rebuilt (id, timer_id, rule_id, subject_kind, subject_id,
+            order_id, severity, summary, state, level, rules_version, opened_at, deadline_at,
+            acked_at, acked_by, assignee, snoozed_until, resolved_at, resolved_by, resolution,
+            version, change_seq, policy, policy_version, policy_snapshot, ladder_round,
+            repeat_no, level_started_at, next_step_at, delivery_error, first_acked_at,
+            first_acked_by, first_ack_level, resolved_level)
+        SELECT id, timer_id, rule_id, subject_kind, subject_id, order_id, severity, summary,
+            state, level, rules_version, opened_at, deadline_at, acked_at, acked_by, assignee,
+            snoozed_until, resolved_at, resolved_by, resolution, version, change_seq, policy,
+            policy_version, policy_snapshot, ladder_round, repeat_no, level_started_at,
+            next_step_at, delivery_error, first_acked_at, first_acked_by, first_ack_level,
+            resolved_level
+        FROM escalations;
+        DROP TABLE escalations;
+        ALTER TABLE escalations_rebuilt RENAME TO escalations;
+        CREATE INDEX escalations_open ON escalations (state, deadline_at);
+        CREATE INDEX escalations_order ON escalations (order_id);
+        CREATE INDEX escalations_change_seq ON escalations (change_seq);
+        CREATE INDEX escalations_next_step ON escalations (next_step_at)
+            WHERE next_step_at IS NOT NULL;
+        CREATE INDEX escalations_unadopted ON escalations (id) WHERE policy IS NULL;
+
+        -- A feed rule's instance points at its open escalation, as an order timer does.
+        ALTER TABLE source_timers ADD COLUMN escalation_id INTEGER REFERENCES escalations (id);
+        """,
+    ),
 )
