@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from daemon.feed_alerts import feed_alerts
+from daemon.feed_alerts import feed_moves
 from daemon.guards import GuardRunner
 from daemon.muters import feed_muters, muter_rules, rule_muters
 from daemon.route_learner import RouteLearner
@@ -274,8 +274,8 @@ class RulesEngine:
             if timer.state != TimerState.RESOLVED:
                 changed.append(_resolved_source(timer, self.rules.version))
         before = {(timer.rule_id, timer.source): timer for timer in existing}
-        sends = feed_alerts(self.rules, before, changed, now)
-        await self.store.save_source_timers(changed, sends, now)
+        moves = feed_moves(self.rules, before, changed)
+        opened = await self.store.save_source_timers(changed, moves, now)
         timers = await self.store.source_timers()
         # An instance moves on by itself too (pending -> firing after `for`; keep_firing_for).
         wakes = [t.next_at for t in timers if t.next_at is not None]
@@ -283,7 +283,7 @@ class RulesEngine:
             wakes.append(self._sources_due)
         self._sources_due = min(wakes, default=None)
         self._feed_muters = feed_muters(self.rules, timers, sources)
-        return await self._update_muting()
+        return opened + await self._update_muting()
 
     async def _update_muting(self) -> int:
         """Take the muting the instances give now; re-plan what it touches when it moved."""

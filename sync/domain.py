@@ -313,8 +313,10 @@ class EscalationRow:
     rule_id: str
     subject_kind: str
     subject_id: int
-    order_id: int
+    order_id: int | None
+    """None for an escalation about a source (a stale tracking feed): see ``source``."""
     order_number: str
+    """'' for an escalation about a source."""
     severity: str
     summary: str
     state: str
@@ -343,10 +345,17 @@ class EscalationRow:
     first_acked_at: datetime | None = None
     first_acked_by: str = ""
     first_ack_level: int | None = None
+    source: str = ""
+    """The source (a tracking feed such as ``17track``) an escalation about no order is about."""
 
     @property
     def open(self) -> bool:
         return self.state != EscalationState.RESOLVED
+
+    @property
+    def about(self) -> str:
+        """What it is about, as agents name it: the order number, or the feed's name."""
+        return self.order_number if self.order_id is not None else self.source
 
     def snoozed(self, now: datetime) -> bool:
         return self.snoozed_until is not None and self.snoozed_until > now

@@ -22,6 +22,13 @@ def notification_key(escalation_id: int, ladder_round: int, level: int, repeat: 
     return f"escalation-{escalation_id}-round-{ladder_round}-level-{level}-repeat-{repeat}"
 
 
+def subject_words(escalation: EscalationRow) -> str:
+    """``Order #1001``, or ``Feed 17track`` for an escalation about a source."""
+    if escalation.order_id is None:
+        return f"Feed {escalation.source}"
+    return f"Order {escalation.order_number}"
+
+
 def recipient(login: str, roster: Roster) -> Recipient:
     agent = roster.agents.get(login)
     if agent is None:
@@ -43,10 +50,8 @@ def escalation_messages(
     where = f"level {notify.level} of {len(policy.levels)} ({policy.name})"
     if notify.repeat_no:
         where += f", reminder {notify.repeat_no}"
-    lines = [
-        escalation.summary or rule_title,
-        f"Order {escalation.order_number} · {rule_title} · {where}",
-    ]
+    about = subject_words(escalation)
+    lines = [escalation.summary or rule_title, f"{about} · {rule_title} · {where}"]
     if owner:
         lines.append(f"Owner: {recipient(owner, workflow.roster).name}")
     if people:
@@ -57,6 +62,7 @@ def escalation_messages(
         "id": escalation.id,
         "order_id": escalation.order_id,
         "order_number": escalation.order_number,
+        "source": escalation.source,
         "rule": escalation.rule_id,
         "policy": policy.name,
         "level": notify.level,
@@ -74,7 +80,7 @@ def escalation_messages(
             key=key,
             kind="escalation",
             severity=escalation.severity,
-            title=f"[{escalation.severity}] Order {escalation.order_number}: {rule_title}",
+            title=f"[{escalation.severity}] {about}: {rule_title}",
             lines=tuple(lines),
             recipients=people,
             escalation=details,

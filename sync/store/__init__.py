@@ -30,6 +30,7 @@ from sync.store.routes import RouteFigure, RouteStore, TransitTime
 from sync.store.scenarios import Notice, ScenarioStore
 from sync.store.shop_pushes import Pushable, PushRow, Queued, QueuedPush, ShopPushStore
 from sync.store.signals import OrderFlag, ResponseSample, SignalStore
+from sync.store.source_timers import FeedMove
 from sync.store.state import StateStore
 from sync.store.timers import SourceHealth, SourceTimer, TimerDecision, TimerStore
 from sync.store.tracking import TrackingStore
@@ -42,6 +43,7 @@ __all__ = [
     "BudgetUse",
     "DueQuery",
     "EscalationCount",
+    "FeedMove",
     "GuardFlag",
     "ImportFile",
     "LadderEvent",

@@ -227,28 +227,36 @@ class ActionStore(StoreBase):
 
     async def add_note(
         self,
-        order_id: int,
+        order_id: int | None,
         agent: str,
         text: str,
         now: datetime,
         escalation_id: int | None = None,
     ) -> None:
-        """Add a note to the order's timeline (and to one of its escalations, when given)."""
+        """Add a note to the order's timeline (and to one of its escalations, when given); an
+        escalation about a source (``order_id`` None) keeps the note on its own timeline."""
         text = text.strip()
         if not text:
             raise ActionError("a note needs some text")
         if len(text) > MAX_NOTE:
             raise ActionError(f"a note may be at most {MAX_NOTE} characters")
+        if order_id is None and escalation_id is None:
+            raise ActionError("a note goes on an order or an escalation")
         async with self.db.write() as tx:
-            if await tx.fetchone("SELECT 1 FROM orders WHERE id = ?", (order_id,)) is None:
+            if (
+                order_id is not None
+                and await tx.fetchone("SELECT 1 FROM orders WHERE id = ?", (order_id,)) is None
+            ):
                 raise ActionError(f"order {order_id} does not exist")
             rule_id = ""
             if escalation_id is not None:
                 found = await tx.fetchone(
-                    "SELECT order_id, rule_id FROM escalations WHERE id = ?", (escalation_id,)
+                    "SELECT order_id, rule_id, source FROM escalations WHERE id = ?",
+                    (escalation_id,),
                 )
                 if found is None or found["order_id"] != order_id:
-                    raise ActionError(f"escalation {escalation_id} is not about order {order_id}")
+                    about = f"order {order_id}" if order_id is not None else "a feed"
+                    raise ActionError(f"escalation {escalation_id} is not about {about}")
                 rule_id = found["rule_id"]
             await _note(tx, order_id, escalation_id, rule_id, agent, text, now)
 
@@ -359,14 +367,15 @@ async def _record(
 
 async def _note(
     tx: Transaction,
-    order_id: int,
+    order_id: int | None,
     escalation_id: int | None,
     rule_id: str,
     agent: str,
     text: str,
     now: datetime,
 ) -> None:
-    await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, order_id))
+    if order_id is not None:
+        await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, order_id))
     if escalation_id is not None:
         await tx.execute(
             "UPDATE escalations SET change_seq = ? WHERE id = ?", (tx.seq, escalation_id)
@@ -413,8 +422,8 @@ def _words(seconds: float) -> str:
 async def _fresh(tx: Transaction, escalation_id: int) -> EscalationRow:
     """The escalation as this transaction leaves it (not as a later writer may)."""
     row = await tx.fetchone(
-        f"SELECT {ESCALATION_COLUMNS} FROM escalations e JOIN orders o ON o.id = e.order_id "
-        "WHERE e.id = ?",
+        f"SELECT {ESCALATION_COLUMNS} FROM escalations e "
+        "LEFT JOIN orders o ON o.id = e.order_id WHERE e.id = ?",
         (escalation_id,),
     )
     if row is None:

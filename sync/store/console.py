@@ -160,7 +160,8 @@ class ConsoleStore(StoreBase):
             params += order_params
         params.append(limit)
         rows = await self.db.fetchall(
-            f"SELECT {ESCALATION_COLUMNS} FROM escalations e JOIN orders o ON o.id = e.order_id "
+            f"SELECT {ESCALATION_COLUMNS} FROM escalations e "
+            f"LEFT JOIN orders o ON o.id = e.order_id "
             f"WHERE e.state IN {OPEN_ESCALATION!r} AND {condition} {narrowing} "
             f"ORDER BY {order} LIMIT ?",
             params,

@@ -179,7 +179,7 @@ class Database:
             # executescript would commit; run statement by statement inside our transaction.
             for statement in _split_sql(sql):
                 await self.conn.execute(statement)
-            broken = await self.conn.execute_fetchall("PRAGMA foreign_key_check")
+            broken = list(await self.conn.execute_fetchall("PRAGMA foreign_key_check"))
             if broken:
                 table, rowid, parent, _ = tuple(broken[0])
                 raise StoreError(

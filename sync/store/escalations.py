@@ -39,11 +39,13 @@ class Opening:
     rule_id: str
     subject_kind: str
     subject_id: int
-    order_id: int
+    order_id: int | None
     severity: str
     summary: str
     rules_version: str
     deadline_at: datetime
+    source: str | None = None
+    """The feed an escalation about no order is about (then ``order_id`` is None)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,7 @@ class Closing:
 
     escalation_id: int
     rule_id: str
-    order_id: int
+    order_id: int | None
     reason: str
 
 
@@ -66,8 +68,8 @@ async def open_escalations(
     opened = to_db(now)
     await tx.executemany(
         "INSERT INTO escalations (timer_id, rule_id, subject_kind, subject_id, order_id, "
-        "severity, summary, state, rules_version, opened_at, deadline_at, change_seq) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "severity, summary, state, rules_version, opened_at, deadline_at, change_seq, source) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 o.timer_id,
@@ -82,6 +84,7 @@ async def open_escalations(
                 opened,
                 to_db(o.deadline_at),
                 tx.seq,
+                o.source,
             )
             for o in openings
         ],
@@ -120,7 +123,7 @@ async def open_escalation(
     rule_id: str,
     subject_kind: str,
     subject_id: int,
-    order_id: int,
+    order_id: int | None,
     severity: str,
     summary: str,
     rules_version: str,
@@ -192,7 +195,7 @@ async def close_escalation(
     escalation_id: int,
     *,
     rule_id: str,
-    order_id: int,
+    order_id: int | None,
     reason: str,
     now: datetime,
 ) -> int:
@@ -200,12 +203,15 @@ async def close_escalation(
     return await close_escalations(tx, [Closing(escalation_id, rule_id, order_id, reason)], now)
 
 
-async def _touch_orders(tx: Transaction, order_ids: Sequence[int]) -> None:
-    """Move the orders' change stamps, so readers that follow orders see their escalations."""
-    await tx.execute(
-        "UPDATE orders SET change_seq = ? WHERE id IN (SELECT value FROM json_each(?))",
-        (tx.seq, json.dumps(sorted(set(order_ids)))),
-    )
+async def _touch_orders(tx: Transaction, order_ids: Sequence[int | None]) -> None:
+    """Move the orders' change stamps, so readers that follow orders see their escalations
+    (an escalation about a source has no order to touch)."""
+    found = sorted({order_id for order_id in order_ids if order_id is not None})
+    if found:
+        await tx.execute(
+            "UPDATE orders SET change_seq = ? WHERE id IN (SELECT value FROM json_each(?))",
+            (tx.seq, json.dumps(found)),
+        )
 
 
 class EscalationStore(StoreBase):
@@ -214,8 +220,8 @@ class EscalationStore(StoreBase):
     async def open_escalations(self, limit: int = 5000) -> list[EscalationRow]:
         """Open escalations: firing first, then acknowledged, each by deadline."""
         rows = await self.db.fetchall(
-            f"SELECT {ESCALATION_COLUMNS} FROM escalations e JOIN orders o ON o.id = e.order_id "
-            "WHERE e.state IN (?, ?, ?) "
+            f"SELECT {ESCALATION_COLUMNS} FROM escalations e "
+            "LEFT JOIN orders o ON o.id = e.order_id WHERE e.state IN (?, ?, ?) "
             "ORDER BY CASE e.state WHEN 'firing' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, "
             "e.deadline_at, e.id LIMIT ?",
             (*_OPEN, limit),
@@ -232,8 +238,8 @@ class EscalationStore(StoreBase):
 
     async def escalation(self, escalation_id: int) -> EscalationRow | None:
         row = await self.db.fetchone(
-            f"SELECT {ESCALATION_COLUMNS} FROM escalations e JOIN orders o ON o.id = e.order_id "
-            "WHERE e.id = ?",
+            f"SELECT {ESCALATION_COLUMNS} FROM escalations e "
+            "LEFT JOIN orders o ON o.id = e.order_id WHERE e.id = ?",
             (escalation_id,),
         )
         return None if row is None else escalation_row(row)
@@ -296,7 +302,7 @@ class EscalationStore(StoreBase):
             )
             found = await tx.fetchone(
                 f"SELECT {ESCALATION_COLUMNS} FROM escalations e "
-                "JOIN orders o ON o.id = e.order_id WHERE e.id = ?",
+                "LEFT JOIN orders o ON o.id = e.order_id WHERE e.id = ?",
                 (escalation_id,),
             )
         assert found is not None

@@ -27,7 +27,9 @@ _LADDER_COLUMNS = (
     "coalesce(t.override, '') AS override"
 )
 _FROM = (
-    "FROM escalations e JOIN orders o ON o.id = e.order_id LEFT JOIN timers t ON t.id = e.timer_id"
+    "FROM escalations e LEFT JOIN orders o ON o.id = e.order_id "
+    # a feed escalation's timer_id is its source_timers row: it has no order timer to join
+    "LEFT JOIN timers t ON t.id = e.timer_id AND e.source IS NULL"
 )
 
 
@@ -75,7 +77,8 @@ class LadderStep:
 
     escalation_id: int
     version: int
-    order_id: int
+    order_id: int | None
+    """None for an escalation about a source."""
     rule_id: str
     state: str
     level: int
@@ -177,7 +180,7 @@ async def _save_step(tx: Transaction, step: LadderStep, now: datetime) -> bool:
     )
     if cursor.rowcount != 1:
         return False  # an agent (or another pass) changed it: look again next time
-    if step.visible:
+    if step.visible and step.order_id is not None:
         await tx.execute("UPDATE orders SET change_seq = ? WHERE id = ?", (tx.seq, step.order_id))
     for event in step.events:
         await append_event(

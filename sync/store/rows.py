@@ -137,7 +137,8 @@ def event_row(row: sqlite3.Row) -> EventRow:
 
 
 ESCALATION_COLUMNS = (
-    "e.id, e.rule_id, e.subject_kind, e.subject_id, e.order_id, o.number AS order_number, "
+    "e.id, e.rule_id, e.subject_kind, e.subject_id, e.order_id, "
+    "coalesce(o.number, '') AS order_number, coalesce(e.source, '') AS source, "
     "e.severity, e.summary, e.state, e.level, e.opened_at, e.deadline_at, e.acked_at, e.acked_by, "
     "e.assignee, e.snoozed_until, e.resolved_at, e.resolution, e.version, e.change_seq, "
     "e.resolved_by, e.policy, e.policy_version, e.ladder_round, e.repeat_no, "
@@ -179,6 +180,7 @@ def escalation_row(row: sqlite3.Row) -> EscalationRow:
         first_acked_at=from_db(row["first_acked_at"]),
         first_acked_by=row["first_acked_by"],
         first_ack_level=row["first_ack_level"],
+        source=row["source"],
     )
 
 

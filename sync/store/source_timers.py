@@ -1,5 +1,9 @@
 """Timers of rules about sources (a stale tracking feed): one per (rule, source), with the
-source health those rules read."""
+source health those rules read, and the escalations they raise.
+
+A feed rule's instance that starts firing opens an escalation about the source (no order), in
+the same transaction as the instance; the ladder takes it up like an order's. When the instance
+stops firing its escalation closes with the reason the engine gives ("recovered")."""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sync.domain import SubjectKind
 from sync.store.base import StoreBase
-from sync.store.db import from_db, from_db_required, to_db
-from sync.store.ladder import Outgoing, queue_outgoing
+from sync.store.db import Transaction, from_db, from_db_required, to_db
+from sync.store.escalations import Closing, Opening, close_escalations, open_escalations
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,21 @@ class SourceTimer:
     summary: str = ""
     reason: str = ""
     rules_version: str = ""
+    escalation_id: int | None = None
+    """The escalation it raised as it started firing (kept once resolved; None before)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedMove:
+    """An escalation about a source to open (its rule's instance started firing) or to close
+    (the instance stopped: ``reason`` says why, in the shop's words)."""
+
+    rule_id: str
+    source: str
+    opens: bool
+    severity: str = ""
+    summary: str = ""
+    reason: str = ""
 
 
 class SourceTimerStore(StoreBase):
@@ -104,16 +124,14 @@ class SourceTimerStore(StoreBase):
     async def save_source_timers(
         self,
         timers: Sequence[SourceTimer],
-        sends: Sequence[Outgoing] = (),
+        moves: Sequence[FeedMove] = (),
         now: datetime | None = None,
-    ) -> None:
-        """Record feed rules' instances, and queue what they tell people (``sends``, queued
-        at ``now``) in the same transaction."""
+    ) -> int:
+        """Record feed rules' instances, and open or close their escalations (``moves``, at
+        ``now``) in the same transaction; returns how many escalations opened or closed."""
         if not timers:
-            return
+            return 0
         async with self.db.write() as tx:
-            if sends and now is not None:
-                await queue_outgoing(tx, sends, now)
             await tx.executemany(
                 "INSERT INTO source_timers (rule_id, source, state, since, fired_at, "
                 "last_true_at, next_at, labels, summary, reason, rules_version, change_seq) "
@@ -142,6 +160,55 @@ class SourceTimerStore(StoreBase):
                     for t in timers
                 ],
             )
+            if moves and now is not None:
+                return await _move_escalations(tx, moves, now)
+        return 0
+
+    async def feed_escalations_changed(self, since: int) -> bool:
+        """Whether an escalation about a source moved after change stamp ``since`` (the
+        console learns of order escalations through their orders)."""
+        found = await self.db.scalar(
+            "SELECT EXISTS (SELECT 1 FROM escalations WHERE change_seq > ? AND source IS NOT NULL)",
+            (since,),
+        )
+        return bool(found)
+
+
+async def _move_escalations(tx: Transaction, moves: Sequence[FeedMove], now: datetime) -> int:
+    rows = await tx.fetchall(
+        "SELECT id, rule_id, source, escalation_id, fired_at, rules_version FROM source_timers"
+    )
+    by_key = {(row["rule_id"], row["source"]): row for row in rows}
+    openings: list[Opening] = []
+    closings: list[Closing] = []
+    for move in moves:
+        row = by_key.get((move.rule_id, move.source))
+        if row is None:
+            continue
+        if move.opens:
+            openings.append(
+                Opening(
+                    timer_id=row["id"],
+                    rule_id=move.rule_id,
+                    subject_kind=SubjectKind.SOURCE,
+                    subject_id=row["id"],
+                    order_id=None,
+                    severity=move.severity,
+                    summary=move.summary,
+                    rules_version=row["rules_version"],
+                    deadline_at=from_db(row["fired_at"]) or now,
+                    source=move.source,
+                )
+            )
+        elif row["escalation_id"] is not None:
+            closings.append(Closing(row["escalation_id"], move.rule_id, None, move.reason))
+    moved = await close_escalations(tx, closings, now)
+    opened = await open_escalations(tx, openings, now)
+    await tx.executemany(
+        "UPDATE source_timers SET escalation_id = ? WHERE id = ?",
+        [(escalation, timer) for timer, escalation in opened.items()],
+    )
+    return moved + len(opened)
 
 
 def _source_timer(row: sqlite3.Row) -> SourceTimer:
@@ -157,4 +224,5 @@ def _source_timer(row: sqlite3.Row) -> SourceTimer:
         summary=row["summary"],
         reason=row["reason"],
         rules_version=row["rules_version"],
+        escalation_id=row["escalation_id"],
     )
