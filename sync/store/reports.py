@@ -165,9 +165,10 @@ class ReportStore(StoreBase):
         return [RuleBreaches(row["rule_id"], row["n"], row["resolved"]) for row in rows]
 
     async def delayed_escalations(self, start: datetime, end: datetime) -> list[DelayedEscalation]:
+        """Why orders were late: escalations about a feed (no order) are left out."""
         rows = await self.db.fetchall(
             "SELECT resolution, opened_at FROM escalations WHERE opened_at >= ? AND opened_at < ? "
-            "AND resolution <> '' ORDER BY opened_at",
+            "AND resolution <> '' AND order_id IS NOT NULL ORDER BY opened_at",
             (to_db(start), to_db(end)),
         )
         return [
@@ -200,10 +201,11 @@ class ReportStore(StoreBase):
         ]
 
     async def responses(self, start: datetime, end: datetime) -> list[Response]:
+        """Agents' response to orders' escalations (a feed's, about no order, is left out)."""
         rows = await self.db.fetchall(
             "SELECT opened_at, first_acked_at, first_acked_by, first_ack_level, resolved_at, "
             "resolved_by, resolved_level FROM escalations WHERE opened_at >= ? AND opened_at < ? "
-            "ORDER BY id",
+            "AND order_id IS NOT NULL ORDER BY id",
             (to_db(start), to_db(end)),
         )
         return [

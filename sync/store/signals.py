@@ -162,11 +162,12 @@ class SignalStore(StoreBase):
         ]
 
     async def response_samples(self, since: datetime) -> list[ResponseSample]:
-        """The response of every escalation opened since ``since``."""
+        """The response of every order's escalation opened since ``since`` (a feed's, about
+        no order, is left out)."""
         rows = await self.db.fetchall(
             "SELECT id, rule_id, opened_at, first_acked_at, first_acked_by, first_ack_level, "
             "resolved_at, resolved_by, resolved_level FROM escalations WHERE opened_at >= ? "
-            "ORDER BY id",
+            "AND order_id IS NOT NULL ORDER BY id",
             (to_db(since),),
         )
         return [
