@@ -1,5 +1,6 @@
-"""Agents' actions from the command line, for scripts: ``orderwatchd ack|take|assign|snooze|
-note|resolve|reopen|escalate ESCALATION …``, ``orderwatchd audit ORDER``, ``orderwatchd
+"""Agents' actions from the command line, for scripts: ``orderwatchd escalations`` (the open
+ones), ``orderwatchd ack|take|assign|snooze|note|resolve|reopen|escalate ESCALATION …``,
+``orderwatchd audit ORDER``, ``orderwatchd
 push-tracking ORDER`` (push a tracking number the shop platform lacks back to it) and
 ``orderwatchd refresh ORDER|TRACKING`` (:mod:`daemon.refresh_cli`).
 
@@ -62,6 +63,15 @@ def add_agent_commands(commands: Any) -> None:
             "--version", type=int, default=None, help="act only if it is still at this version"
         )
         _where(command)
+    listing = commands.add_parser(
+        "escalations",
+        help="list the open escalations",
+        description="Print the open escalations, firing first, then by deadline: number, "
+        "state, level, severity, what it is about (an order number, or the feed of a rule "
+        "about a source), rule, owner and summary.",
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    _where(listing)
     audit = commands.add_parser(
         "audit",
         help="an order's full timeline: who, when, what, from → to",
@@ -120,6 +130,9 @@ async def run_agent_command(args: argparse.Namespace, clock: Clock | None = None
     try:
         if args.command == "audit":
             print("\n".join(await audit_lines(store, args.order, as_json=args.json)))
+            return 0
+        if args.command == "escalations":
+            print("\n".join(await escalation_lines(store, as_json=args.json)))
             return 0
         if args.command == "dismiss":
             print(await dismiss(store, args, clock or SystemClock(), agent_login()))
@@ -199,7 +212,38 @@ async def push_tracking(store: Store, args: argparse.Namespace, clock: Clock, ag
 
 
 def _label(escalation: EscalationRow) -> str:
-    return f"escalation {escalation.id} ({escalation.order_number} {escalation.rule_id})"
+    return f"escalation {escalation.id} ({escalation.about} {escalation.rule_id})"
+
+
+async def escalation_lines(store: Store, *, as_json: bool = False) -> list[str]:
+    """The open escalations, one line each (or one JSON object each)."""
+    found = await store.open_escalations()
+    if as_json:
+        return [json.dumps(_escalation_json(e), ensure_ascii=False) for e in found]
+    if not found:
+        return ["no open escalations"]
+    width = max(len(e.about) for e in found)
+    return [
+        f"{e.id:>6}  {e.state:<12}  level {e.level}  {e.severity:<8}  "
+        f"{e.about:<{width}}  {e.rule_id}  {e.assignee or '-'}  {e.summary}"
+        for e in found
+    ]
+
+
+def _escalation_json(escalation: EscalationRow) -> dict[str, object]:
+    return {
+        "id": escalation.id,
+        "state": escalation.state,
+        "level": escalation.level,
+        "severity": escalation.severity,
+        "order": escalation.order_number or None,
+        "source": escalation.source or None,
+        "rule": escalation.rule_id,
+        "owner": escalation.assignee,
+        "summary": escalation.summary,
+        "opened_at": escalation.opened_at.isoformat(),
+        "version": escalation.version,
+    }
 
 
 def _state(escalation: EscalationRow) -> str:
@@ -284,4 +328,4 @@ def _when(instant: datetime) -> str:
 
 
 def is_agent_command(command: str) -> bool:
-    return command in (*ACTIONS, "audit", "push-tracking", "refresh")
+    return command in (*ACTIONS, "audit", "escalations", "push-tracking", "refresh")

@@ -20,7 +20,7 @@ DEFAULT_CONFIG = Path("orderwatchd.toml")
 
 AGENT_COMMANDS = frozenset(
     {"ack", "take", "assign", "snooze", "note", "resolve", "reopen", "escalate", "audit"}
-    | {"push-tracking", "refresh"}
+    | {"escalations", "push-tracking", "refresh"}
     | {"dismiss"}
 )
 """Agents' actions for scripts, and the audit trail (:mod:`daemon.agent_cli`)."""

@@ -55,7 +55,7 @@ def db(tmp_path: Path, make_order: OrderFactory) -> Path:
 
 
 def test_every_agent_command_is_dispatched() -> None:
-    others = {"audit", "push-tracking", "refresh", "dismiss"}
+    others = {"audit", "escalations", "push-tracking", "refresh", "dismiss"}
     assert frozenset({*ACTIONS, *others}) == AGENT_COMMANDS
 
 
