@@ -145,8 +145,8 @@ class OrderwatchApp(App[None]):
 
     def _report(self, request: Request, outcome: Outcome) -> None:
         self.notify(outcome.message, title=outcome.title, severity=outcome.severity, markup=False)
-        if self.feed is not None and outcome.order_ids:
-            self.feed.publish(Change(outcome.order_ids), force=True)
+        if self.feed is not None and (outcome.order_ids or outcome.feeds):
+            self.feed.publish(Change(outcome.order_ids, feeds=outcome.feeds), force=True)
 
     def _actions_changed(self) -> None:
         if self.desk is not None:

@@ -123,7 +123,7 @@ def export_escalations(
         for row in rows:
             out.writerow(
                 [
-                    row.order_number,
+                    row.about,
                     row.rule_id,
                     row.severity,
                     row.state,

@@ -39,14 +39,17 @@ class Change:
     order_ids: frozenset[int] = frozenset()
     everything: bool = False
     """Too much moved to list (or the agent asked for a reload): re-read all that is shown."""
+    feeds: bool = False
+    """An escalation about a source (a stale feed, no order) moved: the escalation lists
+    re-read."""
 
     def __bool__(self) -> bool:
-        return self.everything or bool(self.order_ids)
+        return self.everything or self.feeds or bool(self.order_ids)
 
     def __or__(self, other: Change) -> Change:
         if self.everything or other.everything:
             return Change(everything=True)
-        return Change(self.order_ids | other.order_ids)
+        return Change(self.order_ids | other.order_ids, feeds=self.feeds or other.feeds)
 
 
 class ChangeLog:
@@ -91,11 +94,12 @@ class Watcher:
         if version == self._version:
             return None
         self._version = version
-        ids, self._seq = await self._store.changed_order_ids(self._seq, limit=CHANGE_BATCH)
+        since = self._seq
+        ids, self._seq = await self._store.changed_order_ids(since, limit=CHANGE_BATCH)
         if len(ids) >= CHANGE_BATCH - 1:
             self._seq = await self._store.change_seq()
             return Change(everything=True)
-        return Change(frozenset(ids))
+        return Change(frozenset(ids), feeds=await self._store.feed_escalations_changed(since))
 
 
 class StoreChanged(Message):

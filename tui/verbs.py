@@ -59,9 +59,10 @@ _APPLIES = {
 
 @dataclass(frozen=True, slots=True)
 class OrderRef:
-    """An order a note is about, with the escalation it concerns (if any)."""
+    """An order a note is about, with the escalation it concerns (if any). A note on an
+    escalation about a feed has no order: ``order_id`` None, ``number`` the feed's name."""
 
-    order_id: int
+    order_id: int | None
     number: str
     escalation_id: int | None = None
 
@@ -82,7 +83,14 @@ class Request:
 
     @property
     def order_ids(self) -> frozenset[int]:
-        return frozenset(e.order_id for e in self.escalations) | {o.order_id for o in self.orders}
+        ids = [e.order_id for e in self.escalations] + [o.order_id for o in self.orders]
+        return frozenset(i for i in ids if i is not None)
+
+    @property
+    def feeds(self) -> bool:
+        """Some of it is about a feed (an escalation with no order)."""
+        ids = [e.order_id for e in self.escalations] + [o.order_id for o in self.orders]
+        return None in ids
 
     def describe(self) -> str:
         """``acknowledge #1001 paid_not_shipped``; ``resolve 12 escalations``."""
@@ -113,10 +121,12 @@ class Outcome:
     title: str = ""
     order_ids: frozenset[int] = field(default_factory=frozenset)
     """The orders whose lines changed."""
+    feeds: bool = False
+    """An escalation about a feed changed (it is on no order's line)."""
 
 
 def _name(escalation: EscalationRow) -> str:
-    return f"{escalation.order_number} {escalation.rule_id}"
+    return f"{escalation.about} {escalation.rule_id}"
 
 
 def applicable(
@@ -187,7 +197,7 @@ def _worded(request: Request, done: list[EscalationRow], lost: list[str], agent:
     if not done:
         title = f"Not {past}"
         message = lost[0] if len(lost) == 1 else f"{len(lost)} failed; first: {lost[0]}"
-        return Outcome(message, "warning", title, touched)
+        return Outcome(message, "warning", title, touched, request.feeds)
     by = f" to {request.to_agent}" if request.verb is Verb.ASSIGN else f" by {agent}"
     if len(done) == 1:
         message = f"{_name(done[0])} {past}{by}"
@@ -195,7 +205,8 @@ def _worded(request: Request, done: list[EscalationRow], lost: list[str], agent:
         message = f"{len(done)} escalations {past}{by}"
     if lost:
         message += f"; {len(lost)} not: {lost[0]}"
-    return Outcome(message, "warning" if lost else "information", past.capitalize(), touched)
+    severity: Severity = "warning" if lost else "information"
+    return Outcome(message, severity, past.capitalize(), touched, request.feeds)
 
 
 async def _notes(desk: Desk, request: Request) -> Outcome:
@@ -209,8 +220,10 @@ async def _notes(desk: Desk, request: Request) -> Outcome:
         except READ_ERRORS as error:
             failed.append(f"{order.number}: {error}")
     if failed:
-        return Outcome(failed[0], "error", "Note not saved", request.order_ids)
+        return Outcome(failed[0], "error", "Note not saved", request.order_ids, request.feeds)
     where = (
         request.orders[0].number if len(request.orders) == 1 else f"{len(request.orders)} orders"
     )
-    return Outcome(f"Note added to {where}", title="Noted", order_ids=request.order_ids)
+    return Outcome(
+        f"Note added to {where}", title="Noted", order_ids=request.order_ids, feeds=request.feeds
+    )

@@ -197,5 +197,5 @@ class ActingScreen(LiveScreen):
 def _count(request: Request) -> str:
     if len(request.escalations) == 1:
         escalation = request.escalations[0]
-        return f"{escalation.order_number} {escalation.rule_id}"
+        return f"{escalation.about} {escalation.rule_id}"
     return f"{len(request.escalations)} escalations"

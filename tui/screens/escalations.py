@@ -1,5 +1,8 @@
 """The escalation lists: open (firing and warning first, then by time left), mine, snoozed.
 
+An escalation about a feed (a rule about a source, such as a stale tracking feed) has no order:
+its line names the feed, and opening it shows the feed's health in one line instead of an order.
+
 There are hundreds at most, so the built-in DataTable does: rows are keyed by escalation id and a
 refresh changes only the cells that changed (a countdown, who acknowledged), so the cursor and the
 terminal stay still. Countdowns are in minutes and move when the minute does.
@@ -19,7 +22,7 @@ from textual.binding import BindingType
 from textual.widgets import DataTable, Input, Static
 
 from sync.domain import EscalationRow
-from sync.store import LookupKind
+from sync.store import LookupKind, SourceHealth
 from sync.store.views import OrderQuery, View
 from tui import words
 from tui.desk import READ_ERRORS, Desk
@@ -79,7 +82,7 @@ def escalation_cells(esc: EscalationRow, now: datetime, marked: bool = False) ->
     return (
         Text("*" if marked else " ", style="bold"),
         Text(severity, style=severity_style),
-        Text(esc.order_number),
+        Text(esc.about, overflow="ellipsis", no_wrap=True),
         Text(esc.rule_id, overflow="ellipsis", no_wrap=True),
         Text(esc.summary, overflow="ellipsis", no_wrap=True),
         left,
@@ -93,13 +96,27 @@ def sort_key(name: str) -> Callable[[EscalationRow], tuple[Any, ...]]:
         by: dict[str, tuple[object, ...]] = {
             "urgency": (_URGENCY.get(esc.state, 3), esc.deadline_at),
             "left": (esc.deadline_at,),
-            "order": (esc.order_number,),
+            "order": (esc.about,),
             "rule": (esc.rule_id, esc.deadline_at),
             "owner": (esc.assignee or esc.acked_by or "~", esc.deadline_at),
         }
         return (*by[name], esc.id)
 
     return key
+
+
+def feed_health(health: SourceHealth, now: datetime) -> str:
+    """A feed's health in one line: when it last answered, its last error, its breaker."""
+    if health.last_success_at is None:
+        parts = ["never answered"]
+    else:
+        ago = words.age(health.last_success_at, now)
+        parts = ["answered just now" if ago == "now" else f"last answered {ago} ago"]
+    if health.last_error:
+        parts.append(f"last error: {health.last_error}")
+    if health.breaker != "closed":
+        parts.append(f"breaker {health.breaker.replace('_', '-')}")
+    return "; ".join(parts)
 
 
 class EscalationsScreen(ListingScreen):
@@ -259,19 +276,35 @@ class EscalationsScreen(ListingScreen):
 
     def action_open(self) -> None:
         escalation = self.selected()
-        if escalation is not None:
-            note_lookup(self.app, self.desk, LookupKind.OPEN, escalation.order_id)
-            self.app.push_screen(DetailScreen(self.desk, escalation.order_id, self._neighbour))
+        if escalation is None:
+            return
+        if escalation.order_id is None:
+            self.show_feed(escalation.source)
+            return
+        note_lookup(self.app, self.desk, LookupKind.OPEN, escalation.order_id)
+        self.app.push_screen(DetailScreen(self.desk, escalation.order_id, self._neighbour))
+
+    @work(group="feed", exit_on_error=False)
+    async def show_feed(self, name: str) -> None:
+        """An escalation about a feed has no order to open: say how the feed is doing."""
+        try:
+            found = [h for h in await self.desk.store.source_health() if h.name == name]
+        except READ_ERRORS as error:
+            self.notify(str(error), title="Cannot read the feed", severity="error")
+            return
+        line = feed_health(found[0], self.desk.clock.now()) if found else "no longer configured"
+        self.notify(f"{name}: {line}", title="Feed, not an order", markup=False)
 
     def _neighbour(self, order_id: int, step: int) -> int | None:
-        rows = list(self.rows.values())
+        """The order ``step`` lines from ``order_id`` (lines about a feed are passed over)."""
+        rows = [row for row in self.rows.values() if row.order_id is not None]
         places = [n for n, row in enumerate(rows) if row.order_id == order_id]
         if not places:
             return None
         index = places[0] + step
         if not 0 <= index < len(rows):
             return None
-        self.table.move_cursor(row=index, animate=False)
+        self.table.move_cursor(row=self.table.get_row_index(str(rows[index].id)), animate=False)
         return rows[index].order_id
 
     @on(DataTable.RowSelected, "#escalations")
@@ -326,8 +359,8 @@ class EscalationsScreen(ListingScreen):
     def action_copy_number(self) -> None:
         escalation = self.selected()
         if escalation is not None:
-            self.app.copy_to_clipboard(escalation.order_number)
-            self.notify(f"Copied {escalation.order_number}", timeout=2)
+            self.app.copy_to_clipboard(escalation.about)
+            self.notify(f"Copied {escalation.about}", timeout=2)
 
     def sort_choices(self) -> list[tuple[str, str]]:
         return list(SORTS.items())
@@ -365,7 +398,7 @@ class EscalationsScreen(ListingScreen):
             k for k in [self.selected_key()] if k is not None
         ]
         escalations = tuple(self.rows[k] for k in keys)
-        orders = tuple(OrderRef(e.order_id, e.order_number, e.id) for e in escalations)
+        orders = tuple(OrderRef(e.order_id, e.about, e.id) for e in escalations)
         return Chosen(escalations, orders)
 
     def submitted(self) -> None:
