@@ -103,9 +103,7 @@ async def _ladder(run: CaseRun, checks: dict[str, Any], rule_id: str, key: str) 
     wanted = {field: checks[field] for field in _LADDER_FIELDS if field in checks}
     if not wanted:
         return []
-    found = await run.timer(rule_id, key)
-    escalation_id = found.escalation_id if found is not None else None
-    escalation = await run.store.escalation(escalation_id) if escalation_id else None
+    escalation = await run.escalation_of(rule_id, key)
     if escalation is None:
         return [f"no escalation to check {', '.join(wanted)} on"]
     actual: dict[str, Any] = {
@@ -156,9 +154,11 @@ async def _notifications(run: CaseRun, expect: Expectation, wanted: object) -> l
     first = expect.at if expect.until is not None else expect.at - timedelta(seconds=1)
     last = expect.until or expect.at
     orders, parcels = await run.keys()
+    feeds = {timer.id: timer.source for timer in await run.store.source_timers()}
+    kinds: dict[str, dict[int, str]] = {SubjectKind.SHIPMENT: parcels, SubjectKind.SOURCE: feeds}
     sent = []
     for notice in await run.store.notices(first, last):
-        names = parcels if notice.subject_kind == SubjectKind.SHIPMENT else orders
+        names = kinds.get(notice.subject_kind, orders)
         key = names.get(notice.subject_id, str(notice.subject_id))
         sent.append(f"{notice.rule_id}:{key}:{notice.state}")
     expected = [str(item) for item in wanted] if isinstance(wanted, list) else [str(wanted)]

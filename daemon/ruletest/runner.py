@@ -183,11 +183,10 @@ class CaseRun:
         return tomli_w.dumps(document)
 
     async def _ack(self, event: Event) -> None:
-        timer = await self.timer(str(event.data.get("rule", "")), str(event.data.get("key", "")))
-        if timer is None or timer.escalation_id is None:
+        rule_id, key = str(event.data.get("rule", "")), str(event.data.get("key", ""))
+        escalation = await self.escalation_of(rule_id, key)
+        if escalation is None or not escalation.open:
             raise ConfigError(f"{self.file.path}:{event.line}: ack: nothing is firing to ack")
-        escalation = await self.store.escalation(timer.escalation_id)
-        assert escalation is not None
         agent = str(event.data.get("by", "agent"))
         await self.store.acknowledge(escalation.id, escalation.version, agent, self.clock.now())
 
@@ -217,11 +216,31 @@ class CaseRun:
                 return timer
         return None
 
+    async def escalation_of(self, rule_id: str, key: str) -> EscalationRow | None:
+        """The escalation the instance of ``rule_id`` about ``key`` raised last (for a rule
+        about a source, ``key`` is the source's name)."""
+        rule = self.rules.rule(rule_id)
+        if rule is not None and rule.subject == SubjectKind.SOURCE:
+            for found in await self.store.source_timers():
+                if (found.rule_id, found.source) == (rule_id, key):
+                    return await self._feed_escalation(found.escalation_id)
+            return None
+        timer = await self.timer(rule_id, key)
+        if timer is None or timer.escalation_id is None:
+            return None
+        return await self.store.escalation(timer.escalation_id)
+
+    async def _feed_escalation(self, escalation_id: int | None) -> EscalationRow | None:
+        return None if escalation_id is None else await self.store.escalation(escalation_id)
+
     async def instances(self) -> list[Instance]:
         orders, parcels = await self.keys()
         clocks = clocks_of(self.rules)
         now = self.clock.now()
-        found = [source_instance(timer) for timer in await self.store.source_timers()]
+        found = [
+            source_instance(timer, await self._feed_escalation(timer.escalation_id))
+            for timer in await self.store.source_timers()
+        ]
         for timer in await self.store.timers_for_orders(list(orders)):
             names = parcels if timer.subject_kind == SubjectKind.SHIPMENT else orders
             key = names.get(timer.subject_id, str(timer.subject_id))

@@ -130,11 +130,16 @@ def timer_instance(
     )
 
 
-def source_instance(timer: SourceTimer) -> Instance:
+def source_instance(timer: SourceTimer, escalation: EscalationRow | None = None) -> Instance:
+    """A feed rule's instance, with the escalation it raised (about the feed, no order)."""
+    state = timer.state
+    if escalation is not None and escalation.state == "acknowledged":
+        state = "acknowledged"
     return Instance(
         rule_id=timer.rule_id,
         key=timer.source,
-        state=timer.state,
+        state=state,
         started_at=timer.since,
+        escalation=escalation.state if escalation is not None else "none",
         reason=timer.reason,
     )

@@ -52,6 +52,8 @@ class SourceTimer:
     rules_version: str = ""
     escalation_id: int | None = None
     """The escalation it raised as it started firing (kept once resolved; None before)."""
+    id: int = 0
+    """Its row (0 before it is stored): the subject of the escalations it raises."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,4 +227,5 @@ def _source_timer(row: sqlite3.Row) -> SourceTimer:
         reason=row["reason"],
         rules_version=row["rules_version"],
         escalation_id=row["escalation_id"],
+        id=row["id"],
     )
