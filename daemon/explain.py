@@ -36,6 +36,7 @@ async def explain_order(store: Store, rules: RuleSet, wanted: str, now: datetime
         for t in await store.timers_for_orders([order.id])
     }
     escalations = await store.escalations_for_order(order.id)
+    guards = (await store.active_guards([order.id])).get(order.id, frozenset())
     origins: dict[int, str] = {}
     if learned_rules(rules):
         rules = with_figures(rules, RouteFigures.of(await store.route_figures()))
@@ -47,8 +48,9 @@ async def explain_order(store: Store, rules: RuleSet, wanted: str, now: datetime
         f"{order.payment_status}, fulfillment {order.fulfillment_status}, {order.lifecycle}; "
         f"now {show(now, zone)}",
         f"rules {rules.source} version {rules.version}, times in {rules.timezone}",
+        "guard flags up: " + (", ".join(sorted(guards)) or "none"),
     ]
-    for subject in subjects_of(order, parcels, origins=origins):
+    for subject in subjects_of(order, parcels, guards, origins):
         for rule in rules.for_subject(subject.kind):
             timer = timers.get((rule.id, str(subject.kind), subject.subject_id))
             escalation = _escalation(escalations, rule.id, subject.subject_id)

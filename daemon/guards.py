@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sync.clock import Clock
-from sync.guards import GuardSettings, OrderFacts, customer_keys, evaluate
+from sync.guards import GuardSettings, OrderFacts, Outcome, customer_keys, evaluate
 from sync.store import Store
 
 CROWD = 50
@@ -98,6 +98,11 @@ class GuardRunner:
     async def next_due(self) -> datetime | None:
         return await self.store.next_guard_recheck()
 
+    def settle(self, outcome: Outcome, now: datetime) -> Outcome:
+        """The flags to store for what the checks found (``rules test`` sets some by hand)."""
+        del now
+        return outcome
+
     async def _batch(self, order_ids: Sequence[int]) -> tuple[list[int], int]:
         read_at = await self.store.change_seq()
         now, settings = self.clock.now(), self.settings()
@@ -141,7 +146,9 @@ class GuardRunner:
             for order_id in subjects
             if order_id in facts
         }
-        outcome = evaluate((facts[i] for i in neighbours), neighbours, settings, now, waiting)
+        outcome = self.settle(
+            evaluate((facts[i] for i in neighbours), neighbours, settings, now, waiting), now
+        )
         return await self.store.save_guard_outcome(
             list(neighbours), moved_keys, outcome, now, customer_only=waiting, read_at=read_at
         )

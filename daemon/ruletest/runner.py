@@ -27,6 +27,7 @@ from daemon.ladder.driver import Ladder
 from daemon.rules.loader import parse_rules
 from daemon.rules.model import RuleSet
 from daemon.ruletest.checks import check
+from daemon.ruletest.guards import ScenarioGuards
 from daemon.ruletest.spec import Case, Event, TestFile
 from daemon.ruletest.view import Instance, clocks_of, show, source_instance, timer_instance
 from daemon.ruletest.world import SOURCE, World
@@ -78,6 +79,9 @@ class CaseRun:
             self.store = store
             self.world = World(store, self.zone, str(self.file.path), self.file.fixtures)
             self.engine = RulesEngine(store, self.clock, parse_rules(self.text, self.filename))
+            self.engine.guards = ScenarioGuards(
+                store, self.clock, lambda: self.engine.rules.guards, self.world.guards
+            )
             self.ladder = Ladder(store, self.clock, lambda: self.engine.rules)
             self._remember_policies()
             await self.engine.replan_all()

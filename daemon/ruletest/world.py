@@ -26,6 +26,7 @@ from sync.domain import (
     TrackRecord,
 )
 from sync.errors import ConfigError
+from sync.guards import Check
 from sync.store import Store
 from sync.store.scenarios import STAGES
 
@@ -51,6 +52,7 @@ ORDER_KEYS = frozenset(
         "paid_at",
         "promised_at",
         "cancelled_at",
+        "guards",
         *STAGES,
     }
 )
@@ -82,6 +84,8 @@ class World:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     parcels: dict[str, dict[str, Any]] = field(default_factory=dict)
     saves: int = 0
+    guards: dict[int, tuple[Check, ...]] = field(default_factory=dict)
+    """Guard flags the scenario set on orders (``guards = [...]``), by the store's order id."""
 
     async def apply(self, event: Event) -> None:
         if event.kind == "order":
@@ -126,11 +130,27 @@ class World:
             given = dict(event.data)
         for key, value in given.items():
             fields[key] = self._time(event, value) if key in _TIMES else value
+        pinned = self._guards(event, given["guards"]) if "guards" in given else None
         await self.save_order(event, order_id)
+        if pinned is not None:
+            ids = await self.store.order_ids_by_external(SOURCE, [order_id])
+            self.guards[ids[order_id]] = pinned
         stages = {name: fields.get(name) for name in STAGES if name in given}
         if stages:
             ids = await self.store.order_ids_by_external(SOURCE, [order_id])
             await self.store.set_stage_times(ids[order_id], stages, event.at)
+
+    def _guards(self, event: Event, value: object) -> tuple[Check, ...]:
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list):
+            raise self.fail(event, 'guards: a list of guard names, like ["address_problem"]')
+        known = {str(check): check for check in Check}
+        unknown = [str(name) for name in names if str(name) not in known]
+        if unknown:
+            raise self.fail(
+                event, f"unknown guard {unknown[0]!r} (known: {', '.join(sorted(known))})"
+            )
+        return tuple(known[str(name)] for name in names)
 
     async def save_order(self, event: Event, order_id: str) -> None:
         fields = self.orders[order_id]
