@@ -1,15 +1,20 @@
-"""The escalations table after migration 16: a row about a source instead of an order."""
+"""Escalations about a source (a stale feed) instead of an order: the schema and the store."""
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from sync.store import Store
+from sync.domain import EscalationRow, TimerState
+from sync.errors import ActionError
+from sync.store import FeedMove, SourceTimer, Store, TimerDecision
 from sync.store.db import _split_sql
 from sync.store.migrations import MIGRATIONS
+from tests.conftest import T0, OrderFactory
 
 REBUILT = 16
 
@@ -71,3 +76,82 @@ async def test_an_escalation_is_about_an_order_or_a_source_never_both(tmp_path: 
             "VALUES (1, 'r', 'source', 1, 'critical', '', 'firing', 'v', 'x', 'x', 1)"
         )
     raw.close()
+
+
+FIRED = T0 + timedelta(minutes=10)
+
+
+async def _feed_escalation(store: Store) -> EscalationRow:
+    timer = SourceTimer(
+        rule_id="stale",
+        source="17track",
+        state=TimerState.FIRING,
+        since=T0,
+        fired_at=FIRED,
+        last_true_at=FIRED,
+        next_at=None,
+        summary="17track silent",
+        rules_version="v1",
+    )
+    moves = [FeedMove("stale", "17track", opens=True, severity="critical", summary="silent")]
+    assert await store.save_source_timers([timer], moves, FIRED) == 1
+    (found,) = [e for e in await store.open_escalations() if e.source == "17track"]
+    return found
+
+
+async def test_a_feed_escalation_names_its_source_and_no_order(store: Store) -> None:
+    found = await _feed_escalation(store)
+    assert (found.order_id, found.order_number, found.about) == (None, "", "17track")
+    assert (found.subject_kind, found.state, found.deadline_at) == ("source", "firing", FIRED)
+    (timer,) = await store.source_timers()
+    assert timer.escalation_id == found.id
+
+
+async def test_closing_a_feed_escalation_gives_the_reason(store: Store) -> None:
+    found = await _feed_escalation(store)
+    (timer,) = await store.source_timers()
+    resolved = replace(timer, state=TimerState.RESOLVED, reason="condition cleared")
+    moves = [FeedMove("stale", "17track", opens=False, reason="recovered")]
+    assert await store.save_source_timers([resolved], moves, FIRED + timedelta(hours=1)) == 1
+    closed = await store.escalation(found.id)
+    assert closed is not None
+    assert (closed.state, closed.resolution, closed.resolved_by) == (
+        "resolved",
+        "recovered",
+        "daemon",
+    )
+
+
+async def test_a_note_on_a_feed_escalation_needs_no_order(
+    store: Store, make_order: OrderFactory
+) -> None:
+    (order_id,) = await store.save_order_page("shop", "x", [make_order(1)], "", T0)
+    found = await _feed_escalation(store)
+    await store.add_note(None, "anna", "17TRACK is down for everyone", FIRED, found.id)
+    noted = await store.escalation(found.id)
+    assert noted is not None and noted.change_seq > found.change_seq
+    with pytest.raises(ActionError, match=f"is not about order {order_id}"):
+        await store.add_note(order_id, "anna", "wrong place", FIRED, found.id)
+
+
+async def test_a_feed_escalation_never_takes_an_order_timers_override(
+    store: Store, make_order: OrderFactory
+) -> None:
+    (order_id,) = await store.save_order_page("shop", "x", [make_order(1)], "", T0)
+    decision = TimerDecision(
+        rule_id="late",
+        subject_kind="order",
+        subject_id=order_id,
+        order_id=order_id,
+        state=TimerState.FIRING,
+        started_at=T0,
+        deadline_at=FIRED,
+        warn_at=None,
+        next_at=None,
+        rules_version="v1",
+        override="vip",
+    )
+    await store.save_timers([decision], FIRED)
+    await _feed_escalation(store)  # its source timer has the same id as the order's timer
+    overrides = {row.escalation.rule_id: row.override for row in await store.escalations_to_adopt()}
+    assert overrides == {"late": "vip", "stale": ""}
