@@ -184,3 +184,23 @@ async def test_a_reload_tells_nobody_and_removing_the_rule_closes_the_escalation
     (escalation,) = await desk.feed_escalations()
     assert (escalation.state, escalation.resolution) == ("resolved", "rule removed")
     assert await desk.titles() == sent
+
+
+async def test_a_feed_escalation_skips_a_level_outside_its_hours(store: Store) -> None:
+    office = '[calendars.office]\nhours.mon-fri = ["09:00-17:00"]\n'
+    rules = (
+        'timezone = "UTC"\n'
+        + office
+        + RULES.replace(
+            'channels = ["console", "hook"]\nack_within = "15m"\n',
+            'channels = ["console", "hook"]\nack_within = "15m"\n'
+            'active_during = "office"\noutside_hours = "skip"\n',
+        )
+    )
+    await store.record_source_success("17track", "17track", 0, T0 - timedelta(hours=3))
+    desk = Desk(store, rules)
+    await desk.engine.replan_all()
+    await desk.at(10)  # Friday 08:10 UTC: the office opens at 09:00
+    (escalation,) = await desk.feed_escalations()
+    assert escalation.level == 2
+    assert [row.level for row in await store.outbox_rows(escalation.id)] == [2]
