@@ -1,8 +1,8 @@
 """Agents' actions from the command line, for scripts: ``orderwatchd escalations`` (the open
 ones), ``orderwatchd ack|take|assign|snooze|note|resolve|reopen|escalate ESCALATION …``,
-``orderwatchd audit ORDER``, ``orderwatchd
-push-tracking ORDER`` (push a tracking number the shop platform lacks back to it) and
-``orderwatchd refresh ORDER|TRACKING`` (:mod:`daemon.refresh_cli`).
+``orderwatchd audit ORDER``, ``orderwatchd push-tracking ORDER`` (push a tracking number the
+shop platform lacks back to it) and ``orderwatchd refresh ORDER|TRACKING``
+(:mod:`daemon.refresh_cli`).
 
 They go through the same store methods as the console: a compare-and-swap on the escalation's
 version (the one just read, or ``--version N`` to insist on the one a script saw), the agent's OS

@@ -4,9 +4,9 @@ when the rule's instance stops firing.
 A stale tracking feed is about no order, so its escalation names the source instead. Once
 open, the ladder takes it up like any other: the levels of the rule's ``escalation`` policy,
 ``ack_within``, reassignment, repeats and duty hours, and agents acknowledge, take, snooze,
-annotate and resolve it. Only a change of the instance opens or closes one, so a re-evaluation
-or a reload that finds the feed as it was never notifies anybody: an escalation opens only as
-the instance starts firing, never for one found firing already.
+annotate and resolve it. An escalation opens only as the instance starts firing, never for one
+found firing already, so a re-evaluation or a reload that finds the feed as it was notifies
+nobody.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def feed_moves(
                     summary=timer.summary or (rule.title if rule is not None else timer.rule_id),
                 )
             )
-        elif timer.state != TimerState.FIRING and old is not None and old.escalation_id:
+        elif timer.state != TimerState.FIRING and old is not None and old.escalation_id is not None:
             reason = RECOVERED if timer.reason in ("", CLEARED) else timer.reason
             moves.append(FeedMove(timer.rule_id, timer.source, opens=False, reason=reason))
     return moves
