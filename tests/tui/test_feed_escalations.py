@@ -1,18 +1,21 @@
 """An escalation about a stale feed in the console: its line names the feed, ``a``
-acknowledges it, and opening it shows the feed's health (there is no order to open)."""
+acknowledges it, ``c`` notes on it, and opening it shows the feed's health (there is no order
+to open)."""
 
 from __future__ import annotations
 
 import os
 import pwd
+import sqlite3
 from datetime import timedelta
 
 from sync.domain import EscalationRow, TimerState
 from sync.store import FeedMove, SourceTimer, Store
 from tests.tui.conftest import MakeApp, Shop
-from tests.tui.helpers import settle, toasts
+from tests.tui.helpers import settle, shows, toasts
 from tests.tui.seed import NOW
 from tui.screens.escalations import EscalationsScreen
+from tui.screens.pickers import ChoiceScreen
 
 LOGIN = pwd.getpwuid(os.getuid()).pw_name
 FIRED = NOW - timedelta(hours=3)
@@ -87,3 +90,25 @@ async def test_opening_a_feed_escalation_shows_the_feed_not_an_order(
         await settle(pilot, pause=0.2)
         assert isinstance(app.screen, EscalationsScreen)
     assert "Feed, not an order: 17track: last answered 5h ago" in toasts(seen)
+
+
+async def test_c_notes_on_a_feed_escalation(small_shop: Shop, make_app: MakeApp) -> None:
+    await _stale_feed(small_shop)
+    seen: list[object] = []
+    app = make_app(small_shop)
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "c")
+        await shows(pilot, ChoiceScreen)
+        await pilot.press(*"17TRACK status page says down", "enter")
+        await settle(pilot, pause=0.2)
+    assert "Noted: Note added to 17track" in toasts(seen)
+    noted = await _feed_escalation(small_shop)
+    raw = sqlite3.connect(small_shop.path)
+    found = raw.execute(
+        "SELECT actor, order_id, detail FROM events WHERE kind = 'note' "
+        "AND subject_kind = 'escalation' AND subject_id = ?",
+        (noted.id,),
+    ).fetchall()
+    raw.close()
+    assert found == [(LOGIN, None, "17TRACK status page says down")]
