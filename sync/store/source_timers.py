@@ -52,8 +52,9 @@ class SourceTimer:
     rules_version: str = ""
     escalation_id: int | None = None
     """The escalation it raised as it started firing (kept once resolved; None before)."""
-    id: int = 0
-    """Its row (0 before it is stored): the subject of the escalations it raises."""
+    id: int = field(default=0, compare=False)
+    """Its row (0 before it is stored): the subject of the escalations it raises. Not part of
+    what the instance is, so a stored instance equals the one that was saved."""
 
 
 @dataclass(frozen=True, slots=True)
