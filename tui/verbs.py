@@ -83,14 +83,15 @@ class Request:
 
     @property
     def order_ids(self) -> frozenset[int]:
-        ids = [e.order_id for e in self.escalations] + [o.order_id for o in self.orders]
-        return frozenset(i for i in ids if i is not None)
+        return frozenset(i for i in self._about() if i is not None)
 
     @property
     def feeds(self) -> bool:
         """Some of it is about a feed (an escalation with no order)."""
-        ids = [e.order_id for e in self.escalations] + [o.order_id for o in self.orders]
-        return None in ids
+        return None in self._about()
+
+    def _about(self) -> list[int | None]:
+        return [e.order_id for e in self.escalations] + [o.order_id for o in self.orders]
 
     def describe(self) -> str:
         """``acknowledge #1001 paid_not_shipped``; ``resolve 12 escalations``."""
