@@ -2,9 +2,10 @@
 
 Each page is saved with the cursor that resumes after it, in one transaction, so an interrupted
 sync repeats at most one page and a repeated page changes nothing. A page that cannot be read
-raises before anything is written, so the cursor never moves past it. The next page is fetched
-while the one in hand is written (the network and the database wait in parallel); it is only
-written after its predecessor is committed, and thrown away if the run stops first.
+raises before anything is written, so the cursor never moves past it. The next page is fetched,
+and its rows built (:func:`~sync.store.page.prepare_page`), while the one in hand is written: the
+network, the Python work and the database's own work overlap. It is only written after its
+predecessor is committed, and thrown away if the run stops first.
 
 When ``reconcile`` is given, a run that starts more than that long after the last full pass lists
 everything again (the source's :meth:`~sync.connectors.base.OrderSource.full_pass`), catching
@@ -19,9 +20,10 @@ import os
 from datetime import timedelta
 
 from sync.clock import Clock
-from sync.connectors.base import OrderSource
+from sync.connectors.base import OrderPage, OrderSource
 from sync.store import Store
 from sync.store.feeds import RunPage
+from sync.store.page import PreparedPage, prepare_page
 
 FAULT_SWITCH = "ORDERWATCH_FAULT"
 """Fault injection for crash tests: ``cursor-before-data`` commits each page's cursor in its own
@@ -45,18 +47,18 @@ async def sync_orders(
     cursor = await _run_start(store, source, clock, reconcile)
     changed: list[int] = []
     cursor_first = os.environ.get(FAULT_SWITCH) == "cursor-before-data"
-    fetching = asyncio.ensure_future(source.fetch_page(cursor))
+    fetching = asyncio.ensure_future(_fetch(source, cursor))
     try:
         while True:
-            page = await fetching
+            page, rows = await fetching
             if page.more and not (stop is not None and stop.is_set()):
-                fetching = asyncio.ensure_future(source.fetch_page(page.cursor))
+                fetching = asyncio.ensure_future(_fetch(source, page.cursor))
             if cursor_first:
                 await store.save_cursor(source.name, source.kind, page.cursor, clock.now())
             changed += await store.save_order_page(
                 source.name,
                 source.kind,
-                page.orders,
+                rows,
                 page.cursor,
                 clock.now(),
                 run=RunPage(len(page.orders), page.total, finished=not page.more),
@@ -70,6 +72,11 @@ async def sync_orders(
         await asyncio.wait([fetching])
         if not fetching.cancelled():
             fetching.exception()
+
+
+async def _fetch(source: OrderSource, cursor: str) -> tuple[OrderPage, PreparedPage]:
+    page = await source.fetch_page(cursor)
+    return page, prepare_page(page.orders)
 
 
 async def _run_start(

@@ -11,7 +11,7 @@ from sync.domain import EventRow, LineItem, OrderRecord, OrderRow
 from sync.store.base import StoreBase
 from sync.store.events import at_text
 from sync.store.feeds import NOTE_PAGE, RunPage, note_page_values
-from sync.store.page import PageWriter
+from sync.store.page import PageWriter, PreparedPage, prepare_page
 from sync.store.rows import ORDER_COLUMNS, event_row, order_row
 
 _SAVE_CURSOR = (
@@ -29,7 +29,7 @@ class OrderStore(StoreBase):
         self,
         source: str,
         kind: str,
-        records: Sequence[OrderRecord],
+        records: Sequence[OrderRecord] | PreparedPage,
         cursor: str,
         now: datetime,
         *,
@@ -42,8 +42,9 @@ class OrderStore(StoreBase):
         at a time (a handful of statements per page, not per order). ``run``, when given, is
         counted in the run's progress in the same transaction (one commit a page, not two).
         """
+        page = records if isinstance(records, PreparedPage) else prepare_page(records)
         async with self.db.write() as tx:
-            changed = await PageWriter(tx, source, now).write(_latest_per_order(records))
+            changed = await PageWriter(tx, source, now).write(page)
             saved = (source, kind, cursor, at_text(now), at_text(now), len(changed))
 
             def save_cursor(conn: sqlite3.Connection) -> None:
@@ -106,13 +107,3 @@ class OrderStore(StoreBase):
 
     async def order_count(self) -> int:
         return int(await self.db.scalar("SELECT count(*) FROM orders"))
-
-
-def _latest_per_order(records: Sequence[OrderRecord]) -> list[OrderRecord]:
-    """One record per order: the latest, when a page repeats an order."""
-    latest: dict[tuple[str, str], OrderRecord] = {}
-    for record in records:
-        key = (record.source, record.external_id)
-        if key not in latest or record.updated_at >= latest[key].updated_at:
-            latest[key] = record
-    return list(latest.values())

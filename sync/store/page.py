@@ -11,6 +11,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sync.domain import OrderRecord, ShipmentRecord, ShipmentStatus
@@ -33,8 +34,13 @@ _PAID_AT = ORDER_FIELDS.index("paid_at")
 _HASH = ORDER_FIELDS.index("raw_hash")
 ADDRESS_FIELDS = ("address", "city", "province", "country", "postcode", "district")
 _INSERT_ORDER = (
-    f"INSERT INTO orders ({', '.join(ORDER_FIELDS)}, change_seq) "
-    f"VALUES ({', '.join('?' * len(ORDER_FIELDS))}, ?)"
+    f"INSERT INTO orders (id, {', '.join(ORDER_FIELDS)}, change_seq) "
+    f"VALUES (?, {', '.join('?' * len(ORDER_FIELDS))}, ?)"
+)
+_INSERT_SHIPMENT = (
+    "INSERT INTO shipments (id, order_id, source, external_id, carrier, carrier_raw, "
+    "tracking_number, tracking_url, status, shipped_at, change_seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPDATE_ORDER = (
     f"UPDATE orders SET {', '.join(f'{k} = ?' for k in ORDER_FIELDS)}, "
@@ -46,8 +52,12 @@ def _ids(values: Sequence[object]) -> str:
     return json.dumps(list(values))
 
 
+_RAW = json.JSONEncoder(ensure_ascii=False, default=str).encode
+"""``json.dumps`` with these options builds a new encoder on every call; a page encodes hundreds."""
+
+
 def order_values(record: OrderRecord) -> tuple[object, ...]:
-    raw = json.dumps(record.raw, ensure_ascii=False, default=str)
+    raw = _RAW(record.raw)
     digest = hashlib.sha1((raw if record.raw else repr(record)).encode()).hexdigest()
     return (
         record.source, record.external_id, record.number, record.channel,
@@ -61,6 +71,53 @@ def order_values(record: OrderRecord) -> tuple[object, ...]:
         to_db(record.cancelled_at), to_db(record.promised_at), raw, digest, record.postcode,
         record.district,
     )  # fmt: skip
+
+
+def latest_per_order(records: Sequence[OrderRecord]) -> list[OrderRecord]:
+    """One record per order: the latest, when a page repeats an order."""
+    latest: dict[tuple[str, str], OrderRecord] = {}
+    for record in records:
+        key = (record.source, record.external_id)
+        if key not in latest or record.updated_at >= latest[key].updated_at:
+            latest[key] = record
+    return list(latest.values())
+
+
+SearchTerms = tuple[str, str, str, str, str]
+
+
+def search_terms(record: OrderRecord) -> SearchTerms:
+    return index_values(
+        record.number,
+        record.customer_name,
+        record.phone,
+        record.email,
+        [s.tracking_number for s in record.shipments],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPage:
+    """A page's orders, one record each, with their row values and search terms built."""
+
+    records: tuple[OrderRecord, ...]
+    values: tuple[tuple[object, ...], ...]
+    terms: tuple[SearchTerms, ...]
+
+
+def prepare_page(records: Sequence[OrderRecord]) -> PreparedPage:
+    """The latest record of each order in ``records`` with what its rows will hold.
+
+    This is the half of writing a page that needs no database (the raw JSON and its digest, the
+    instants as text, the search terms); the sync engine builds the next page's while the
+    database thread writes the current one.
+    """
+    latest = latest_per_order(records)
+    return PreparedPage(
+        tuple(latest),
+        tuple(order_values(record) for record in latest),
+        tuple(search_terms(record) for record in latest),
+    )
 
 
 def _one_line(parts: Sequence[object]) -> str:
@@ -83,52 +140,58 @@ class PageWriter:
         self.now = now
         self.events: list[tuple[object, ...]] = []
 
-    async def write(self, records: Sequence[OrderRecord]) -> list[int]:
-        """Upsert ``records`` (one per order); returns the ids of the orders that changed."""
-        if not records:
+    async def write(self, records: Sequence[OrderRecord] | PreparedPage) -> list[int]:
+        """Upsert ``records`` (the latest of each order); returns the ids of the orders that
+        changed."""
+        page = records if isinstance(records, PreparedPage) else prepare_page(records)
+        if not page.records:
             return []
-        changed, created = await self.tx.run(lambda conn: self._write(conn, records))
+        changed, created = await self.tx.run(lambda conn: self._write(conn, page))
         # Warehouse stage rows that came before their order wait in quarantine until now.
         await release_waiting(self.tx, created, self.now)
         return changed
 
-    def _write(
-        self, conn: sqlite3.Connection, records: Sequence[OrderRecord]
-    ) -> tuple[list[int], list[str]]:
+    def _write(self, conn: sqlite3.Connection, page: PreparedPage) -> tuple[list[int], list[str]]:
         """The page's statements, on the database thread: the changed ids, the new numbers."""
         self.conn = conn
         self.events = []
         seq = self.tx.seq
-        existing = self._existing([r.external_id for r in records])
-        inserts: list[tuple[OrderRecord, tuple[object, ...]]] = []
-        updates: list[tuple[OrderRecord, tuple[object, ...], sqlite3.Row]] = []
-        for record in records:
-            values = order_values(record)
+        existing = self._existing([r.external_id for r in page.records])
+        inserts: list[tuple[OrderRecord, tuple[object, ...], SearchTerms]] = []
+        updates: list[tuple[OrderRecord, tuple[object, ...], SearchTerms, sqlite3.Row]] = []
+        for record, values, words in zip(page.records, page.values, page.terms, strict=True):
             row = existing.get(record.external_id)
             if row is None:
-                inserts.append((record, values))
+                inserts.append((record, values, words))
             elif values[_UPDATED_AT] >= row["updated_at"] and values[_HASH] != row["raw_hash"]:
-                updates.append((record, values, row))
+                updates.append((record, values, words, row))
+        # New rows get their ids here (the next free ones, as SQLite would pick them: nobody
+        # else writes inside this transaction), so nothing is read back after the inserts.
+        first = self._next_id("orders") if inserts else 0
         if inserts:
-            conn.executemany(_INSERT_ORDER, [(*v, seq) for _, v in inserts])
+            conn.executemany(
+                _INSERT_ORDER, [(first + n, *v, seq) for n, (_, v, _) in enumerate(inserts)]
+            )
         if updates:
-            conn.executemany(_UPDATE_ORDER, [(*v, seq, row["id"]) for _, v, row in updates])
-        created = self._existing([r.external_id for r, _ in inserts])
+            conn.executemany(_UPDATE_ORDER, [(*v, seq, row["id"]) for _, v, _, row in updates])
         touched: list[tuple[int, OrderRecord]] = []
-        for record, values in inserts:
-            order_id = int(created[record.external_id]["id"])
+        terms: list[tuple[int, SearchTerms]] = []
+        for order_id, (record, values, words) in enumerate(inserts, start=first):
             touched.append((order_id, record))
+            terms.append((order_id, words))
             self._creation_events(order_id, record, values)
-        for record, _, row in updates:
+        for record, _, words, row in updates:
             touched.append((int(row["id"]), record))
+            terms.append((int(row["id"]), words))
             self._status_events(int(row["id"]), record, row)
         if touched:
             self._line_items(touched)
             self._shipments(touched)
-            self._search(touched)
+            self._search(terms)
         if self.events:
             conn.executemany(EVENT_INSERT, self.events)
-        return [order_id for order_id, _ in touched], self._awaited([r.number for r, _ in inserts])
+        numbers = [record.number for record, _, _ in inserts]
+        return [order_id for order_id, _ in touched], self._awaited(numbers)
 
     def _awaited(self, numbers: list[str]) -> list[str]:
         """``numbers`` when a quarantined stage row waits for one of them, else none: the
@@ -141,6 +204,10 @@ class PageWriter:
             (_ids(sorted({bare_number(n) for n in numbers})),),
         ).fetchone()
         return numbers if waits else []
+
+    def _next_id(self, table: str) -> int:
+        (last,) = self.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()
+        return int(last) + 1
 
     def _existing(self, external_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
         if not external_ids:
@@ -232,12 +299,12 @@ class PageWriter:
             and (known[s.external_id]["tracking_number"], known[s.external_id]["carrier"])
             != (s.tracking_number, s.carrier)
         ]  # fmt: skip
+        first = self._next_id("shipments") if fresh else 0
         self.conn.executemany(
-            "INSERT INTO shipments (order_id, source, external_id, carrier, carrier_raw, "
-            "tracking_number, tracking_url, status, shipped_at, change_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _INSERT_SHIPMENT,
             [
                 (
+                    first + n,
                     order_id,
                     self.source,
                     s.external_id,
@@ -249,7 +316,7 @@ class PageWriter:
                     to_db(s.shipped_at),
                     self.tx.seq,
                 )
-                for order_id, s in fresh
+                for n, (order_id, s) in enumerate(fresh)
             ],
         )
         self.conn.executemany(
@@ -268,9 +335,8 @@ class PageWriter:
                 for _, s, row in moved
             ],
         )
-        ids = self._known_shipments([s.external_id for _, s in fresh])
-        for order_id, shipment in fresh:
-            self._handover_event(order_id, int(ids[shipment.external_id]["id"]), shipment)
+        for shipment_id, (order_id, shipment) in enumerate(fresh, start=first):
+            self._handover_event(order_id, shipment_id, shipment)
         for order_id, shipment, row in moved:
             self._event(
                 at=self.now,
@@ -305,25 +371,13 @@ class PageWriter:
             detail=f"handed to {carrier}",
         )
 
-    def _search(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
+    def _search(self, terms: Sequence[tuple[int, SearchTerms]]) -> None:
         self.conn.execute(
             "DELETE FROM order_search WHERE rowid IN (SELECT value FROM json_each(?))",
-            (_ids([order_id for order_id, _ in touched]),),
+            (_ids([order_id for order_id, _ in terms]),),
         )
         self.conn.executemany(
             "INSERT INTO order_search (rowid, number, name, phone, email, tracking) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    order_id,
-                    *index_values(
-                        r.number,
-                        r.customer_name,
-                        r.phone,
-                        r.email,
-                        [s.tracking_number for s in r.shipments],
-                    ),
-                )
-                for order_id, r in touched
-            ],
+            [(order_id, *words) for order_id, words in terms],
         )

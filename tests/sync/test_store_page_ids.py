@@ -1,0 +1,58 @@
+"""A page's new orders and parcels get their row ids without reading them back: the ids the
+writer hands out are the rows' own, also after rows were removed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sync.store import Store
+from sync.store.page import prepare_page
+from tests.conftest import T0, OrderFactory
+
+
+async def test_new_orders_are_given_their_own_rows_ids(
+    store: Store, make_order: OrderFactory
+) -> None:
+    page = [make_order(n) for n in range(1, 4)]
+
+    changed = await store.save_order_page("shop", "shopify", page, "c1", T0)
+
+    stored = await store.orders_by_id(changed)
+    assert [order.external_id for order in stored] == [order.external_id for order in page]
+
+
+async def test_a_new_parcels_handover_names_its_row(store: Store, make_order: OrderFactory) -> None:
+    await store.save_order_page("shop", "shopify", [make_order(1, tracking="SF100")], "c1", T0)
+    (order_id,) = await store.save_order_page(
+        "shop", "shopify", [make_order(2, tracking="SF200")], "c2", T0
+    )
+
+    (shipment,) = await store.shipments(order_id)
+    shipped = [e for e in await store.events(order_id) if e.kind == "shipped"]
+    assert [(e.subject_id, e.to_value) for e in shipped] == [(shipment.id, "SF200")]
+
+
+async def test_ids_go_on_after_the_highest_when_the_newest_row_is_gone(
+    store: Store, make_order: OrderFactory
+) -> None:
+    first = await store.save_order_page(
+        "shop", "shopify", [make_order(n) for n in (1, 2)], "c1", T0
+    )
+    await store.db.fetchall("DELETE FROM orders WHERE id = ?", (max(first),))
+
+    (again,) = await store.save_order_page("shop", "shopify", [make_order(3)], "c2", T0)
+
+    (order,) = await store.orders_by_id([again])
+    assert order.external_id == make_order(3).external_id
+
+
+def test_a_prepared_page_keeps_the_latest_copy_of_each_order(make_order: OrderFactory) -> None:
+    older, newer = make_order(1, rev=1), make_order(1, rev=2, updated_at=T0 + timedelta(days=1))
+
+    page = prepare_page([newer, older, make_order(2)])
+
+    assert [(r.external_id, r.raw["rev"]) for r in page.records] == [
+        (newer.external_id, 2),
+        (make_order(2).external_id, 0),
+    ]
+    assert len(page.values) == len(page.terms) == 2
