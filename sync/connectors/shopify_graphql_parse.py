@@ -53,9 +53,11 @@ def parse_instant(text: object) -> datetime | None:
     if not isinstance(text, str):
         raise PayloadError(f"expected a date-time, got {text!r}")
     try:
-        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        instant = datetime.fromisoformat(text)  # reads a trailing "Z" as UTC since Python 3.11
     except ValueError:
         raise PayloadError(f"unreadable date-time {text!r}") from None
+    if instant.tzinfo is UTC:  # the usual case: a page holds hundreds of these
+        return instant
     if instant.tzinfo is None:
         raise PayloadError(f"date-time {text!r} has no zone")
     return instant.astimezone(UTC)
