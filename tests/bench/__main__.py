@@ -170,7 +170,13 @@ async def rules_replan(folder: Path, count: int = 5000) -> None:
 
 async def ingest_orders(folder: Path, count: int = 100_000) -> None:
     """Orders from the simulator (its own process) over loopback HTTP into the mirror, timeline
-    and timers included; against a raw executemany upsert of the same rows in this run."""
+    and timers included; against a raw executemany upsert of the same rows in this run.
+
+    The simulator serves pages drawn before the clock starts (:mod:`tests.bench.simshop`), in
+    Shopify's wire format. As the daemon does once started, the objects alive before the sync
+    (modules, rules) are frozen out of the garbage collector's full passes while it runs.
+    """
+    import gc
     import resource
     import subprocess
     import sys
@@ -194,11 +200,13 @@ async def ingest_orders(folder: Path, count: int = 100_000) -> None:
         settings = {"url": url, "token": DEFAULT_TOKEN, "page_size": "250"}
         async with httpx.AsyncClient(timeout=60) as client:
             source = ORDER_SOURCES["shopify"]("shop", client, settings)
+            gc.freeze()
             start = time.perf_counter()
             await sync_orders(store, source, clock)
             synced = time.perf_counter() - start
             await engine.replan_changed()
             ours = time.perf_counter() - start
+            gc.unfreeze()
             peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             rows = [order_values(r) for r in await _all_records(source)]
         await store.close()
