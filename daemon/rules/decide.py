@@ -11,12 +11,13 @@ from datetime import datetime
 
 from daemon.rules.model import Rule, TimeoutRule
 from daemon.rules.muting import Muting
-from daemon.rules.plan import Memory, Plan, plan, render_labels, render_summary
+from daemon.rules.plan import Memory, Plan, plan, render_labels, render_summary, schedule
 from daemon.rules.subject import Subject
 from sync.domain import Lifecycle, ShipmentStatus, TimerRow, TimerState
 from sync.store import SourceTimer, TimerDecision
+from sync.store.planning import StoredTimer
 
-__all__ = ["Muting", "decide", "decide_source", "resolved", "why_cleared"]
+__all__ = ["Muting", "decide", "decide_source", "resolved", "unchanged", "why_cleared"]
 
 
 def decide(
@@ -67,6 +68,45 @@ def decide(
         muted_by=muted_by,
         last_true_at=planned.last_true_at,
         announce=announce,
+    )
+
+
+def unchanged(
+    rule: Rule, subject: Subject, stored: StoredTimer | None, now: datetime, muting: Muting
+) -> bool:
+    """True when :func:`decide` would find nothing to write for ``rule`` and ``subject``, given
+    the live timer ``stored`` (None: no timer, or a resolved one).
+
+    The quick question a full re-plan asks first: for a timeout rule that nothing mutes it
+    compares the schedule with the stored fields, without building a plan or a decision. Any
+    other case answers False, and the caller decides it in full.
+    """
+    if not isinstance(rule, TimeoutRule) or rule.id in muting.by_target:
+        return False
+    if not rule.in_rollout(subject):
+        return stored is None
+    memory = None
+    if stored is not None:
+        memory = Memory(stored[4], stored[5], stored[9], stored[10], stored[11])
+    found = schedule(rule, subject, now, memory)
+    if found is None or stored is None:
+        return found is None and stored is None
+    modifiers = found[10]
+    return (
+        stored[4] == found[4]  # state
+        and stored[5] == found[0]  # started_at
+        and stored[6] == found[2]  # deadline_at
+        and stored[7] == found[3]  # warn_at
+        and stored[8] == found[5]  # next_at
+        and stored[9] == found[12]  # paused_seconds
+        and stored[10] == found[13]  # paused_since
+        and stored[11] is None  # last_true_at: timeout rules have none
+        and stored[12] == ""  # muted_by
+        and stored[13] == int(found[1].total_seconds())  # timeout
+        and stored[14] == (found[8] or found[16])  # override, or where a learned one came from
+        and stored[15]
+        == (f"{', '.join(modifiers)} x{found[11].normalize():f}" if modifiers else "")
+        and stored[16] == found[7].name  # clock
     )
 
 

@@ -21,15 +21,8 @@ from decimal import Decimal
 
 from daemon.rules.business import WALL, RuleClock
 from daemon.rules.durations import format_duration, format_elapsed
-from daemon.rules.model import (
-    Combine,
-    ConditionRule,
-    Modifier,
-    Override,
-    OverridePolicy,
-    Rule,
-    TimeoutRule,
-)
+from daemon.rules.model import ConditionRule, Rule, TimeoutRule
+from daemon.rules.profile import modified, profile_of
 from daemon.rules.subject import Subject
 from daemon.rules.template import show_time
 from sync.domain import TimerRow, TimerState
@@ -38,6 +31,7 @@ NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 """The deadline of a timer whose calendar never opens again within the horizon."""
 
 _RAISED = frozenset({TimerState.FIRING, TimerState.ACKNOWLEDGED})
+_LEADS: dict[tuple[Decimal | None, timedelta], timedelta] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,26 +132,58 @@ def plan(rule: Rule, subject: Subject, now: datetime, memory: Memory | None = No
 def _plan_timeout(
     rule: TimeoutRule, subject: Subject, now: datetime, memory: Memory | None
 ) -> Plan | None:
-    if not rule.active_while.holds(subject):
+    found = schedule(rule, subject, now, memory)
+    return None if found is None else Plan(rule.id, subject.subject_id, *found)
+
+
+Schedule = tuple[
+    datetime,  # started_at
+    timedelta,  # timeout
+    datetime,  # deadline_at
+    datetime | None,  # warn_at
+    TimerState,  # state
+    datetime | None,  # next_at
+    timedelta,  # base_timeout
+    RuleClock,  # clock
+    str,  # override
+    int | None,  # override_index
+    tuple[str, ...],  # modifiers
+    Decimal,  # factor
+    int,  # paused_seconds
+    datetime | None,  # paused_since
+    None,  # last_true_at
+    bool,  # restarted
+    str,  # learned
+]
+"""A timeout rule's :class:`Plan` without its rule and subject ids, field by field: what a
+re-plan compares with the stored timer before it builds anything."""
+
+
+def schedule(
+    rule: TimeoutRule, subject: Subject, now: datetime, memory: Memory | None
+) -> Schedule | None:
+    """The plan of a timeout rule (whose subject kind and rollout the caller checked)."""
+    found = profile_of(rule, subject)
+    if not found.active:
         return None
     start = rule.starts_at.instant(subject)
     if start is None or start.tzinfo is None:
         return None
-    started_at = start.astimezone(UTC)
+    started_at = start if start.tzinfo is UTC else start.astimezone(UTC)
     restarted = memory is not None and memory.started_at != started_at
     if restarted:
         memory = None
-    index, override = _override(rule, subject)
+    index, override = found.index, found.override
     clock = override.clock if override is not None and override.clock else rule.clock
     base = rule.timeout if override is None else override.timeout
     learned = ""
     if override is None and rule.learned is not None:
         base, learned = rule.learned.pick(subject, rule.timeout)
-    factor, modifiers, timeout = _modified(rule, subject, started_at, base)
+    factor, modifiers, timeout = modified(rule, found.segments, started_at, base)
     paused = memory.paused_seconds if memory else 0
     paused_since = memory.paused_since if memory else None
     raised = memory is not None and memory.raised
-    pausing = rule.pause_while is not None and rule.pause_while.holds(subject) and not raised
+    pausing = found.pausing and not raised
     if paused_since is not None and not pausing:  # the pause just ended: count it
         paused += int(clock.elapsed(paused_since, now).total_seconds())
         paused_since = None
@@ -170,25 +196,25 @@ def _plan_timeout(
         warn_at = _warn_at(rule, clock, started_at, timeout, paused, deadline_at)
         state = TimerState.FIRING if raised else _state(now, warn_at, deadline_at)
         next_at = None if raised else _next_at(now, warn_at, deadline_at)
-    return Plan(
-        rule_id=rule.id,
-        subject_id=subject.subject_id,
-        started_at=started_at,
-        timeout=timeout,
-        deadline_at=deadline_at,
-        warn_at=warn_at,
-        state=state,
-        next_at=next_at,
-        base_timeout=base,
-        clock=clock,
-        override="" if override is None else override.name,
-        override_index=index,
-        modifiers=modifiers,
-        factor=factor,
-        paused_seconds=paused,
-        paused_since=paused_since,
-        restarted=restarted,
-        learned=learned,
+    name = "" if override is None else override.name
+    return (
+        started_at,
+        timeout,
+        deadline_at,
+        warn_at,
+        state,
+        next_at,
+        base,
+        clock,
+        name,
+        index,
+        modifiers,
+        factor,
+        paused,
+        paused_since,
+        None,
+        restarted,
+        learned,
     )
 
 
@@ -229,55 +255,6 @@ def plan_condition(
     )
 
 
-def _override(rule: TimeoutRule, subject: Subject) -> tuple[int | None, Override | None]:
-    matches = [(i, o) for i, o in enumerate(rule.overrides) if o.when.holds(subject)]
-    if not matches:
-        return None, None
-    if rule.override_policy is OverridePolicy.MIN:
-        return min(matches, key=lambda match: match[1].timeout)
-    return matches[0]
-
-
-def _modified(
-    rule: TimeoutRule, subject: Subject, started_at: datetime, base: timedelta
-) -> tuple[Decimal, tuple[str, ...], timedelta]:
-    """The combined factor of the modifiers active for this timer, their names, and the
-    timeout they give (bounded by their floor and cap)."""
-    active = [m for m in rule.modifiers if m.active(subject, started_at)]
-    if not active:
-        return Decimal(1), (), base
-    factor, used = _combine(active)
-    timeout = _scale(base, factor)
-    floors = [m.floor for m in used if m.floor is not None]
-    caps = [m.cap for m in used if m.cap is not None]
-    if floors:
-        timeout = max(timeout, max(floors))
-    if caps:
-        timeout = min(timeout, min(caps))
-    return factor, tuple(m.name for m in used), timeout
-
-
-def _combine(active: list[Modifier]) -> tuple[Decimal, list[Modifier]]:
-    """Fold the active modifiers in file order, each joining by its own ``combine``."""
-    factor = active[0].multiply
-    used = [active[0]]
-    for modifier in active[1:]:
-        if modifier.combine is Combine.FIRST:
-            continue
-        if modifier.combine is Combine.PRODUCT:
-            factor *= modifier.multiply
-            used.append(modifier)
-        elif modifier.multiply > factor:
-            factor = modifier.multiply
-            used = [m for m in used if m.combine is Combine.PRODUCT] + [modifier]
-    return factor, used
-
-
-def _scale(timeout: timedelta, factor: Decimal) -> timedelta:
-    seconds = Decimal(int(timeout.total_seconds())) * factor
-    return timedelta(seconds=int(seconds.to_integral_value()))
-
-
 def _warn_at(
     rule: TimeoutRule,
     clock: RuleClock,
@@ -286,9 +263,17 @@ def _warn_at(
     paused: int,
     deadline_at: datetime,
 ) -> datetime | None:
-    if rule.warn_before is None or deadline_at == NEVER:
+    warn_before = rule.warn_before
+    if warn_before is None or deadline_at == NEVER:
         return None
-    lead = rule.warn_before.before(timeout)
+    lead = warn_before.lead
+    if lead is None:  # a share of the timeout: Decimal arithmetic, worked out once per timeout
+        key = (warn_before.percent, timeout)
+        lead = _LEADS.get(key)
+        if lead is None:
+            if len(_LEADS) > 10_000:
+                _LEADS.clear()
+            lead = _LEADS[key] = warn_before.before(timeout)
     if lead <= timedelta():
         return None
     if lead >= timeout:

@@ -24,6 +24,7 @@ from sync.store.orders import OrderStore
 from sync.store.outbox import NewNotice, NoticeRow, OutboxReport, OutboxRow, OutboxStore
 from sync.store.page_limits import PageLimitStore
 from sync.store.parcels import DueQuery, ParcelStore
+from sync.store.planning import PlanningStore
 from sync.store.quarantine import QuarantineStore
 from sync.store.reports import ReportStore
 from sync.store.routes import RouteFigure, RouteStore, TransitTime
@@ -105,6 +106,7 @@ class Store(
     RouteStore,
     GuardFactStore,
     LookupStore,
+    PlanningStore,
 ):
     @classmethod
     async def open(cls, path: Path | str, *, durable: bool = False) -> Store:

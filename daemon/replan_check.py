@@ -1,0 +1,111 @@
+"""The quick first look of a re-plan: which orders have anything to change at all?
+
+After a reload the engine re-plans every active order, and nearly always every timer comes out
+as it was stored. :func:`orders_to_decide` answers, for a batch, which orders need deciding in
+full: it reads only the columns the rules look at (:mod:`sync.store.planning`) and asks
+:func:`~daemon.rules.decide.unchanged` for every (rule, subject), so an order whose timers all
+stand costs a few microseconds and no plan, decision or message is built for it. The engine then
+decides the orders left exactly as it always does, so what gets written is the same either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from daemon.rules.decide import Muting, unchanged
+from daemon.rules.learned import learned_rules
+from daemon.rules.model import Rule, RuleSet
+from daemon.rules.schema import Field
+from daemon.rules.subject import subjects_of
+from sync.domain import SubjectKind
+from sync.store import Store
+from sync.store.planning import ORDER_FIELDS, SHIPMENT_FIELDS, StoredTimer
+
+QUICK_LOOK_FROM = 200
+"""Batches smaller than this are decided in full straight away (a sync's few orders)."""
+
+_ORDER_ALWAYS = ("id", "source", "external_id", "province", "city")
+"""Read whatever the rules say: rollouts hash the order's source and id; learned timeouts
+look up the route to the order's province and city."""
+_SHIPMENT_ALWAYS = ("id", "order_id", "carrier")
+
+_RENAMED = {
+    "order.vip": "order.tags",
+    "customer.vip": "order.tags",
+    "customer.name": "order.customer_name",
+    "customer.email": "order.email",
+    "shipment.terminal": "shipment.status",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """The order and parcel fields the rules of a rule set can read."""
+
+    orders: frozenset[str]
+    shipments: frozenset[str]
+
+
+def columns_of(rules: RuleSet) -> Columns:
+    """Every order and parcel field the order and parcel rules read, through their expressions
+    or the labels an ``[[inhibit]]`` may match on, plus the few planning itself reads."""
+    orders, shipments = set(_ORDER_ALWAYS), set(_SHIPMENT_ALWAYS)
+    for rule in rules.rules:
+        if rule.subject is SubjectKind.SOURCE:
+            continue
+        paths = set(rule.fields)
+        for _name, template in rule.labels:
+            paths.update(piece.path for piece in template.pieces if isinstance(piece, Field))
+        for path in paths:
+            table, _, column = _RENAMED.get(path, path).partition(".")
+            if table == "order" and column in ORDER_FIELDS:
+                orders.add(column)
+            elif table == "shipment" and column in SHIPMENT_FIELDS:
+                shipments.add(column)
+    return Columns(frozenset(orders), frozenset(shipments))
+
+
+async def orders_to_decide(
+    store: Store,
+    rules: RuleSet,
+    by_kind: Mapping[SubjectKind, Sequence[Rule]],
+    columns: Columns,
+    order_ids: Sequence[int],
+    only: Mapping[str, set[int]] | None,
+    now: datetime,
+    muting: Muting,
+) -> list[int]:
+    """The orders among ``order_ids`` whose timers (of the rules ``only`` names, for the
+    subjects it lists, when given) would not all come out as stored."""
+    rows = await store.planning_rows(
+        order_ids, columns.orders, columns.shipments, None if only is None else only.keys()
+    )
+    guards = await store.active_guards(order_ids)
+    origins: dict[int, str] = {}
+    if learned_rules(rules):
+        parcel_ids = [p.id for found in rows.shipments.values() for p in found]
+        origins = await store.parcel_origins(parcel_ids)
+    timers: dict[tuple[str, str, int], StoredTimer] = {(t[0], t[1], t[2]): t for t in rows.timers}
+    wanted = {
+        kind: [(rule, None if only is None else only.get(rule.id, set())) for rule in found]
+        for kind, found in by_kind.items()
+    }
+    changed: set[int] = set()
+    for order in rows.orders:
+        parcels = tuple(rows.shipments.get(order.id, ()))
+        try:
+            flags = guards.get(order.id, frozenset())
+            for subject in subjects_of(order, parcels, flags, origins):
+                kind, subject_id = str(subject.kind), subject.subject_id
+                for rule, among in wanted.get(subject.kind, ()):
+                    if among is not None and subject_id not in among:
+                        continue
+                    stored = timers.pop((rule.id, kind, subject_id), None)
+                    if not unchanged(rule, subject, stored, now, muting):
+                        changed.add(order.id)
+        except AttributeError:  # a rule read a column not loaded: let the full path decide
+            changed.add(order.id)
+    changed.update(timer[3] for timer in timers.values())  # rules removed, or subjects gone
+    return sorted(changed)
