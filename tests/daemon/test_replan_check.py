@@ -1,0 +1,203 @@
+"""The quick first look of a big re-plan changes nothing that gets written.
+
+A varied mirror (statuses, holds, tags, totals, channels, promised dates, parcels in every state)
+is planned under the shipped rules, then disturbed (orders moved on, stored timers edited,
+removed or left over from a removed rule, the clock advanced). Two copies of it are re-planned in
+full after a reload: one with the quick look, one without; every table the engine writes must
+come out the same.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import daemon.engine
+from daemon.engine import RulesEngine
+from daemon.replan_check import columns_of
+from daemon.rules.loader import parse_rules
+from sync.clock import VirtualClock
+from sync.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 12, 23, 9, 0, tzinfo=UTC)  # peak season, two days before a holiday
+ORDERS = 400
+
+
+def _stamp(at: datetime | None) -> str | None:
+    return None if at is None else at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _order(n: int, rng: random.Random) -> tuple[Any, ...]:
+    paid = NOW - timedelta(minutes=rng.randint(1, 60 * 72))
+    promised = paid + timedelta(days=rng.randint(1, 3)) if rng.random() < 0.3 else None
+    packed = paid + timedelta(hours=1) if rng.random() < 0.3 else None
+    return (
+        n,
+        "shop",
+        f"o{n}",
+        f"#{1000 + n}",
+        rng.choice(["web", "web", "amazon", "pos"]),
+        rng.choice(["paid", "paid", "paid", "partially_refunded", "pending", "refunded"]),
+        rng.choice(["unfulfilled", "unfulfilled", "on_hold", "in_progress", "fulfilled"]),
+        rng.choice(["open", "open", "open", "closed", "cancelled"]),
+        f"{rng.choice([20, 80, 299, 300, 450])}.00",
+        rng.choice(["[]", "[]", '["vip"]', '["express"]', '["VIP", "next-day"]']),
+        _stamp(paid - timedelta(minutes=3)),
+        _stamp(paid),
+        _stamp(paid if rng.random() < 0.9 else None),
+        _stamp(promised),
+        _stamp(packed),
+        rng.choice(["Bayern", "", "Berlin"]),
+        rng.choice(["München", "Berlin", ""]),
+    )
+
+
+def _parcel(n: int, rng: random.Random) -> tuple[Any, ...]:
+    shipped = NOW - timedelta(hours=rng.randint(1, 90))
+    scanned = shipped + timedelta(hours=rng.randint(0, 40)) if rng.random() < 0.8 else None
+    status = rng.choice(
+        ["in_transit", "in_transit", "info_received", "pending", "delivery_failed", "exception",
+         "out_for_delivery", "delivered", "refused"]
+    )  # fmt: skip
+    return (
+        n,
+        n,
+        f"p{n}",
+        rng.choice(["dhl", "sf", ""]),
+        f"T{n:08d}",
+        status,
+        rng.choice(["17track", "17track", ""]),
+        _stamp(shipped),
+        _stamp(min(scanned, NOW) if scanned else None),
+    )
+
+
+def _build(path: Path) -> None:
+    rng = random.Random(11)
+    con = sqlite3.connect(path)
+    with con:
+        con.executemany(
+            "INSERT INTO orders (id, source, external_id, number, channel, payment_status, "
+            "fulfillment_status, lifecycle, total, tags, created_at, updated_at, paid_at, "
+            "promised_at, packed_at, province, city, change_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            [_order(n, rng) for n in range(1, ORDERS + 1)],
+        )
+        con.executemany(
+            "INSERT INTO shipments (id, order_id, source, external_id, carrier, tracking_number, "
+            "status, tracked_by, shipped_at, last_checkpoint_at, change_seq) "
+            "VALUES (?, ?, 'shop', ?, ?, ?, ?, ?, ?, ?, 1)",
+            [_parcel(n, rng) for n in range(1, ORDERS + 1) if n % 2 == 0],
+        )
+        con.execute(
+            "INSERT INTO sources (name, kind, last_attempt_at, last_success_at) "
+            "VALUES ('17track', '17track', ?, ?)",
+            (_stamp(NOW), _stamp(NOW)),
+        )
+    con.close()
+
+
+def _disturb(path: Path) -> None:
+    """Orders move on, stored timers drift, vanish or belong to a removed rule."""
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("UPDATE orders SET fulfillment_status = 'fulfilled' WHERE id % 17 = 0")
+        con.execute("UPDATE orders SET fulfillment_status = 'on_hold' WHERE id % 19 = 0")
+        con.execute("UPDATE orders SET tags = '[\"vip\"]' WHERE id % 23 = 0")
+        con.execute("UPDATE shipments SET status = 'delivered' WHERE id % 7 = 0")
+        con.execute(
+            "UPDATE timers SET deadline_at = '2026-12-24T00:00:00Z' WHERE id % 11 = 0 "
+            "AND state != 'resolved'"
+        )
+        con.execute("UPDATE timers SET state = 'warning' WHERE id % 13 = 0 AND state = 'pending'")
+        con.execute("UPDATE timers SET muted_by = 'someone' WHERE id % 29 = 0")
+        con.execute("UPDATE timers SET modifiers = '' WHERE id % 31 = 0")
+        con.execute("DELETE FROM timers WHERE id % 37 = 0")
+        con.execute(
+            "INSERT INTO timers (rule_id, subject_kind, subject_id, order_id, started_at, "
+            "deadline_at, next_at, state, rules_version, change_seq) "
+            "VALUES ('retired_rule', 'order', 5, 5, ?, ?, ?, 'pending', 'old', 1)",
+            (_stamp(NOW), _stamp(NOW + timedelta(hours=2)), _stamp(NOW + timedelta(hours=2))),
+        )
+    con.close()
+
+
+async def _replan(path: Path, text: str, quick: bool, monkeypatch: pytest.MonkeyPatch) -> int:
+    with monkeypatch.context() as patch:
+        if not quick:
+            patch.setattr(daemon.engine, "QUICK_LOOK_FROM", 10**9)
+        store = await Store.open(path)
+        engine = RulesEngine(store, VirtualClock(NOW + timedelta(hours=3)), parse_rules(text))
+        engine.swap(parse_rules(text + "\n# edited\n"), everything=True)
+        moved = await engine.replan_all()
+        await store.close()
+    return moved
+
+
+def _tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    con = sqlite3.connect(path)
+    try:
+        return {
+            table: con.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
+            for table in ("timers", "escalations", "events")
+        }
+    finally:
+        con.close()
+
+
+async def _planned_shop(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "shop.db"
+    await (await Store.open(path)).close()
+    _build(path)
+    store = await Store.open(path)
+    engine = RulesEngine(store, VirtualClock(NOW), parse_rules(text))
+    await engine.replan_all()
+    await store.close()
+    _disturb(path)
+    return path
+
+
+async def test_quick_look_writes_what_the_full_re_plan_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "rules.toml").read_text(encoding="utf-8")
+    path = await _planned_shop(tmp_path, text)
+    quick, full = tmp_path / "quick.db", tmp_path / "full.db"
+    shutil.copy(path, quick)
+    shutil.copy(path, full)
+    moved_quick = await _replan(quick, text, True, monkeypatch)
+    moved_full = await _replan(full, text, False, monkeypatch)
+    assert moved_quick == moved_full
+    found, expected = _tables(quick), _tables(full)
+    assert len(expected["timers"]) > ORDERS // 2  # the mirror keeps many rules busy
+    assert found == expected
+
+
+async def test_quick_look_finds_nothing_to_do_on_a_plan_just_made(tmp_path: Path) -> None:
+    text = (ROOT / "rules.toml").read_text(encoding="utf-8")
+    path = await _planned_shop(tmp_path, text)
+    store = await Store.open(path)
+    engine = RulesEngine(store, VirtualClock(NOW + timedelta(hours=3)), parse_rules(text))
+    await engine.replan_all()
+    before = await store.change_seq()
+    engine.swap(parse_rules(text + "\n# edited\n"), everything=True)
+    assert await engine.replan_all() == 0
+    assert await store.change_seq() == before
+    await store.close()
+
+
+def test_columns_hold_what_the_rules_read() -> None:
+    rules = parse_rules((ROOT / "rules.toml").read_text(encoding="utf-8"))
+    columns = columns_of(rules)
+    assert {"payment_status", "fulfillment_status", "lifecycle", "paid_at", "tags"} <= (
+        columns.orders
+    )
+    assert {"status", "tracked_by", "last_checkpoint_at", "carrier"} <= columns.shipments
+    assert "phone" not in columns.orders
