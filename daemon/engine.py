@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from daemon.feed_alerts import feed_moves
 from daemon.guards import GuardRunner
 from daemon.muters import feed_muters, muter_rules, rule_muters
-from daemon.replan_check import QUICK_LOOK_FROM, columns_of, orders_to_decide
+from daemon.replan_check import QUICK_LOOK_FROM, collector_paused, columns_of, orders_to_decide
 from daemon.route_learner import RouteLearner
 from daemon.rules.decide import Muting, decide, decide_source, resolved
 from daemon.rules.learned import learned_rules, with_figures
@@ -117,8 +117,9 @@ class RulesEngine:
             parcels = {rule: found for rule, found in parcels.items() if rule in dirty}
         found = await self.store.candidate_subjects(orders, parcels, running=dirty)
         ids = sorted(found.orders)
-        for start in range(0, len(ids), BATCH):
-            moved += await self.replan(ids[start : start + BATCH], found.subjects)
+        with collector_paused():
+            for start in range(0, len(ids), BATCH):
+                moved += await self.replan(ids[start : start + BATCH], found.subjects)
         return moved
 
     async def tick(self) -> int:

@@ -10,7 +10,9 @@ decides the orders left exactly as it always does, so what gets written is the s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +20,7 @@ from daemon.rules.decide import Muting, unchanged
 from daemon.rules.learned import learned_rules
 from daemon.rules.model import Rule, RuleSet
 from daemon.rules.schema import Field
-from daemon.rules.subject import subjects_of
+from daemon.rules.subject import Subject
 from sync.domain import SubjectKind
 from sync.store import Store
 from sync.store.planning import ORDER_FIELDS, SHIPMENT_FIELDS, StoredTimer
@@ -30,6 +32,7 @@ _ORDER_ALWAYS = ("id", "source", "external_id", "province", "city")
 """Read whatever the rules say: rollouts hash the order's source and id; learned timeouts
 look up the route to the order's province and city."""
 _SHIPMENT_ALWAYS = ("id", "order_id", "carrier")
+_ORDER, _PARCEL = str(SubjectKind.ORDER), str(SubjectKind.SHIPMENT)
 
 _RENAMED = {
     "order.vip": "order.tags",
@@ -92,14 +95,28 @@ async def orders_to_decide(
         kind: [(rule, None if only is None else only.get(rule.id, set())) for rule in found]
         for kind, found in by_kind.items()
     }
+    order_rules = wanted.get(SubjectKind.ORDER, [])
+    parcel_rules = wanted.get(SubjectKind.SHIPMENT, [])
     changed: set[int] = set()
     for order in rows.orders:
         parcels = tuple(rows.shipments.get(order.id, ()))
+        flags = guards.get(order.id, frozenset())
+        # What subjects_of() gives, built positionally: this runs for every active order.
+        subjects = [
+            (_ORDER, order.id, order_rules, Subject(order, None, parcels, None, None, flags))
+        ]
+        subjects += [
+            (
+                _PARCEL,
+                p.id,
+                parcel_rules,
+                Subject(order, p, parcels, None, None, flags, origins.get(p.id, "")),
+            )
+            for p in parcels
+        ]
         try:
-            flags = guards.get(order.id, frozenset())
-            for subject in subjects_of(order, parcels, flags, origins):
-                kind, subject_id = str(subject.kind), subject.subject_id
-                for rule, among in wanted.get(subject.kind, ()):
+            for kind, subject_id, rules_of_kind, subject in subjects:
+                for rule, among in rules_of_kind:
                     if among is not None and subject_id not in among:
                         continue
                     stored = timers.pop((rule.id, kind, subject_id), None)
@@ -109,3 +126,20 @@ async def orders_to_decide(
             changed.add(order.id)
     changed.update(timer[3] for timer in timers.values())  # rules removed, or subjects gone
     return sorted(changed)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a full re-plan runs.
+
+    A re-plan makes and drops millions of small acyclic objects (rows, subjects): reference
+    counting frees them, and the collector's passes over everything alive only cost time (a
+    tenth of a full re-plan). It runs again, as it was, as soon as the re-plan ends.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
