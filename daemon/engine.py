@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from daemon.feed_alerts import feed_moves
 from daemon.guards import GuardRunner
 from daemon.muters import feed_muters, muter_rules, rule_muters
-from daemon.replan_check import QUICK_LOOK_FROM, collector_paused, columns_of, orders_to_decide
+from daemon.replan_check import QuickLook, collector_paused, columns_of, orders_to_decide
 from daemon.route_learner import RouteLearner
 from daemon.rules.decide import Muting, decide, decide_source, resolved
 from daemon.rules.learned import learned_rules, with_figures
@@ -51,6 +51,7 @@ class RulesEngine:
         self.routes = RouteLearner(store, clock)
         self._by_kind = _by_kind(rules)
         self._columns = columns_of(rules)
+        self._quick = QuickLook()
         self._sources_due: datetime | None = None
         self._dirty: set[str] | None = None  # rules to re-plan in full (None: every rule)
         self._sources_stamp = "never looked"
@@ -163,14 +164,16 @@ class RulesEngine:
         """Re-plan every rule for the orders and their parcels, or with ``only``, each rule
         for the subjects listed under its id (a full re-plan's candidates)."""
         now = self.clock.now()
-        if len(order_ids) >= QUICK_LOOK_FROM and not muter_rules(self.rules):
+        if self._quick.worth_it(len(order_ids)) and not muter_rules(self.rules):
             # Most orders of a big batch come out as stored: decide only those that do not.
-            order_ids = await orders_to_decide(
+            found = await orders_to_decide(
                 self.store, self.rules, self._by_kind, self._columns, order_ids, only, now,
                 self.muting,
             )  # fmt: skip
-            if not order_ids:
+            self._quick.saw(len(order_ids), len(found))
+            if not found:
                 return 0
+            order_ids = found
         orders = await self.store.orders_by_id(order_ids)
         parcels = await self.store.shipments_of_orders(order_ids)
         guards = await self.store.active_guards(order_ids)

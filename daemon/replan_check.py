@@ -28,6 +28,10 @@ from sync.store.planning import ORDER_FIELDS, SHIPMENT_FIELDS, StoredTimer
 QUICK_LOOK_FROM = 200
 """Batches smaller than this are decided in full straight away (a sync's few orders)."""
 
+SKIP_AFTER_BUSY = 8
+"""Batches decided in full straight away after one where most orders had something to change
+(a first plan, a sync of new orders): there the quick look would only read them twice."""
+
 _ORDER_ALWAYS = ("id", "source", "external_id", "province", "city")
 """Read whatever the rules say: rollouts hash the order's source and id; learned timeouts
 look up the route to the order's province and city."""
@@ -41,6 +45,31 @@ _RENAMED = {
     "customer.email": "order.email",
     "shipment.terminal": "shipment.status",
 }
+
+
+@dataclass(slots=True)
+class QuickLook:
+    """Whether the quick look is worth it for the next batch.
+
+    It is for big batches of orders whose timers mostly stand (a re-plan after a reload); after
+    a batch where most orders changed, the next :data:`SKIP_AFTER_BUSY` are decided in full
+    straight away, and then it looks again.
+    """
+
+    skip: int = 0
+
+    def worth_it(self, batch: int) -> bool:
+        if batch < QUICK_LOOK_FROM:
+            return False
+        if self.skip:
+            self.skip -= 1
+            return False
+        return True
+
+    def saw(self, batch: int, changed: int) -> None:
+        """What the quick look of a batch found: ``changed`` of its ``batch`` orders."""
+        if changed * 2 > batch:
+            self.skip = SKIP_AFTER_BUSY
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,17 +12,19 @@ from __future__ import annotations
 import random
 import shutil
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import daemon.engine
+import daemon.replan_check
 from daemon.engine import RulesEngine
-from daemon.replan_check import columns_of
+from daemon.replan_check import QUICK_LOOK_FROM, SKIP_AFTER_BUSY, QuickLook, columns_of
 from daemon.rules.loader import parse_rules
 from sync.clock import VirtualClock
+from sync.domain import OrderRow
 from sync.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +134,7 @@ def _disturb(path: Path) -> None:
 async def _replan(path: Path, text: str, quick: bool, monkeypatch: pytest.MonkeyPatch) -> int:
     with monkeypatch.context() as patch:
         if not quick:
-            patch.setattr(daemon.engine, "QUICK_LOOK_FROM", 10**9)
+            patch.setattr(daemon.replan_check, "QUICK_LOOK_FROM", 10**9)
         store = await Store.open(path)
         engine = RulesEngine(store, VirtualClock(NOW + timedelta(hours=3)), parse_rules(text))
         engine.swap(parse_rules(text + "\n# edited\n"), everything=True)
@@ -201,3 +203,36 @@ def test_columns_hold_what_the_rules_read() -> None:
     )
     assert {"status", "tracked_by", "last_checkpoint_at", "carrier"} <= columns.shipments
     assert "phone" not in columns.orders
+
+
+async def test_only_the_orders_with_something_to_change_are_read_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "rules.toml").read_text(encoding="utf-8")
+    path = await _planned_shop(tmp_path, text)
+    store = await Store.open(path)
+    read: list[int] = []
+    orders_by_id = store.orders_by_id
+
+    async def counting(order_ids: Sequence[int]) -> list[OrderRow]:
+        read.extend(order_ids)
+        return await orders_by_id(order_ids)
+
+    monkeypatch.setattr(store, "orders_by_id", counting)
+    engine = RulesEngine(store, VirtualClock(NOW), parse_rules(text))
+    engine.swap(parse_rules(text + "\n# edited\n"), everything=True)
+    assert await engine.replan_all() > 0  # the disturbed timers are put right
+    assert 0 < len(read) < ORDERS // 2
+    await store.close()
+
+
+def test_after_a_busy_batch_the_next_ones_are_decided_in_full() -> None:
+    look = QuickLook()
+    assert not look.worth_it(QUICK_LOOK_FROM - 1)
+    assert look.worth_it(1000)
+    look.saw(1000, 900)
+    assert [look.worth_it(1000) for _ in range(SKIP_AFTER_BUSY + 1)] == [False] * (
+        SKIP_AFTER_BUSY
+    ) + [True]
+    look.saw(1000, 10)
+    assert look.worth_it(1000)
