@@ -22,6 +22,12 @@ from sync.errors import StoreError
 from sync.store.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
+MIRROR_AUTOCHECKPOINT = 8192
+"""WAL pages (32 MB) after which the daemon's own commits copy the WAL back, instead of SQLite's
+1000. A first sync's pages touch the same index pages over and over: copied back a dozen times
+less often, each is written to the database once where it was written a dozen times, and the
+checkpoint's fsyncs come a dozen times less often (at 100k orders commits took some 40% less
+time). The daemon's upkeep still checkpoints and truncates the WAL every minute."""
 
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
@@ -150,6 +156,8 @@ class Database:
             raise StoreError(f"{self.path}: the database cannot use WAL mode")
         await self.conn.execute("PRAGMA foreign_keys = ON")
         await self.conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+        if not durable:
+            await self.conn.execute(f"PRAGMA wal_autocheckpoint = {MIRROR_AUTOCHECKPOINT}")
 
     async def _migrate(self) -> None:
         row = await (await self.conn.execute("PRAGMA user_version")).fetchone()
