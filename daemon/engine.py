@@ -12,6 +12,7 @@ already has), and a re-plan that finds nothing new writes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -19,7 +20,14 @@ from datetime import datetime, timedelta
 from daemon.feed_alerts import feed_moves
 from daemon.guards import GuardRunner
 from daemon.muters import feed_muters, muter_rules, rule_muters
-from daemon.replan_check import QuickLook, collector_paused, columns_of, orders_to_decide
+from daemon.replan_check import (
+    Batch,
+    QuickLook,
+    collector_paused,
+    columns_of,
+    load_batch,
+    orders_to_decide,
+)
 from daemon.route_learner import RouteLearner
 from daemon.rules.decide import Muting, decide, decide_source, resolved
 from daemon.rules.learned import learned_rules, with_figures
@@ -118,10 +126,29 @@ class RulesEngine:
             parcels = {rule: found for rule, found in parcels.items() if rule in dirty}
         found = await self.store.candidate_subjects(orders, parcels, running=dirty)
         ids = sorted(found.orders)
+        batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
+        ahead: asyncio.Task[Batch] | None = None
         with collector_paused():
-            for start in range(0, len(ids), BATCH):
-                moved += await self.replan(ids[start : start + BATCH], found.subjects)
+            try:
+                for batch, following in zip(batches, [*batches[1:], []], strict=True):
+                    loaded = None if ahead is None else await ahead
+                    # Read the next batch while this one is looked at (SQLite works on its
+                    # own thread meanwhile).
+                    ahead = None
+                    if following and self._looks_quickly(following):
+                        ahead = asyncio.create_task(self._load(following, found.subjects))
+                    moved += await self.replan(batch, found.subjects, loaded)
+            finally:
+                if ahead is not None:  # stopped half-way: the read ahead is not wanted
+                    ahead.cancel()
+                    await asyncio.gather(ahead, return_exceptions=True)
         return moved
+
+    def _looks_quickly(self, order_ids: Sequence[int]) -> bool:
+        return self._quick.worth_it(len(order_ids)) and not muter_rules(self.rules)
+
+    async def _load(self, order_ids: Sequence[int], only: Mapping[str, set[int]] | None) -> Batch:
+        return await load_batch(self.store, self.rules, self._columns, order_ids, only)
 
     async def tick(self) -> int:
         """One turn of the daemon's rules loop: feeds first (their muting decides whether what
@@ -159,17 +186,20 @@ class RulesEngine:
         return found
 
     async def replan(
-        self, order_ids: Sequence[int], only: Mapping[str, set[int]] | None = None
+        self,
+        order_ids: Sequence[int],
+        only: Mapping[str, set[int]] | None = None,
+        loaded: Batch | None = None,
     ) -> int:
         """Re-plan every rule for the orders and their parcels, or with ``only``, each rule
-        for the subjects listed under its id (a full re-plan's candidates)."""
+        for the subjects listed under its id (a full re-plan's candidates). ``loaded`` is the
+        batch already read for the quick look (:mod:`daemon.replan_check`)."""
         now = self.clock.now()
-        if self._quick.worth_it(len(order_ids)) and not muter_rules(self.rules):
+        if loaded is None and self._looks_quickly(order_ids):
+            loaded = await self._load(order_ids, only)
+        if loaded is not None:
             # Most orders of a big batch come out as stored: decide only those that do not.
-            found = await orders_to_decide(
-                self.store, self.rules, self._by_kind, self._columns, order_ids, only, now,
-                self.muting,
-            )  # fmt: skip
+            found = orders_to_decide(loaded, self._by_kind, only, now, self.muting)
             self._quick.saw(len(order_ids), len(found))
             if not found:
                 return 0

@@ -23,7 +23,7 @@ from daemon.rules.schema import Field
 from daemon.rules.subject import Subject
 from sync.domain import SubjectKind
 from sync.store import Store
-from sync.store.planning import ORDER_FIELDS, SHIPMENT_FIELDS, StoredTimer
+from sync.store.planning import ORDER_FIELDS, SHIPMENT_FIELDS, PlanningRows, StoredTimer
 
 QUICK_LOOK_FROM = 200
 """Batches smaller than this are decided in full straight away (a sync's few orders)."""
@@ -99,18 +99,25 @@ def columns_of(rules: RuleSet) -> Columns:
     return Columns(frozenset(orders), frozenset(shipments))
 
 
-async def orders_to_decide(
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What the quick look of a batch reads: its orders and parcels with the columns the rules
+    look at, their live timers, the order guards up, and the parcels' first-scan places."""
+
+    rows: PlanningRows
+    guards: Mapping[int, frozenset[str]]
+    origins: Mapping[int, str]
+
+
+async def load_batch(
     store: Store,
     rules: RuleSet,
-    by_kind: Mapping[SubjectKind, Sequence[Rule]],
     columns: Columns,
     order_ids: Sequence[int],
     only: Mapping[str, set[int]] | None,
-    now: datetime,
-    muting: Muting,
-) -> list[int]:
-    """The orders among ``order_ids`` whose timers (of the rules ``only`` names, for the
-    subjects it lists, when given) would not all come out as stored."""
+) -> Batch:
+    """Read a batch for :func:`orders_to_decide` (timers of the rules ``only`` names, when
+    given). The engine reads the next batch while it looks at this one."""
     rows = await store.planning_rows(
         order_ids, columns.orders, columns.shipments, None if only is None else only.keys()
     )
@@ -119,6 +126,19 @@ async def orders_to_decide(
     if learned_rules(rules):
         parcel_ids = [p.id for found in rows.shipments.values() for p in found]
         origins = await store.parcel_origins(parcel_ids)
+    return Batch(rows, guards, origins)
+
+
+def orders_to_decide(
+    batch: Batch,
+    by_kind: Mapping[SubjectKind, Sequence[Rule]],
+    only: Mapping[str, set[int]] | None,
+    now: datetime,
+    muting: Muting,
+) -> list[int]:
+    """The orders of the batch whose timers (of the rules ``only`` names, for the subjects it
+    lists, when given) would not all come out as stored."""
+    rows, guards, origins = batch.rows, batch.guards, batch.origins
     timers: dict[tuple[str, str, int], StoredTimer] = {(t[0], t[1], t[2]): t for t in rows.timers}
     wanted = {
         kind: [(rule, None if only is None else only.get(rule.id, set())) for rule in found]
