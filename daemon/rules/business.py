@@ -129,9 +129,11 @@ class BusinessClock:
             return start if wanted == 0 else self._back(begin, -wanted)
         reach = max(wanted * 2, 8 * DAY)
         while True:
-            index = self._cover(begin, begin + reach)
+            index = self._index
+            if not (index.low <= begin and begin + reach <= index.high and index.high > index.low):
+                index = self._cover(begin, begin + reach)
             target = index.position(begin) + wanted
-            if target <= index.total:
+            if index.through and target <= index.through[-1]:
                 slot = bisect.bisect_left(index.through, target)
                 return from_micro(index.ends[slot] - (index.through[slot] - target))
             if reach >= HORIZON:

@@ -31,6 +31,7 @@ NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 """The deadline of a timer whose calendar never opens again within the horizon."""
 
 _RAISED = frozenset({TimerState.FIRING, TimerState.ACKNOWLEDGED})
+_ZERO = timedelta()
 _LEADS: dict[tuple[Decimal | None, timedelta], timedelta] = {}
 
 
@@ -187,7 +188,8 @@ def schedule(
     if paused_since is not None and not pausing:  # the pause just ended: count it
         paused += int(clock.elapsed(paused_since, now).total_seconds())
         paused_since = None
-    deadline_at = clock.add(started_at, timeout + timedelta(seconds=paused)) or NEVER
+    counted = timeout + timedelta(seconds=paused) if paused else timeout
+    deadline_at = clock.add(started_at, counted) or NEVER
     if pausing and (paused_since is not None or deadline_at > now):
         paused_since = paused_since or max(now, started_at)
         state, next_at, warn_at = TimerState.PAUSED, None, None
@@ -274,11 +276,12 @@ def _warn_at(
             if len(_LEADS) > 10_000:
                 _LEADS.clear()
             lead = _LEADS[key] = warn_before.before(timeout)
-    if lead <= timedelta():
+    if lead <= _ZERO:
         return None
     if lead >= timeout:
         return started_at
-    warn_at = clock.add(started_at, timeout - lead + timedelta(seconds=paused))
+    counted = timeout - lead + timedelta(seconds=paused) if paused else timeout - lead
+    warn_at = clock.add(started_at, counted)
     return None if warn_at is None else max(started_at, warn_at)
 
 

@@ -164,9 +164,13 @@ class TimerStore(SourceTimerStore):
         if running is not None:
             sql += " AND rule_id IN (SELECT value FROM json_each(?))"
             params = (json.dumps(sorted(running)),)
-        for rule_id, subject_id, order_id in await self.db.tuples(sql, params):
-            found.subjects.setdefault(rule_id, set()).add(int(subject_id))
-            found.orders.add(int(order_id))
+        rows = await self.db.tuples(sql, params)
+        by_rule, visited = found.subjects, found.orders
+        for rule_id in {row[0] for row in rows}:
+            by_rule.setdefault(rule_id, set())
+        for rule_id, subject_id, order_id in rows:  # a million rows after a reload: keep it lean
+            by_rule[rule_id].add(subject_id)
+            visited.add(order_id)
         return found
 
     async def _flagged(
@@ -180,13 +184,17 @@ class TimerStore(SourceTimerStore):
         ]
         where = " OR ".join(f"({flag})" for flag in flags)
         sql = select.format(flags=", ".join(flags)) + f" WHERE {where}"
-        names = list(rules)
+        sets = [found.subjects.get(name) or set() for name in rules]
+        visited = found.orders
         for row in await self.db.tuples(sql, params + params):
-            subject_id, order_id = int(row[0]), int(row[1])
-            found.orders.add(order_id)
-            for name, flag in zip(names, row[2:], strict=True):
+            subject_id = row[0]
+            visited.add(row[1])
+            for matched, flag in zip(sets, row[2:], strict=True):
                 if flag:
-                    found.subjects.setdefault(name, set()).add(subject_id)
+                    matched.add(subject_id)
+        for name, matched in zip(rules, sets, strict=True):
+            if matched:
+                found.subjects[name] = matched
 
     async def timer_order_ids(self, rule_ids: Sequence[str]) -> list[int]:
         """Orders with a running timer of any of ``rule_ids``."""
