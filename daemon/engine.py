@@ -130,7 +130,8 @@ class RulesEngine:
         ahead: asyncio.Task[Batch] | None = None
         with collector_paused():
             try:
-                for batch, following in zip(batches, [*batches[1:], []], strict=True):
+                for n, batch in enumerate(batches):
+                    following = batches[n + 1] if n + 1 < len(batches) else []
                     loaded = None if ahead is None else await ahead
                     # Read the next batch while this one is looked at (SQLite works on its
                     # own thread meanwhile).
