@@ -4,7 +4,10 @@ It re-plans exactly the orders a sync changed (found through ``change_seq``), wa
 earliest due timer, evaluates the rules about sources (feeds) every ``eval_interval``, and after
 a rules reload re-plans every active order. Deciding is pure (:mod:`daemon.rules.decide`); this
 module loads subjects and timers in batches, hands the differences to the store in one
-transaction per batch, and keeps the muting that ``[[inhibit]]`` rules cause up to date.
+transaction per batch, and keeps the muting that ``[[inhibit]]`` rules cause up to date. A big
+batch first gets a quick look (:mod:`daemon.replan_check`) that reads only the columns the rules
+use and skips the orders whose timers all stand; a full re-plan reads the next batch while it
+looks at this one.
 
 A reload never notifies by itself: a timer that was firing stays firing (with the escalation it
 already has), and a re-plan that finds nothing new writes nothing.
