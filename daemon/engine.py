@@ -15,7 +15,6 @@ already has), and a re-plan that finds nothing new writes nothing.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ from daemon.replan_check import (
     columns_of,
     load_batch,
     orders_to_decide,
+    read_ahead,
 )
 from daemon.route_learner import RouteLearner
 from daemon.rules.decide import Muting, decide, decide_source, resolved
@@ -130,29 +130,18 @@ class RulesEngine:
         found = await self.store.candidate_subjects(orders, parcels, running=dirty)
         ids = sorted(found.orders)
         batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
-        ahead: asyncio.Task[Batch] | None = None
         with collector_paused():
-            try:
-                for n, batch in enumerate(batches):
-                    following = batches[n + 1] if n + 1 < len(batches) else []
-                    loaded = None if ahead is None else await ahead
-                    # Read the next batch while this one is looked at (SQLite works on its
-                    # own thread meanwhile).
-                    ahead = None
-                    if following and self._looks_quickly(following):
-                        ahead = asyncio.create_task(self._load(following, found.subjects))
-                    moved += await self.replan(batch, found.subjects, loaded)
-            finally:
-                if ahead is not None:  # stopped half-way: the read ahead is not wanted
-                    ahead.cancel()
-                    await asyncio.gather(ahead, return_exceptions=True)
-        return moved
+            return moved + await read_ahead(
+                batches,
+                lambda batch: self._looks_quickly(batch),
+                lambda batch: load_batch(
+                    self.store, self.rules, self._columns, batch, found.subjects
+                ),
+                lambda batch, loaded: self.replan(batch, found.subjects, loaded),
+            )
 
     def _looks_quickly(self, order_ids: Sequence[int]) -> bool:
         return self._quick.worth_it(len(order_ids)) and not muter_rules(self.rules)
-
-    async def _load(self, order_ids: Sequence[int], only: Mapping[str, set[int]] | None) -> Batch:
-        return await load_batch(self.store, self.rules, self._columns, order_ids, only)
 
     async def tick(self) -> int:
         """One turn of the daemon's rules loop: feeds first (their muting decides whether what
@@ -200,7 +189,7 @@ class RulesEngine:
         batch already read for the quick look (:mod:`daemon.replan_check`)."""
         now = self.clock.now()
         if loaded is None and self._looks_quickly(order_ids):
-            loaded = await self._load(order_ids, only)
+            loaded = await load_batch(self.store, self.rules, self._columns, order_ids, only)
         if loaded is not None:
             # Most orders of a big batch come out as stored: decide only those that do not.
             found = orders_to_decide(loaded, self._by_kind, only, now, self.muting)

@@ -10,8 +10,9 @@ decides the orders left exactly as it always does, so what gets written is the s
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -192,3 +193,32 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+async def read_ahead(
+    batches: Sequence[Sequence[int]],
+    quick: Callable[[Sequence[int]], bool],
+    load: Callable[[Sequence[int]], Awaitable[Batch]],
+    replan: Callable[[Sequence[int], Batch | None], Awaitable[int]],
+) -> int:
+    """Re-plan ``batches`` in turn, reading each batch that gets a quick look while the one
+    before it is looked at (SQLite reads on its own thread meanwhile); the escalations moved."""
+    moved = 0
+    ahead: asyncio.Task[Batch] | None = None
+    try:
+        for n, batch in enumerate(batches):
+            loaded = None if ahead is None else await ahead
+            ahead = None
+            following = batches[n + 1] if n + 1 < len(batches) else ()
+            if following and quick(following):
+                ahead = asyncio.create_task(_loaded(load, following))
+            moved += await replan(batch, loaded)
+    finally:
+        if ahead is not None:  # stopped half-way: the read ahead is not wanted
+            ahead.cancel()
+            await asyncio.gather(ahead, return_exceptions=True)
+    return moved
+
+
+async def _loaded(load: Callable[[Sequence[int]], Awaitable[Batch]], batch: Sequence[int]) -> Batch:
+    return await load(batch)
