@@ -2,7 +2,9 @@
 
 Per order, the writer decides (in Python) whether it is new, changed, stale or the same; then each
 table gets one ``executemany``. Timeline events for creations, payment, status changes, parcels
-handed over and tracking-number changes are appended in the same transaction.
+handed over and tracking-number changes are appended in the same transaction. The rows' values
+are built beforehand (:func:`prepare_page`, no database needed), and new orders and parcels are
+given their ids by the writer, so nothing is read back after an insert.
 """
 
 from __future__ import annotations
