@@ -19,13 +19,22 @@ from typing import Any
 
 import pytest
 
+import daemon.engine
 import daemon.replan_check
 from daemon.engine import RulesEngine
-from daemon.replan_check import QUICK_LOOK_FROM, SKIP_AFTER_BUSY, QuickLook, columns_of
+from daemon.replan_check import (
+    QUICK_LOOK_FROM,
+    SKIP_AFTER_BUSY,
+    Batch,
+    QuickLook,
+    columns_of,
+    read_ahead,
+)
 from daemon.rules.loader import parse_rules
 from sync.clock import VirtualClock
 from sync.domain import OrderRow
 from sync.store import Store
+from sync.store.planning import PlanningRows
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 23, 9, 0, tzinfo=UTC)  # peak season, two days before a holiday
@@ -133,8 +142,9 @@ def _disturb(path: Path) -> None:
 
 async def _replan(path: Path, text: str, quick: bool, monkeypatch: pytest.MonkeyPatch) -> int:
     with monkeypatch.context() as patch:
-        if not quick:
-            patch.setattr(daemon.replan_check, "QUICK_LOOK_FROM", 10**9)
+        # several batches, each read while the one before is looked at
+        patch.setattr(daemon.engine, "BATCH", 90)
+        patch.setattr(daemon.replan_check, "QUICK_LOOK_FROM", 50 if quick else 10**9)
         store = await Store.open(path)
         engine = RulesEngine(store, VirtualClock(NOW + timedelta(hours=3)), parse_rules(text))
         engine.swap(parse_rules(text + "\n# edited\n"), everything=True)
@@ -236,3 +246,21 @@ def test_after_a_busy_batch_the_next_ones_are_decided_in_full() -> None:
     ) + [True]
     look.saw(1000, 10)
     assert look.worth_it(1000)
+
+
+async def test_reading_ahead_hands_each_batch_its_own_rows_and_stops_on_error() -> None:
+    seen: list[tuple[list[int], str | None]] = []
+
+    async def load(batch: Sequence[int]) -> Batch:
+        return Batch(PlanningRows([], {}, []), {}, {0: ",".join(map(str, batch))})
+
+    async def replan(batch: Sequence[int], loaded: Batch | None) -> int:
+        seen.append((list(batch), None if loaded is None else loaded.origins[0]))
+        if batch == [5]:
+            raise RuntimeError("store gone")
+        return 1
+
+    batches = [[1, 2], [3], [4], [5], [6]]
+    with pytest.raises(RuntimeError):
+        await read_ahead(batches, lambda batch: list(batch) != [4], load, replan)
+    assert seen == [([1, 2], None), ([3], "3"), ([4], None), ([5], "5")]
