@@ -31,7 +31,9 @@ QUICK_LOOK_FROM = 200
 
 SKIP_AFTER_BUSY = 8
 """Batches decided in full straight away after one where most orders had something to change
-(a first plan, a sync of new orders): there the quick look would only read them twice."""
+(a first plan, a sync of new orders): there the quick look would only read them twice. Each
+busy look in a row doubles it, up to :data:`SKIP_AT_MOST`."""
+SKIP_AT_MOST = 512
 
 _ORDER_ALWAYS = ("id", "source", "external_id", "province", "city")
 """Read whatever the rules say: rollouts hash the order's source and id; learned timeouts
@@ -54,10 +56,12 @@ class QuickLook:
 
     It is for big batches of orders whose timers mostly stand (a re-plan after a reload); after
     a batch where most orders changed, the next :data:`SKIP_AFTER_BUSY` are decided in full
-    straight away, and then it looks again.
+    straight away, and then it looks again (skipping twice as many each time it finds the
+    batches still busy).
     """
 
     skip: int = 0
+    busy: int = 0
 
     def worth_it(self, batch: int) -> bool:
         if batch < QUICK_LOOK_FROM:
@@ -70,7 +74,10 @@ class QuickLook:
     def saw(self, batch: int, changed: int) -> None:
         """What the quick look of a batch found: ``changed`` of its ``batch`` orders."""
         if changed * 2 > batch:
-            self.skip = SKIP_AFTER_BUSY
+            self.busy = min(self.busy * 2, SKIP_AT_MOST) if self.busy else SKIP_AFTER_BUSY
+            self.skip = self.busy
+        else:
+            self.busy = 0
 
 
 @dataclass(frozen=True, slots=True)

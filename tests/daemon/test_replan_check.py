@@ -244,8 +244,14 @@ def test_after_a_busy_batch_the_next_ones_are_decided_in_full() -> None:
     assert [look.worth_it(1000) for _ in range(SKIP_AFTER_BUSY + 1)] == [False] * (
         SKIP_AFTER_BUSY
     ) + [True]
+    look.saw(1000, 900)  # still busy: it waits twice as long
+    assert [look.worth_it(1000) for _ in range(2 * SKIP_AFTER_BUSY + 1)] == [False] * (
+        2 * SKIP_AFTER_BUSY
+    ) + [True]
     look.saw(1000, 10)
     assert look.worth_it(1000)
+    look.saw(1000, 900)  # quiet in between: back to the short wait
+    assert look.skip == SKIP_AFTER_BUSY
 
 
 async def test_reading_ahead_hands_each_batch_its_own_rows_and_stops_on_error() -> None:
