@@ -4,10 +4,10 @@ It re-plans exactly the orders a sync changed (found through ``change_seq``), wa
 earliest due timer, evaluates the rules about sources (feeds) every ``eval_interval``, and after
 a rules reload re-plans every active order. Deciding is pure (:mod:`daemon.rules.decide`); this
 module loads subjects and timers in batches, hands the differences to the store in one
-transaction per batch, and keeps the muting that ``[[inhibit]]`` rules cause up to date. A big
-batch first gets a quick look (:mod:`daemon.replan_check`) that reads only the columns the rules
-use and skips the orders whose timers all stand; a full re-plan reads the next batch while it
-looks at this one.
+transaction per batch, and keeps the muting that ``[[inhibit]]`` rules cause up to date. In a
+full re-plan, a big batch first gets a quick look (:mod:`daemon.replan_check`) that reads only
+the columns the rules use and skips the orders whose timers all stand, and the next batch is
+read while one is looked at.
 
 A reload never notifies by itself: a timer that was firing stays firing (with the escalation it
 already has), and a re-plan that finds nothing new writes nothing.
@@ -188,8 +188,6 @@ class RulesEngine:
         for the subjects listed under its id (a full re-plan's candidates). ``loaded`` is the
         batch already read for the quick look (:mod:`daemon.replan_check`)."""
         now = self.clock.now()
-        if loaded is None and self._looks_quickly(order_ids):
-            loaded = await load_batch(self.store, self.rules, self._columns, order_ids, only)
         if loaded is not None:
             # Most orders of a big batch come out as stored: decide only those that do not.
             found = orders_to_decide(loaded, self._by_kind, only, now, self.muting)

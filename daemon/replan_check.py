@@ -208,10 +208,13 @@ async def read_ahead(
     load: Callable[[Sequence[int]], Awaitable[Batch]],
     replan: Callable[[Sequence[int], Batch | None], Awaitable[int]],
 ) -> int:
-    """Re-plan ``batches`` in turn, reading each batch that gets a quick look while the one
-    before it is looked at (SQLite reads on its own thread meanwhile); the escalations moved."""
+    """Re-plan ``batches`` in turn, handing ``replan`` the rows of each batch that gets a quick
+    look, read while the batch before it is looked at (SQLite reads on its own thread
+    meanwhile); the escalations moved."""
     moved = 0
     ahead: asyncio.Task[Batch] | None = None
+    if batches and quick(batches[0]):
+        ahead = asyncio.create_task(_loaded(load, batches[0]))
     try:
         for n, batch in enumerate(batches):
             loaded = None if ahead is None else await ahead

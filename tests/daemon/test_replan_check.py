@@ -269,4 +269,4 @@ async def test_reading_ahead_hands_each_batch_its_own_rows_and_stops_on_error() 
     batches = [[1, 2], [3], [4], [5], [6]]
     with pytest.raises(RuntimeError):
         await read_ahead(batches, lambda batch: list(batch) != [4], load, replan)
-    assert seen == [([1, 2], None), ([3], "3"), ([4], None), ([5], "5")]
+    assert seen == [([1, 2], "1,2"), ([3], "3"), ([4], None), ([5], "5")]
