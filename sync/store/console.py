@@ -150,14 +150,22 @@ class ConsoleStore(StoreBase):
         query: OrderQuery | None = None,
         limit: int = 5000,
     ) -> list[EscalationRow]:
-        """One of the console's escalation lists, narrowed to the orders ``query`` matches."""
+        """One of the console's escalation lists, narrowed to the orders ``query`` matches.
+
+        Escalations about a feed have no order: free text alone also finds them by the feed's
+        name; a filter on order fields leaves them out."""
         condition, order = _LISTS[which]
         params: list[object] = [agent if which is EscalationList.MINE else to_db(now)]
         narrowing = ""
         if query is not None and (query.text or query.filters):
             order_condition, order_params = where(query)
-            narrowing = f"AND e.order_id IN (SELECT o.id FROM orders o WHERE {order_condition})"
+            feeds = " OR instr(lower(e.source), ?) > 0" if not query.filters else ""
+            narrowing = (
+                f"AND (e.order_id IN (SELECT o.id FROM orders o WHERE {order_condition}){feeds})"
+            )
             params += order_params
+            if feeds:
+                params.append(query.text.strip().lower())
         params.append(limit)
         rows = await self.db.fetchall(
             f"SELECT {ESCALATION_COLUMNS} FROM escalations e "

@@ -12,8 +12,11 @@ import pytest
 from sync.domain import EscalationRow, TimerState
 from sync.errors import ActionError
 from sync.store import FeedMove, SourceTimer, Store, TimerDecision
+from sync.store.console import EscalationList
 from sync.store.db import _split_sql
+from sync.store.filters import Field, OneOf
 from sync.store.migrations import MIGRATIONS
+from sync.store.views import OrderQuery
 from tests.conftest import T0, OrderFactory
 
 REBUILT = 16
@@ -155,3 +158,21 @@ async def test_a_feed_escalation_never_takes_an_order_timers_override(
     await _feed_escalation(store)  # its source timer has the same id as the order's timer
     overrides = {row.escalation.rule_id: row.override for row in await store.escalations_to_adopt()}
     assert overrides == {"late": "vip", "stale": ""}
+
+
+async def test_free_text_in_the_escalation_list_finds_a_feed_by_its_name(
+    store: Store, make_order: OrderFactory
+) -> None:
+    await store.save_order_page("shop", "x", [make_order(1)], "", T0)
+    found = await _feed_escalation(store)
+
+    async def listed(query: OrderQuery) -> list[int]:
+        rows = await store.escalation_list(
+            EscalationList.OPEN, agent="anna", now=FIRED, query=query
+        )
+        return [row.id for row in rows]
+
+    assert await listed(OrderQuery(text="17TR")) == [found.id]
+    assert await listed(OrderQuery(text="aftership")) == []
+    by_carrier = OrderQuery(text="17track", filters=(OneOf(Field.CARRIER, ("zto",)),))
+    assert await listed(by_carrier) == []
