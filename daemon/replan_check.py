@@ -20,6 +20,7 @@ from datetime import datetime
 from daemon.rules.decide import Muting, unchanged
 from daemon.rules.learned import learned_rules
 from daemon.rules.model import Rule, RuleSet
+from daemon.rules.profile import STORED_AS
 from daemon.rules.schema import Field
 from daemon.rules.subject import Subject
 from sync.domain import SubjectKind
@@ -40,14 +41,6 @@ _ORDER_ALWAYS = ("id", "source", "external_id", "province", "city")
 look up the route to the order's province and city."""
 _SHIPMENT_ALWAYS = ("id", "order_id", "carrier")
 _ORDER, _PARCEL = str(SubjectKind.ORDER), str(SubjectKind.SHIPMENT)
-
-_RENAMED = {
-    "order.vip": "order.tags",
-    "customer.vip": "order.tags",
-    "customer.name": "order.customer_name",
-    "customer.email": "order.email",
-    "shipment.terminal": "shipment.status",
-}
 
 
 @dataclass(slots=True)
@@ -99,7 +92,7 @@ def columns_of(rules: RuleSet) -> Columns:
         for _name, template in rule.labels:
             paths.update(piece.path for piece in template.pieces if isinstance(piece, Field))
         for path in paths:
-            table, _, column = _RENAMED.get(path, path).partition(".")
+            table, _, column = STORED_AS.get(path, path).partition(".")
             if table == "order" and column in ORDER_FIELDS:
                 orders.add(column)
             elif table == "shipment" and column in SHIPMENT_FIELDS:

@@ -31,13 +31,14 @@ _MEMO_SIZE = 50_000
 _RULES_KEPT = 256
 """Rules whose memos are kept at once (a reload brings new rule objects)."""
 
-_RENAMED = {
+STORED_AS = {
     "order.vip": "order.tags",
     "customer.vip": "order.tags",
     "customer.name": "order.customer_name",
     "customer.email": "order.email",
     "shipment.terminal": "shipment.status",
 }
+"""The stored column a field is computed from, where its name differs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +148,7 @@ def raw_path(path: str) -> str | None:
         return None
     if path.startswith("guard."):
         return "guards"
-    raw = _RENAMED.get(path, path)
+    raw = STORED_AS.get(path, path)
     table, _, column = raw.partition(".")
     if table not in ("order", "shipment") or column in ("parcels",):
         return None
