@@ -76,9 +76,12 @@ def add_agent_commands(commands: Any) -> None:
         "audit",
         help="an order's full timeline: who, when, what, from → to",
         description="Print every line of an order's timeline, oldest first: syncs, rules, "
-        "escalations, notifications and every agent's action. ORDER is the order number.",
+        "escalations, notifications and every agent's action. ORDER is the order number; "
+        "--escalation N prints the lines of one escalation instead (the way to read the "
+        "timeline of an escalation about a feed, which has no order).",
     )
-    audit.add_argument("order", metavar="ORDER")
+    audit.add_argument("order", metavar="ORDER", nargs="?", default=None)
+    audit.add_argument("--escalation", type=int, default=None, metavar="N", help="its number")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     _where(audit)
     _where(add_refresh_command(commands))
@@ -129,7 +132,7 @@ async def run_agent_command(args: argparse.Namespace, clock: Clock | None = None
     store = await Store.open(db, durable=True)
     try:
         if args.command == "audit":
-            print("\n".join(await audit_lines(store, args.order, as_json=args.json)))
+            print("\n".join(await _audit(store, args)))
             return 0
         if args.command == "escalations":
             print("\n".join(await escalation_lines(store, as_json=args.json)))
@@ -269,6 +272,30 @@ def _until(span: str | None, until: str | None, now: datetime) -> datetime:
     except ValueError:
         raise UsageError(f"--until: {until!r} is not a time like 2026-11-20T18:00") from None
     return when if when.tzinfo is not None else when.astimezone()
+
+
+async def _audit(store: Store, args: argparse.Namespace) -> list[str]:
+    if (args.order is None) == (args.escalation is None):
+        raise UsageError("audit takes one order number or one --escalation N")
+    if args.escalation is not None:
+        return await escalation_audit_lines(store, args.escalation, as_json=args.json)
+    return await audit_lines(store, args.order, as_json=args.json)
+
+
+async def escalation_audit_lines(
+    store: Store, escalation_id: int, *, as_json: bool = False
+) -> list[str]:
+    """One escalation's lines of the timeline, oldest first."""
+    found = await store.escalation(escalation_id)
+    if found is None:
+        raise UsageError(f"no escalation numbered {escalation_id}")
+    events = await store.escalation_events(found.id, found.order_id)
+    if as_json:
+        return [json.dumps(_event_json(e), ensure_ascii=False) for e in events]
+    about = f"order {found.order_number}" if found.order_id is not None else f"feed {found.about}"
+    header = f"escalation {found.id} ({found.rule_id}, {about}), {len(events)} entries"
+    width = max((len(e.actor) for e in events), default=5)
+    return [header, *(_event_line(e, width) for e in events)]
 
 
 async def audit_lines(store: Store, order: str, *, as_json: bool = False) -> list[str]:

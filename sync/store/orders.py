@@ -105,5 +105,15 @@ class OrderStore(StoreBase):
         )
         return [event_row(row) for row in rows]
 
+    async def escalation_events(self, escalation_id: int, order_id: int | None) -> list[EventRow]:
+        """The timeline lines about one escalation (of order ``order_id``, or of no order for an
+        escalation about a feed), oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM events WHERE order_id IS ? AND subject_kind = 'escalation' "
+            "AND subject_id = ? ORDER BY at, id",
+            (order_id, escalation_id),
+        )
+        return [event_row(row) for row in rows]
+
     async def order_count(self) -> int:
         return int(await self.db.scalar("SELECT count(*) FROM orders"))

@@ -101,3 +101,27 @@ def test_ack_take_note_and_resolve_a_feed_escalation(
     assert main(["resolve", "1", "--reason", "other", "--note", "back", "--db", str(db)]) == 0
     done = asyncio.run(_escalation(db))
     assert (done.state, done.resolved_by, done.source) == ("resolved", agent_login(), "17track")
+
+
+def test_audit_of_a_feed_escalation_prints_its_own_timeline(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ack", "1", "--db", str(db)]) == 0
+    assert main(["note", "1", "17TRACK says their API is down", "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["audit", "--escalation", "1", "--db", str(db)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("escalation 1 (courier_feed_stale, feed 17track), ")
+    assert any(
+        "escalation 1" in line and "17TRACK says their API is down" in line for line in lines
+    )
+    assert any(agent_login() in line and "acknowledged" in line for line in lines)
+
+
+def test_audit_wants_an_order_or_an_escalation(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "--db", str(db)]) == 1
+    assert "audit takes one order number or one --escalation N" in capsys.readouterr().err
+    assert main(["audit", "--escalation", "9", "--db", str(db)]) == 1
+    assert "no escalation numbered 9" in capsys.readouterr().err
