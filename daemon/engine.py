@@ -130,6 +130,7 @@ class RulesEngine:
         found = await self.store.candidate_subjects(orders, parcels, running=dirty)
         ids = sorted(found.orders)
         batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
+        self._quick = QuickLook()  # what earlier passes found busy says nothing of this one
         with collector_paused():
             return moved + await read_ahead(
                 batches,

@@ -270,3 +270,30 @@ async def test_reading_ahead_hands_each_batch_its_own_rows_and_stops_on_error() 
     with pytest.raises(RuntimeError):
         await read_ahead(batches, lambda batch: list(batch) != [4], load, replan)
     assert seen == [([1, 2], "1,2"), ([3], "3"), ([4], None), ([5], "5")]
+
+
+async def test_a_busy_first_plan_leaves_the_next_re_plan_its_quick_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "rules.toml").read_text(encoding="utf-8")
+    path = tmp_path / "shop.db"
+    await (await Store.open(path)).close()
+    _build(path)
+    store = await Store.open(path)
+    read: list[int] = []
+    orders_by_id = store.orders_by_id
+
+    async def counting(order_ids: Sequence[int]) -> list[OrderRow]:
+        read.extend(order_ids)
+        return await orders_by_id(order_ids)
+
+    try:
+        engine = RulesEngine(store, VirtualClock(NOW), parse_rules(text))
+        await engine.replan_all()  # every timer is new: its batch is as busy as can be
+        monkeypatch.setattr(store, "orders_by_id", counting)
+        engine.swap(parse_rules(text + "\n# edited\n"), everything=True)
+        moved = await engine.replan_all()
+    finally:
+        await store.close()
+    assert moved == 0
+    assert len(read) < ORDERS // 10
