@@ -62,7 +62,6 @@ class RulesEngine:
         self.routes = RouteLearner(store, clock)
         self._by_kind = _by_kind(rules)
         self._columns = columns_of(rules)
-        self._quick = QuickLook()
         self._sources_due: datetime | None = None
         self._dirty: set[str] | None = None  # rules to re-plan in full (None: every rule)
         self._sources_stamp = "never looked"
@@ -130,19 +129,24 @@ class RulesEngine:
         found = await self.store.candidate_subjects(orders, parcels, running=dirty)
         ids = sorted(found.orders)
         batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
-        self._quick = QuickLook()  # what earlier passes found busy says nothing of this one
+        look = QuickLook()  # of this pass only: what earlier ones found busy says nothing here
+        muters = bool(muter_rules(self.rules))  # their muting is only known once decided
+
+        def worth_it(batch: Sequence[int]) -> bool:
+            return not muters and look.worth_it(len(batch))
+
+        async def replan(batch: Sequence[int], loaded: Batch | None) -> int:
+            return await self.replan(batch, found.subjects, loaded, look)
+
         with collector_paused():
             return moved + await read_ahead(
                 batches,
-                lambda batch: self._looks_quickly(batch),
+                worth_it,
                 lambda batch: load_batch(
                     self.store, self.rules, self._columns, batch, found.subjects
                 ),
-                lambda batch, loaded: self.replan(batch, found.subjects, loaded),
+                replan,
             )
-
-    def _looks_quickly(self, order_ids: Sequence[int]) -> bool:
-        return self._quick.worth_it(len(order_ids)) and not muter_rules(self.rules)
 
     async def tick(self) -> int:
         """One turn of the daemon's rules loop: feeds first (their muting decides whether what
@@ -184,15 +188,18 @@ class RulesEngine:
         order_ids: Sequence[int],
         only: Mapping[str, set[int]] | None = None,
         loaded: Batch | None = None,
+        look: QuickLook | None = None,
     ) -> int:
         """Re-plan every rule for the orders and their parcels, or with ``only``, each rule
         for the subjects listed under its id (a full re-plan's candidates). ``loaded`` is the
-        batch already read for the quick look (:mod:`daemon.replan_check`)."""
+        batch already read for the quick look (:mod:`daemon.replan_check`), and ``look`` the
+        pass's :class:`QuickLook`, told what it found."""
         now = self.clock.now()
         if loaded is not None:
             # Most orders of a big batch come out as stored: decide only those that do not.
             found = orders_to_decide(loaded, self._by_kind, only, now, self.muting)
-            self._quick.saw(len(order_ids), len(found))
+            if look is not None:
+                look.saw(len(order_ids), len(found))
             if not found:
                 return 0
             order_ids = found
