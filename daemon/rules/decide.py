@@ -11,7 +11,15 @@ from datetime import datetime
 
 from daemon.rules.model import Rule, TimeoutRule
 from daemon.rules.muting import Muting
-from daemon.rules.plan import Memory, Plan, plan, render_labels, render_summary, schedule
+from daemon.rules.plan import (
+    Memory,
+    Plan,
+    plan,
+    render_labels,
+    render_summary,
+    schedule,
+    stored_form,
+)
 from daemon.rules.subject import Subject
 from sync.domain import Lifecycle, ShipmentStatus, TimerRow, TimerState
 from sync.store import SourceTimer, TimerDecision
@@ -91,23 +99,7 @@ def unchanged(
     found = schedule(rule, subject, now, memory)
     if found is None or stored is None:
         return found is None and stored is None
-    modifiers = found[10]
-    return (
-        stored[4] == found[4]  # state
-        and stored[5] == found[0]  # started_at
-        and stored[6] == found[2]  # deadline_at
-        and stored[7] == found[3]  # warn_at
-        and stored[8] == found[5]  # next_at
-        and stored[9] == found[12]  # paused_seconds
-        and stored[10] == found[13]  # paused_since
-        and stored[11] is None  # last_true_at: timeout rules have none
-        and stored[12] == ""  # muted_by
-        and stored[13] == int(found[1].total_seconds())  # timeout
-        and stored[14] == (found[8] or found[16])  # override, or where a learned one came from
-        and stored[15]
-        == (f"{', '.join(modifiers)} x{found[11].normalize():f}" if modifiers else "")
-        and stored[16] == found[7].name  # clock
-    )
+    return stored[4:] == stored_form(found, "")
 
 
 def severity_of(rule: Rule, planned: Plan) -> str:
@@ -119,21 +111,22 @@ def severity_of(rule: Rule, planned: Plan) -> str:
 
 
 def _unchanged(timer: TimerRow, planned: Plan, muted_by: str) -> bool:
-    return (
-        timer.state == planned.state
-        and timer.started_at == planned.started_at
-        and timer.deadline_at == planned.deadline_at
-        and timer.warn_at == planned.warn_at
-        and timer.next_at == planned.next_at
-        and timer.paused_seconds == planned.paused_seconds
-        and timer.paused_since == planned.paused_since
-        and timer.last_true_at == planned.last_true_at
-        and timer.muted_by == muted_by
-        and timer.timeout_seconds == int(planned.timeout.total_seconds())
-        and timer.override == (planned.override or planned.learned)
-        and timer.modifiers == planned.modifier_text
-        and timer.clock == planned.clock.name
+    stored = (
+        timer.state,
+        timer.started_at,
+        timer.deadline_at,
+        timer.warn_at,
+        timer.next_at,
+        timer.paused_seconds,
+        timer.paused_since,
+        timer.last_true_at,
+        timer.muted_by,
+        timer.timeout_seconds,
+        timer.override,
+        timer.modifiers,
+        timer.clock,
     )
+    return stored == stored_form(planned.schedule, muted_by)
 
 
 def resolved(timer: TimerRow, reason: str, version: str) -> TimerDecision:

@@ -116,9 +116,35 @@ class Plan:
     @property
     def modifier_text(self) -> str:
         """``holiday-slack x1.5`` — what the timer stores about its modifiers."""
-        if not self.modifiers:
-            return ""
-        return f"{', '.join(self.modifiers)} x{self.factor.normalize():f}"
+        return modifier_text(self.modifiers, self.factor)
+
+    @property
+    def schedule(self) -> Schedule:
+        """The plan without its rule and subject ids (see :data:`Schedule`)."""
+        return (
+            self.started_at,
+            self.timeout,
+            self.deadline_at,
+            self.warn_at,
+            self.state,
+            self.next_at,
+            self.base_timeout,
+            self.clock,
+            self.override,
+            self.override_index,
+            self.modifiers,
+            self.factor,
+            self.paused_seconds,
+            self.paused_since,
+            self.last_true_at,
+            self.restarted,
+            self.learned,
+        )
+
+
+def modifier_text(modifiers: tuple[str, ...], factor: Decimal) -> str:
+    """``holiday-slack x1.5`` — what a timer stores about its modifiers ("" for none)."""
+    return f"{', '.join(modifiers)} x{factor.normalize():f}" if modifiers else ""
 
 
 def plan(rule: Rule, subject: Subject, now: datetime, memory: Memory | None = None) -> Plan | None:
@@ -152,12 +178,53 @@ Schedule = tuple[
     Decimal,  # factor
     int,  # paused_seconds
     datetime | None,  # paused_since
-    None,  # last_true_at
+    datetime | None,  # last_true_at (None for a timeout rule)
     bool,  # restarted
     str,  # learned
 ]
-"""A timeout rule's :class:`Plan` without its rule and subject ids, field by field: what a
-re-plan compares with the stored timer before it builds anything."""
+"""A :class:`Plan` without its rule and subject ids, field by field: what a re-plan compares
+with the stored timer before it builds anything."""
+
+StoredForm = tuple[
+    str,  # state
+    datetime,  # started_at
+    datetime,  # deadline_at
+    datetime | None,  # warn_at
+    datetime | None,  # next_at
+    int,  # paused_seconds
+    datetime | None,  # paused_since
+    datetime | None,  # last_true_at
+    str,  # muted_by
+    int,  # timeout_seconds
+    str,  # override (or where a learned timeout came from)
+    str,  # modifiers
+    str,  # clock
+]
+"""What a timer row holds of its plan, in the order of those columns of the timers table (the
+order :data:`sync.store.planning.StoredTimer` reads them in, after the row's four keys)."""
+
+
+def stored_form(found: Schedule, muted_by: str) -> StoredForm:
+    """What a timer row would hold for the schedule ``found``: equal to the stored row's when
+    re-planning it has nothing to write."""
+    (started_at, timeout, deadline_at, warn_at, state, next_at, _base, clock, override, _index,
+     modifiers, factor, paused, paused_since, last_true_at, _restarted, learned,
+     ) = found  # fmt: skip
+    return (
+        state,
+        started_at,
+        deadline_at,
+        warn_at,
+        next_at,
+        paused,
+        paused_since,
+        last_true_at,
+        muted_by,
+        int(timeout.total_seconds()),
+        override or learned,
+        modifier_text(modifiers, factor),
+        clock.name,
+    )
 
 
 def schedule(
