@@ -165,10 +165,10 @@ class Modifier:
     def applies(self, rule_id: str) -> bool:
         return not self.applies_to or rule_id in self.applies_to
 
-    def active(self, subject: Subject, started_at: datetime) -> bool:
-        if self.during and not any(period.contains(started_at) for period in self.during):
-            return False
-        return self.when is None or self.when.holds(subject)
+    def started_during(self, started_at: datetime) -> bool:
+        """Whether a clock started at ``started_at`` is inside one of the ``during`` periods
+        (the segments are asked apart: their answer is remembered per kind of subject)."""
+        return not self.during or any(period.contains(started_at) for period in self.during)
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,7 +185,7 @@ def _modified(
     active = [
         m
         for m, inside in zip(rule.modifiers, segments, strict=True)
-        if inside and (not m.during or any(period.contains(started_at) for period in m.during))
+        if inside and m.started_during(started_at)
     ]
     if not active:
         return UNMODIFIED, (), base
