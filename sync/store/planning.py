@@ -53,21 +53,9 @@ _TIMER_SELECT = (
 )
 
 _TIMES = frozenset(
-    {
-        "created_at",
-        "updated_at",
-        "paid_at",
-        "promised_at",
-        "reserved_at",
-        "picked_at",
-        "packed_at",
-        "handed_over_at",
-        "shipped_at",
-        "last_checkpoint_at",
-        "delivered_at",
-        "eta",
-    }
+    f.name for f in (*fields(OrderRow), *fields(ShipmentRow)) if "datetime" in str(f.type)
 )
+"""The columns stored as text and read back as instants: the rows' time fields."""
 
 Row = TypeVar("Row", OrderRow, ShipmentRow)
 
