@@ -224,17 +224,16 @@ class CaseRun:
         """The escalation the instance of ``rule_id`` about ``key`` raised last (for a rule
         about a source, ``key`` is the source's name)."""
         rule = self.rules.rule(rule_id)
+        escalation_id: int | None = None
         if rule is not None and rule.subject == SubjectKind.SOURCE:
-            for found in await self.store.source_timers():
-                if (found.rule_id, found.source) == (rule_id, key):
-                    return await self._feed_escalation(found.escalation_id)
-            return None
-        timer = await self.timer(rule_id, key)
-        if timer is None or timer.escalation_id is None:
-            return None
-        return await self.store.escalation(timer.escalation_id)
+            feeds = await self.store.source_timers()
+            found = [t for t in feeds if (t.rule_id, t.source) == (rule_id, key)]
+            escalation_id = found[0].escalation_id if found else None
+        elif (timer := await self.timer(rule_id, key)) is not None:
+            escalation_id = timer.escalation_id
+        return await self._escalation_numbered(escalation_id)
 
-    async def _feed_escalation(self, escalation_id: int | None) -> EscalationRow | None:
+    async def _escalation_numbered(self, escalation_id: int | None) -> EscalationRow | None:
         return None if escalation_id is None else await self.store.escalation(escalation_id)
 
     async def instances(self) -> list[Instance]:
@@ -242,7 +241,7 @@ class CaseRun:
         clocks = clocks_of(self.rules)
         now = self.clock.now()
         found = [
-            source_instance(timer, await self._feed_escalation(timer.escalation_id))
+            source_instance(timer, await self._escalation_numbered(timer.escalation_id))
             for timer in await self.store.source_timers()
         ]
         for timer in await self.store.timers_for_orders(list(orders)):
