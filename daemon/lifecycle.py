@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from daemon.clockskew import SkewWatch
 from daemon.systemd import Notifier
@@ -25,6 +27,14 @@ log = logging.getLogger("orderwatch.daemon")
 DRAIN_SECONDS = 10.0
 WORK = "work: "
 """How the daemon names its long-running tasks, so a slow stop can say which were still busy."""
+
+
+def spawn(group: asyncio.TaskGroup, name: str, work: Coroutine[Any, Any, None]) -> None:
+    """Start one of the daemon's long-running tasks in ``group``, named so that :func:`drain`
+    can say it was still busy."""
+    group.create_task(work, name=WORK + name)
+
+
 SKEW_EVERY = 60.0
 
 

@@ -161,29 +161,26 @@ class Daemon:
         async with asyncio.TaskGroup() as group:
             self._upkeep(group)
             if self.http is not None:
-                group.create_task(self.http.serve(self.stop), name=lifecycle.WORK + "http")
+                lifecycle.spawn(group, "http", self.http.serve(self.stop))
                 log.info("webhooks on %s", self.http.url)
-            group.create_task(self.inbox.run(self.stop), name=lifecycle.WORK + "webhook inbox")
+            lifecycle.spawn(group, "webhook inbox", self.inbox.run(self.stop))
             for feed, source in zip(self.polled, self.sources, strict=True):
-                group.create_task(
-                    self._every(feed, self._syncer(feed, source), source),
-                    name=lifecycle.WORK + feed.name,
+                lifecycle.spawn(
+                    group, feed.name, self._every(feed, self._syncer(feed, source), source)
                 )
             for drop in self.drops:
-                group.create_task(drop.run(self.stop), name=lifecycle.WORK + "drop folder")
+                lifecycle.spawn(group, "drop folder", drop.run(self.stop))
             for feed, follower in zip(self.config.trackers, self.followers, strict=True):
-                group.create_task(
-                    self._every(feed, self._follower(follower), follower.provider),
-                    name=lifecycle.WORK + feed.name,
+                lifecycle.spawn(
+                    group, feed.name, self._every(feed, self._follower(follower), follower.provider)
                 )
-            group.create_task(self.refreshes.run(self.stop), name=lifecycle.WORK + "refreshes")
-            group.create_task(self._rules_loop(), name=lifecycle.WORK + "rules")
-            group.create_task(self.ladder.run(self.stop), name=lifecycle.WORK + "ladder")
-            group.create_task(self.outbox.run(self.stop), name=lifecycle.WORK + "outbox")
-            group.create_task(self.conflicts.run(self.stop), name=lifecycle.WORK + "conflicts")
-            group.create_task(
-                watch_rules(self.config.rules, self._reload_soon, self.stop),
-                name=lifecycle.WORK + "rules watch",
+            lifecycle.spawn(group, "refreshes", self.refreshes.run(self.stop))
+            lifecycle.spawn(group, "rules", self._rules_loop())
+            lifecycle.spawn(group, "ladder", self.ladder.run(self.stop))
+            lifecycle.spawn(group, "outbox", self.outbox.run(self.stop))
+            lifecycle.spawn(group, "conflicts", self.conflicts.run(self.stop))
+            lifecycle.spawn(
+                group, "rules watch", watch_rules(self.config.rules, self._reload_soon, self.stop)
             )
         log.info("stopped")
 
@@ -191,16 +188,14 @@ class Daemon:
         """The loops that keep the box happy: retention, checkpoints, watchdog, clock skew."""
         days = self.config.service.retention_days
         retention = Retention(self.store, self.config.database, self.clock, self.vitals, days)
-        group.create_task(retention.run(self.stop), name=lifecycle.WORK + "retention")
-        group.create_task(
-            lifecycle.record_skew(self.store, self.skew, self.clock, self.stop),
-            name=lifecycle.WORK + "skew",
+        lifecycle.spawn(group, "retention", retention.run(self.stop))
+        lifecycle.spawn(
+            group, "skew", lifecycle.record_skew(self.store, self.skew, self.clock, self.stop)
         )
         every = watchdog_interval()
         if every is not None and self.notifier.enabled:
-            group.create_task(
-                lifecycle.watchdog(self.notifier, self.vitals, self.stop, every),
-                name=lifecycle.WORK + "watchdog",
+            lifecycle.spawn(
+                group, "watchdog", lifecycle.watchdog(self.notifier, self.vitals, self.stop, every)
             )
 
     def request_stop(self) -> None:
