@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from sync.errors import StoreError
-from sync.store.files import checkpoint
+from sync.store.files import Checkpoint, checkpoint
 from sync.store.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -140,7 +140,7 @@ class Database:
         self._lock = asyncio.Lock()
         self._copy_back = False
         """Whether commits are copied back in the background (the daemon's mirror on disk)."""
-        self._copying: asyncio.Future[object] | None = None
+        self._copying: asyncio.Task[Checkpoint] | None = None
         self._copied_at = 0.0
 
     @classmethod
@@ -230,8 +230,9 @@ class Database:
         if now - self._copied_at < COPY_BACK_EVERY:
             return
         self._copied_at = now
-        self._copying = asyncio.ensure_future(asyncio.to_thread(checkpoint, self.path))
-        self._copying.add_done_callback(_forget)
+        copying = asyncio.ensure_future(asyncio.to_thread(checkpoint, self.path))
+        copying.add_done_callback(_forget)
+        self._copying = copying
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Transaction]:
@@ -294,7 +295,7 @@ class Database:
         return None if row is None else row[0]
 
 
-def _forget(done: asyncio.Future[object]) -> None:
+def _forget(done: asyncio.Task[Checkpoint]) -> None:
     if not done.cancelled():
         done.exception()
 
