@@ -18,6 +18,7 @@ from sync.domain import (
     ShipmentRecord,
 )
 from sync.store import Store
+from sync.store.feeds import RunPage
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
@@ -80,6 +81,21 @@ def make_order() -> OrderFactory:
         return OrderRecord(**fields)
 
     return build
+
+
+async def note_page(
+    store: Store,
+    name: str,
+    kind: str,
+    rows: int,
+    total: int | None,
+    now: datetime,
+    *,
+    finished: bool,
+) -> None:
+    """A sync of source ``name`` saving a page of ``rows`` orders (none of them here), as its
+    progress counts it."""
+    await store.save_order_page(name, kind, [], "", now, run=RunPage(rows, total, finished))
 
 
 async def daemon_started(started: Any, task: Any, timeout: float = 60.0) -> Any:

@@ -85,13 +85,6 @@ class FeedStore(StoreBase):
                 (name, kind, cursor, to_db(now), int(full), cursor),
             )
 
-    async def note_run_page(
-        self, name: str, rows: int, total: int | None, now: datetime, *, finished: bool
-    ) -> None:
-        """A page of ``rows`` orders is saved; ``finished`` when the source is caught up."""
-        async with self.db.write() as tx:
-            await tx.execute(NOTE_PAGE, note_page_values(name, RunPage(rows, total, finished), now))
-
     async def record_breaker(self, name: str, kind: str, state: str, now: datetime) -> bool:
         """Remember a source's breaker state; True when it changed."""
         async with self.db.write() as tx:

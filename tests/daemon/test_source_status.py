@@ -15,12 +15,14 @@ from daemon.simulator.shop import Shop
 from daemon.source_status import run_words, source_lines, sources_report
 from sync.clock import VirtualClock
 from sync.store import Store
-from tests.conftest import T0, daemon_started
+from tests.conftest import T0, daemon_started, note_page
 
 
 async def test_a_run_in_flight_shows_rows_total_rate_and_time_left(store: Store) -> None:
     await store.start_run("shop", "woocommerce", T0, full=True)
-    await store.note_run_page("shop", 1200, 5000, T0 + timedelta(seconds=4), finished=False)
+    await note_page(
+        store, "shop", "woocommerce", 1200, 5000, T0 + timedelta(seconds=4), finished=False
+    )
     (source,) = await sources_report(store, T0 + timedelta(seconds=4))
     assert source["run"] == {
         "running": True,
@@ -37,15 +39,19 @@ async def test_a_run_in_flight_shows_rows_total_rate_and_time_left(store: Store)
 
 async def test_a_run_without_a_total_shows_rows_and_rate(store: Store) -> None:
     await store.start_run("shop", "shopify", T0, full=False)
-    await store.note_run_page("shop", 100, None, T0 + timedelta(seconds=10), finished=False)
+    await note_page(store, "shop", "shopify", 100, None, T0 + timedelta(seconds=10), finished=False)
     (source,) = await sources_report(store, T0 + timedelta(seconds=10))
     assert run_words(source["run"]) == "run in progress: 100 rows, 10/s"
 
 
 async def test_a_finished_full_pass_is_the_last_reconciliation(store: Store) -> None:
     await store.start_run("shop", "shopify-rest", T0, full=True)
-    await store.note_run_page("shop", 50, 80, T0 + timedelta(seconds=1), finished=False)
-    await store.note_run_page("shop", 30, None, T0 + timedelta(seconds=2), finished=True)
+    await note_page(
+        store, "shop", "shopify-rest", 50, 80, T0 + timedelta(seconds=1), finished=False
+    )
+    await note_page(
+        store, "shop", "shopify-rest", 30, None, T0 + timedelta(seconds=2), finished=True
+    )
     (source,) = await sources_report(store, T0 + timedelta(minutes=5))
     assert source["reconciled_at"] == "2026-11-20T08:00:00Z"
     assert source_lines(source) == [

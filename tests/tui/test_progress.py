@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sync.store import Store
 from sync.store.console import SourceState
+from tests.conftest import note_page
 from tests.tui.conftest import MakeApp, Shop
 from tests.tui.helpers import settle, static_text
 from tests.tui.seed import NOW
@@ -37,9 +38,9 @@ def test_a_run_without_a_total_shows_rows_and_rate() -> None:
 async def test_the_status_bar_follows_a_first_sync(small_shop: Shop, make_app: MakeApp) -> None:
     store = await Store.open(small_shop.path)
     await store.start_run("shop", "shopify", NOW - timedelta(minutes=2), full=True)
-    await store.note_run_page("shop", 6_000, 24_000, NOW, finished=False)
+    await note_page(store, "shop", "shopify", 6_000, 24_000, NOW, finished=False)
     await store.close()
     app = make_app(small_shop)
     async with app.run_test(size=(100, 24)) as pilot:
         await settle(pilot)
-        assert "shop 6h ⟳ 25% 50/s 6m left" in static_text(app, "#status-sources")
+        assert "shop now ⟳ 25% 50/s 6m left" in static_text(app, "#status-sources")
