@@ -15,13 +15,16 @@ already has), and a re-plan that finds nothing new writes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from daemon.feed_alerts import feed_moves
 from daemon.guards import GuardRunner
 from daemon.muters import feed_muters, muter_rules, rule_muters
+from daemon.replan_aside import Setup, can_help, look_aside
 from daemon.replan_check import (
     Batch,
     QuickLook,
@@ -30,6 +33,7 @@ from daemon.replan_check import (
     load_batch,
     orders_to_decide,
     read_ahead,
+    rules_by_kind,
 )
 from daemon.route_learner import RouteLearner
 from daemon.rules.decide import Muting, decide, decide_source, resolved
@@ -60,7 +64,7 @@ class RulesEngine:
         self._muting_moves = False  # a re-plan caused by a muting change is running
         self.guards = GuardRunner(store, clock, lambda: self.rules.guards)
         self.routes = RouteLearner(store, clock)
-        self._by_kind = _by_kind(rules)
+        self._by_kind = rules_by_kind(rules)
         self._columns = columns_of(rules)
         self._sources_due: datetime | None = None
         self._dirty: set[str] | None = None  # rules to re-plan in full (None: every rule)
@@ -83,7 +87,7 @@ class RulesEngine:
             self._dirty = None
         carry_memos(self.rules, rules)
         self.rules = with_figures(rules, self.routes.figures)
-        self._by_kind = _by_kind(self.rules)
+        self._by_kind = rules_by_kind(self.rules)
         self._columns = columns_of(self.rules)
         self._sources_due = None
 
@@ -94,7 +98,7 @@ class RulesEngine:
         if not learned or not await self.routes.refresh():
             return False
         self.rules = with_figures(self.rules, self.routes.figures)
-        self._by_kind = _by_kind(self.rules)
+        self._by_kind = rules_by_kind(self.rules)
         if self._dirty is not None:
             self._dirty |= learned
         return True
@@ -128,7 +132,7 @@ class RulesEngine:
             parcels = {rule: found for rule, found in parcels.items() if rule in dirty}
         found = await self.store.candidate_subjects(orders, parcels, running=dirty)
         ids = sorted(found.orders)
-        batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
+        batches = deque(ids[start : start + BATCH] for start in range(0, len(ids), BATCH))
         look = QuickLook()  # of this pass only: what earlier ones found busy says nothing here
         muters = bool(muter_rules(self.rules))  # their muting is only known once decided
 
@@ -138,15 +142,46 @@ class RulesEngine:
         async def replan(batch: Sequence[int], loaded: Batch | None) -> int:
             return await self.replan(batch, found.subjects, loaded, look)
 
-        with collector_paused():
-            return moved + await read_ahead(
-                batches,
-                worth_it,
-                lambda batch: load_batch(
-                    self.store, self.rules, self._columns, batch, found.subjects
-                ),
-                replan,
+        # A helper process looks at batches from the far end while this one works from the
+        # near end; what it finds is decided here once the near end is done.
+        aside: asyncio.Task[list[Sequence[int]]] | None = None
+        seen_aside: list[int] = []
+        path = str(self.store.db.path)
+        if not muters and can_help(self.rules, path, len(batches)):
+            setup = Setup(
+                path,
+                self.rules.text,
+                self.rules.source,
+                self.routes.figures,
+                (*self._feed_muters, *self._rule_muters),
+                found.subjects,
             )
+            aside = asyncio.create_task(
+                look_aside(
+                    setup, lambda: batches.pop() if batches else None, self.clock.now, seen_aside
+                )
+            )
+        with collector_paused():
+            try:
+                moved += await read_ahead(
+                    lambda: batches.popleft() if batches else None,
+                    worth_it,
+                    lambda batch: load_batch(
+                        self.store, self.rules, self._columns, batch, found.subjects
+                    ),
+                    replan,
+                )
+            except BaseException:
+                if aside is not None:  # the pass failed or was stopped: so is the helper
+                    aside.cancel()
+                    await asyncio.gather(aside, return_exceptions=True)
+                raise
+            handed_back = [] if aside is None else await aside
+            for batch in handed_back:
+                moved += await self.replan(batch, found.subjects)
+            for start in range(0, len(seen_aside), BATCH):
+                moved += await self.replan(seen_aside[start : start + BATCH], found.subjects)
+        return moved
 
     async def tick(self) -> int:
         """One turn of the daemon's rules loop: feeds first (their muting decides whether what
@@ -389,10 +424,6 @@ _GROWING: dict[str, Callable[[SourceHealth], datetime | None]] = {
 
 def _earliest(*instants: datetime | None) -> datetime | None:
     return min((at for at in instants if at is not None), default=None)
-
-
-def _by_kind(rules: RuleSet) -> dict[SubjectKind, tuple[Rule, ...]]:
-    return {kind: rules.for_subject(kind) for kind in SubjectKind}
 
 
 def _resolved_source(timer: SourceTimer, version: str) -> SourceTimer:

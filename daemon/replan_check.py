@@ -73,6 +73,10 @@ class QuickLook:
             self.busy = 0
 
 
+def rules_by_kind(rules: RuleSet) -> dict[SubjectKind, tuple[Rule, ...]]:
+    return {kind: rules.for_subject(kind) for kind in SubjectKind}
+
+
 @dataclass(frozen=True, slots=True)
 class Columns:
     """The order and parcel fields the rules of a rule set can read."""
@@ -196,26 +200,28 @@ def collector_paused() -> Iterator[None]:
 
 
 async def read_ahead(
-    batches: Sequence[Sequence[int]],
+    take: Callable[[], Sequence[int] | None],
     quick: Callable[[Sequence[int]], bool],
     load: Callable[[Sequence[int]], Awaitable[Batch]],
     replan: Callable[[Sequence[int], Batch | None], Awaitable[int]],
 ) -> int:
-    """Re-plan ``batches`` in turn, handing ``replan`` the rows of each batch that gets a quick
-    look, read while the batch before it is looked at (SQLite reads on its own thread
-    meanwhile); the escalations moved."""
+    """Re-plan the batches ``take`` hands out (None: no more) in turn, handing ``replan`` the
+    rows of each batch that gets a quick look, read while the batch before it is looked at
+    (SQLite reads on its own thread meanwhile); the escalations moved."""
     moved = 0
     ahead: asyncio.Task[Batch] | None = None
-    if batches and quick(batches[0]):
-        ahead = asyncio.create_task(_loaded(load, batches[0]))
+    batch = take()
+    if batch is not None and quick(batch):
+        ahead = asyncio.create_task(_loaded(load, batch))
     try:
-        for n, batch in enumerate(batches):
+        while batch is not None:
             loaded = None if ahead is None else await ahead
             ahead = None
-            following = batches[n + 1] if n + 1 < len(batches) else ()
-            if following and quick(following):
+            following = take()
+            if following is not None and quick(following):
                 ahead = asyncio.create_task(_loaded(load, following))
             moved += await replan(batch, loaded)
+            batch = following
     finally:
         if ahead is not None:  # stopped half-way: the read ahead is not wanted
             ahead.cancel()

@@ -149,6 +149,7 @@ def parse_rules(text: str, filename: str = "rules.toml") -> RuleSet:
         eval_interval=eval_interval,
         workflow=workflow,
         guards=guards,
+        text=text,
     )
 
 

@@ -301,6 +301,9 @@ class RuleSet:
     """Rules that need a feed the shop has not switched on under ``[feeds]``: checked, not run."""
     guards: GuardSettings = field(default_factory=GuardSettings)
     """The ``[guards]`` table: how long the order guards' waiting checks wait."""
+    text: str = field(default="", repr=False, compare=False)
+    """The file's text ("" in rule sets built by hand): a helper process parses it again to
+    look at part of a big re-plan (:mod:`daemon.replan_aside`)."""
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.id == rule_id), None)

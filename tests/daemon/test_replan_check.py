@@ -9,9 +9,11 @@ come out the same.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import shutil
 import sqlite3
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +22,10 @@ from typing import Any
 import pytest
 
 import daemon.engine
+import daemon.replan_aside
 import daemon.replan_check
 from daemon.engine import RulesEngine
+from daemon.replan_aside import Helper, HelperGone, Setup
 from daemon.replan_check import (
     QUICK_LOOK_FROM,
     SKIP_AFTER_BUSY,
@@ -140,11 +144,14 @@ def _disturb(path: Path) -> None:
     con.close()
 
 
-async def _replan(path: Path, text: str, quick: bool, monkeypatch: pytest.MonkeyPatch) -> int:
+async def _replan(
+    path: Path, text: str, quick: bool, monkeypatch: pytest.MonkeyPatch, *, aside: bool = False
+) -> int:
     with monkeypatch.context() as patch:
         # several batches, each read while the one before is looked at
         patch.setattr(daemon.engine, "BATCH", 90)
         patch.setattr(daemon.replan_check, "QUICK_LOOK_FROM", 50 if quick else 10**9)
+        patch.setattr(daemon.replan_aside, "LOOK_ASIDE_FROM", 2 if aside else 10**9)
         store = await Store.open(path)
         engine = RulesEngine(store, VirtualClock(NOW + timedelta(hours=3)), parse_rules(text))
         engine.swap(parse_rules(text + "\n# edited\n"), everything=True)
@@ -162,6 +169,24 @@ def _tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         }
     finally:
         con.close()
+
+
+def _near_end_waits(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Have the engine's own batches (those read for a quick look) wait until the returned event
+    is set (by a helper's first look), so that both ends of a small re-plan get batches."""
+    replan = RulesEngine.replan
+    helping = threading.Event()
+
+    async def waiting(engine: RulesEngine, *args: Any) -> int:
+        loaded = args[2] if len(args) > 2 else None
+        for _ in range(3000 if loaded is not None else 0):
+            if helping.is_set():
+                break
+            await asyncio.sleep(0.01)
+        return await replan(engine, *args)
+
+    monkeypatch.setattr(RulesEngine, "replan", waiting)
+    return helping
 
 
 async def _planned_shop(tmp_path: Path, text: str) -> Path:
@@ -190,6 +215,65 @@ async def test_quick_look_writes_what_the_full_re_plan_writes(
     found, expected = _tables(quick), _tables(full)
     assert len(expected["timers"]) > ORDERS // 2  # the mirror keeps many rules busy
     assert found == expected
+
+
+async def test_a_helper_process_looking_at_part_changes_nothing_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "rules.toml").read_text(encoding="utf-8")
+    path = await _planned_shop(tmp_path, text)
+    aside, full = tmp_path / "aside.db", tmp_path / "full.db"
+    shutil.copy(path, aside)
+    shutil.copy(path, full)
+    asked: list[list[int]] = []
+    look = Helper.look
+    helping = _near_end_waits(monkeypatch)
+
+    def recording(helper: Helper, batch: Sequence[int], now: datetime) -> list[int]:
+        asked.append(list(batch))
+        helping.set()
+        return look(helper, batch, now)
+
+    monkeypatch.setattr(Helper, "look", recording)
+    moved_aside = await _replan(aside, text, True, monkeypatch, aside=True)
+    monkeypatch.undo()
+    moved_full = await _replan(full, text, False, monkeypatch)
+    assert asked, "the helper looked at nothing"
+    assert max(order for batch in asked for order in batch) == ORDERS  # from the far end
+    assert moved_aside == moved_full
+    assert _tables(aside) == _tables(full)
+
+
+@pytest.mark.parametrize("when", ["at start", "mid-way"])
+async def test_a_helper_that_fails_leaves_its_batches_to_the_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    text = (ROOT / "rules.toml").read_text(encoding="utf-8")
+    path = await _planned_shop(tmp_path, text)
+    aside, full = tmp_path / "aside.db", tmp_path / "full.db"
+    shutil.copy(path, aside)
+    shutil.copy(path, full)
+    lost: list[list[int]] = []
+
+    def cannot_start(helper: Helper, setup: Setup) -> None:
+        raise HelperGone("the helper cannot start: no spawning here")
+
+    def dies(helper: Helper, batch: Sequence[int], now: datetime) -> list[int]:
+        lost.append(list(batch))
+        helping.set()
+        raise HelperGone("the helper exited")
+
+    with monkeypatch.context() as patch:
+        if when == "at start":
+            patch.setattr(Helper, "__init__", cannot_start)
+        else:
+            helping = _near_end_waits(patch)
+            patch.setattr(Helper, "look", dies)
+        moved_aside = await _replan(aside, text, True, monkeypatch, aside=True)
+    moved_full = await _replan(full, text, False, monkeypatch)
+    assert len(lost) == (0 if when == "at start" else 1)
+    assert moved_aside == moved_full
+    assert _tables(aside) == _tables(full)
 
 
 async def test_quick_look_finds_nothing_to_do_on_a_plan_just_made(tmp_path: Path) -> None:
@@ -267,8 +351,9 @@ async def test_reading_ahead_hands_each_batch_its_own_rows_and_stops_on_error() 
         return 1
 
     batches = [[1, 2], [3], [4], [5], [6]]
+    it = iter(batches)
     with pytest.raises(RuntimeError):
-        await read_ahead(batches, lambda batch: list(batch) != [4], load, replan)
+        await read_ahead(lambda: next(it, None), lambda batch: list(batch) != [4], load, replan)
     assert seen == [([1, 2], "1,2"), ([3], "3"), ([4], None), ([5], "5")]
 
 

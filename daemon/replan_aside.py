@@ -1,0 +1,205 @@
+"""A helper process for the quick look of a big full re-plan.
+
+The quick look (:mod:`daemon.replan_check`) is plain Python over the rows SQLite hands back, so
+in one process it runs on one core however many the box has. When a full re-plan has many
+batches, a helper process takes batches from the far end of the list while the engine works
+from the near end: it parses the same rules text, opens its own read connection to the mirror,
+and answers for each batch which orders need deciding in full. Only the engine's process decides
+and writes; the helper writes nothing, so what gets written is the same with or without it.
+
+A batch the helper finds busy (most of its orders would change) sends it home: the rest of the
+list is left to the engine, whose own quick look then knows when to stop looking. A helper that
+cannot start or dies hands its batch back, and the engine decides it itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing.connection import Connection
+from typing import Any
+
+from daemon.replan_check import columns_of, load_batch, orders_to_decide, rules_by_kind
+from daemon.rules.learned import RouteFigures, with_figures
+from daemon.rules.loader import parse_rules
+from daemon.rules.model import RuleSet
+from daemon.rules.muting import Muter, Muting
+from sync.store import Store
+
+log = logging.getLogger("orderwatch.rules")
+
+LOOK_ASIDE_FROM = 64
+"""Batches in a full re-plan from which a helper joins in (starting one costs under a second)."""
+
+START_WAIT = 60.0
+"""Seconds a helper gets to parse the rules and open the mirror before the engine goes on alone."""
+STOP_WAIT = 10.0
+"""Seconds a helper gets to close its connection and exit before it is killed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What the helper needs to look as the engine would: the mirror, the rules' text with the
+    learned route figures, who mutes what, and the candidates per rule."""
+
+    path: str
+    text: str
+    source: str
+    figures: RouteFigures
+    muters: tuple[Muter, ...]
+    only: Mapping[str, set[int]]
+
+
+class HelperGone(Exception):
+    """The helper could not start, failed, or exited."""
+
+
+def can_help(rules: RuleSet, path: str, batches: int) -> bool:
+    """Whether a re-plan of ``batches`` batches of these rules gets a helper."""
+    return batches >= LOOK_ASIDE_FROM and bool(rules.text) and path != ":memory:"
+
+
+class Helper:
+    """The engine's side of one helper process (blocking calls: run them in a thread).
+
+    The helper is ``python -m daemon.replan_aside FD``, talking over a socket pair: a fresh
+    interpreter that imports only what the quick look needs, whatever program started it.
+    """
+
+    def __init__(self, setup: Setup) -> None:
+        ours, theirs = socket.socketpair()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self._pipe = Connection(ours.detach())
+        try:
+            self._pipe.send(setup)
+            if not self._pipe.poll(START_WAIT):
+                raise HelperGone(f"the helper was not ready within {START_WAIT:g}s")
+            self._answer()  # ready, or why not
+        except BaseException:
+            self.stop()
+            raise
+
+    def look(self, batch: Sequence[int], now: datetime) -> list[int]:
+        """The orders of ``batch`` that need deciding in full at ``now``."""
+        try:
+            self._pipe.send((list(batch), now))
+        except (OSError, ValueError) as error:
+            raise HelperGone(f"the helper is gone: {error}") from None
+        found = self._answer()
+        assert isinstance(found, list)
+        return found
+
+    def _answer(self) -> object:
+        try:
+            kind, value = self._pipe.recv()
+        except (EOFError, OSError) as error:
+            raise HelperGone(f"the helper exited: {error or 'no answer'}") from None
+        if kind == "error":
+            raise HelperGone(str(value))
+        return value
+
+    def stop(self) -> None:
+        """Ask the helper to finish, and kill it if it does not in time."""
+        with contextlib.suppress(OSError, ValueError):
+            self._pipe.send(None)
+        try:
+            self._process.wait(STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._pipe.close()
+
+
+async def look_aside(
+    setup: Setup,
+    take: Callable[[], Sequence[int] | None],
+    now: Callable[[], datetime],
+    found: list[int],
+) -> list[Sequence[int]]:
+    """Have a helper look at batches from ``take`` until none are left or one is busy; the
+    orders it finds go to ``found``. Returns the batches taken but not looked at (the engine
+    decides them in full)."""
+    try:
+        helper = await asyncio.to_thread(Helper, setup)
+    except (HelperGone, OSError) as error:
+        log.warning("re-planning without a helper: %s", error)
+        return []
+    try:
+        while (batch := take()) is not None:
+            try:
+                changed = await asyncio.to_thread(helper.look, batch, now())
+            except HelperGone as error:
+                log.warning("the re-plan helper stopped: %s", error)
+                return [batch]
+            found.extend(changed)
+            if len(changed) * 2 > len(batch):
+                return []  # busy: the engine's own look is the better judge from here
+        return []
+    finally:
+        await asyncio.shield(asyncio.to_thread(helper.stop))
+
+
+# ----- the helper's side -----
+
+
+def _serve(fd: int) -> None:
+    """The helper process: look at each batch sent until told to stop or the engine is gone."""
+    gc.disable()  # as in the engine's re-plan: millions of small acyclic objects
+    pipe = Connection(fd)
+    try:
+        setup = pipe.recv()
+    except EOFError:
+        return
+    asyncio.run(_looking(pipe, setup))
+
+
+async def _looking(pipe: Connection, setup: Setup) -> None:
+    try:
+        rules = with_figures(parse_rules(setup.text, setup.source), setup.figures)
+        store = await Store.open(setup.path)
+    except Exception as error:  # reported to the engine, which goes on alone
+        pipe.send(("error", f"the helper cannot start: {error}"))
+        return
+    try:
+        by_kind, columns = rules_by_kind(rules), columns_of(rules)
+        muting = Muting.of(rules.inhibits, setup.muters)
+        pipe.send(("ready", None))
+        while True:
+            try:
+                asked: Any = pipe.recv()
+            except EOFError:
+                return  # the engine is gone
+            if asked is None:
+                return
+            batch, now = asked
+            try:
+                loaded = await load_batch(store, rules, columns, batch, setup.only)
+                changed = orders_to_decide(loaded, by_kind, setup.only, now, muting)
+            except Exception as error:  # the engine decides the batch itself
+                pipe.send(("error", f"the helper failed: {error}"))
+                return
+            pipe.send(("found", changed))
+    finally:
+        await store.close()
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]))
