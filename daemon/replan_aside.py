@@ -21,13 +21,14 @@ import logging
 import socket
 import subprocess
 import sys
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
-from daemon.replan_check import columns_of, load_batch, orders_to_decide, rules_by_kind
+from daemon.replan_check import Batch, columns_of, load_batch, orders_to_decide, rules_by_kind
 from daemon.rules.learned import RouteFigures, with_figures
 from daemon.rules.loader import parse_rules
 from daemon.rules.model import RuleSet
@@ -41,6 +42,8 @@ LOOK_ASIDE_FROM = 64
 
 START_WAIT = 60.0
 """Seconds a helper gets to parse the rules and open the mirror before the engine goes on alone."""
+IN_FLIGHT = 2
+"""Batches asked of the helper at a time: it reads the next while it looks at one."""
 STOP_WAIT = 10.0
 """Seconds a helper gets to close its connection and exit before it is killed."""
 
@@ -97,12 +100,16 @@ class Helper:
             self.stop()
             raise
 
-    def look(self, batch: Sequence[int], now: datetime) -> list[int]:
-        """The orders of ``batch`` that need deciding in full at ``now``."""
+    def ask(self, batch: Sequence[int], now: datetime) -> None:
+        """Ask which orders of ``batch`` need deciding in full at ``now`` (answers come in the
+        order asked; with a second batch asked, the helper reads it while it looks)."""
         try:
             self._pipe.send((list(batch), now))
         except (OSError, ValueError) as error:
             raise HelperGone(f"the helper is gone: {error}") from None
+
+    def answer(self) -> list[int]:
+        """The answer to the oldest batch asked (blocks until it comes)."""
         found = self._answer()
         assert isinstance(found, list)
         return found
@@ -142,17 +149,23 @@ async def look_aside(
     except (HelperGone, OSError) as error:
         log.warning("re-planning without a helper: %s", error)
         return []
+    asked: deque[Sequence[int]] = deque()
+    busy = False
     try:
-        while (batch := take()) is not None:
-            try:
-                changed = await asyncio.to_thread(helper.look, batch, now())
-            except HelperGone as error:
-                log.warning("the re-plan helper stopped: %s", error)
-                return [batch]
+        while True:
+            while not busy and len(asked) < IN_FLIGHT and (batch := take()) is not None:
+                asked.append(batch)
+                helper.ask(batch, now())
+            if not asked:
+                return []
+            changed = await asyncio.to_thread(helper.answer)
+            batch = asked.popleft()
             found.extend(changed)
-            if len(changed) * 2 > len(batch):
-                return []  # busy: the engine's own look is the better judge from here
-        return []
+            # busy: the engine's own look is the better judge of the batches left
+            busy = busy or len(changed) * 2 > len(batch)
+    except HelperGone as error:
+        log.warning("the re-plan helper stopped: %s", error)
+        return list(asked)
     finally:
         await asyncio.shield(asyncio.to_thread(helper.stop))
 
@@ -182,21 +195,41 @@ async def _looking(pipe: Connection, setup: Setup) -> None:
         by_kind, columns = rules_by_kind(rules), columns_of(rules)
         muting = Muting.of(rules.inhibits, setup.muters)
         pipe.send(("ready", None))
-        while True:
-            try:
-                asked: Any = pipe.recv()
-            except EOFError:
-                return  # the engine is gone
-            if asked is None:
-                return
+
+        def start(asked: Any) -> tuple[datetime, asyncio.Task[Batch]]:
             batch, now = asked
-            try:
-                loaded = await load_batch(store, rules, columns, batch, setup.only)
+            loading = load_batch(store, rules, columns, batch, setup.only)
+            return now, asyncio.create_task(loading)
+
+        ahead: asyncio.Task[Batch] | None = None
+        try:
+            asked = pipe.recv()
+            current = None if asked is None else start(asked)
+            while current is not None:
+                now, ahead = current
+                loaded = await ahead
+                following, stopping = None, False
+                if pipe.poll():  # the next batch is already asked: read it while looking
+                    asked = pipe.recv()
+                    stopping = asked is None
+                    following = None if stopping else start(asked)
+                    ahead = None if following is None else following[1]
                 changed = orders_to_decide(loaded, by_kind, setup.only, now, muting)
-            except Exception as error:  # the engine decides the batch itself
-                pipe.send(("error", f"the helper failed: {error}"))
-                return
-            pipe.send(("found", changed))
+                pipe.send(("found", changed))
+                if stopping:
+                    return
+                if following is None:
+                    asked = pipe.recv()
+                    following = None if asked is None else start(asked)
+                current = following
+        except EOFError:
+            return  # the engine is gone
+        except Exception as error:  # the engine decides the batches asked itself
+            pipe.send(("error", f"the helper failed: {error}"))
+        finally:
+            if ahead is not None and not ahead.done():
+                ahead.cancel()
+                await asyncio.gather(ahead, return_exceptions=True)
     finally:
         await store.close()
 
