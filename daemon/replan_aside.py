@@ -222,7 +222,7 @@ async def _looking(pipe: Connection, setup: Setup) -> None:
                     asked = pipe.recv()
                     following = None if asked is None else start(asked)
                 current = following
-        except EOFError:
+        except (EOFError, OSError):
             return  # the engine is gone
         except Exception as error:  # the engine decides the batches asked itself
             pipe.send(("error", f"the helper failed: {error}"))
