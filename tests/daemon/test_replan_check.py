@@ -201,14 +201,20 @@ async def _planned_shop(tmp_path: Path, text: str) -> Path:
     return path
 
 
+async def _copies(tmp_path: Path, text: str, *names: str) -> list[Path]:
+    """Copies of one planned and disturbed shop, one per name."""
+    path = await _planned_shop(tmp_path, text)
+    copies = [tmp_path / f"{name}.db" for name in names]
+    for copy in copies:
+        shutil.copy(path, copy)
+    return copies
+
+
 async def test_quick_look_writes_what_the_full_re_plan_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     text = (ROOT / "rules.toml").read_text(encoding="utf-8")
-    path = await _planned_shop(tmp_path, text)
-    quick, full = tmp_path / "quick.db", tmp_path / "full.db"
-    shutil.copy(path, quick)
-    shutil.copy(path, full)
+    quick, full = await _copies(tmp_path, text, "quick", "full")
     moved_quick = await _replan(quick, text, True, monkeypatch)
     moved_full = await _replan(full, text, False, monkeypatch)
     assert moved_quick == moved_full
@@ -221,10 +227,7 @@ async def test_a_helper_process_looking_at_part_changes_nothing_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     text = (ROOT / "rules.toml").read_text(encoding="utf-8")
-    path = await _planned_shop(tmp_path, text)
-    aside, full = tmp_path / "aside.db", tmp_path / "full.db"
-    shutil.copy(path, aside)
-    shutil.copy(path, full)
+    aside, full = await _copies(tmp_path, text, "aside", "full")
     asked: list[list[int]] = []
     ask = Helper.ask
     helping = _near_end_waits(monkeypatch)
@@ -249,10 +252,7 @@ async def test_a_helper_that_fails_leaves_its_batches_to_the_engine(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:
     text = (ROOT / "rules.toml").read_text(encoding="utf-8")
-    path = await _planned_shop(tmp_path, text)
-    aside, full = tmp_path / "aside.db", tmp_path / "full.db"
-    shutil.copy(path, aside)
-    shutil.copy(path, full)
+    aside, full = await _copies(tmp_path, text, "aside", "full")
     lost: list[list[int]] = []
     ask = Helper.ask
 

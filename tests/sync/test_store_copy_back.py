@@ -41,18 +41,23 @@ async def _pages(store: Store, make_order: OrderFactory, pages: int, size: int =
         await store.save_order_page("shop", "shopify", records, f"c{page}", T0)
 
 
+async def _synced(path: Path, make_order: OrderFactory, pages: int, **options: bool) -> None:
+    """A store opened on ``path`` writes ``pages`` pages of orders and is closed."""
+    store = await Store.open(path, **options)
+    try:
+        await _pages(store, make_order, pages)
+    finally:
+        await store.close()
+
+
 async def test_commits_are_copied_back_in_a_worker_thread(
     tmp_path: Path, make_order: OrderFactory, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db_module, "COPY_BACK_EVERY", 0.0)
-    store = await Store.open(tmp_path / "mirror.db")
-    try:
-        await _pages(store, make_order, 20)
-    finally:
-        await store.close()
+    await _synced(tmp_path / "mirror.db", make_order, 20)
     assert recorder.results, "no background checkpoint ran"
     assert threading.main_thread().name not in recorder.threads
-    # Passive: the writer was never kept waiting, and what was committed got copied back.
+    # What was committed got copied back, and the copy is sound.
     assert any(result.checkpointed > 0 for result in recorder.results)
     assert integrity_problems(tmp_path / "mirror.db") == []
     reopened = await Store.open(tmp_path / "mirror.db")
@@ -64,11 +69,7 @@ async def test_copies_back_at_most_once_per_interval(
     tmp_path: Path, make_order: OrderFactory, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db_module, "COPY_BACK_EVERY", 3600.0)
-    store = await Store.open(tmp_path / "mirror.db")
-    try:
-        await _pages(store, make_order, 10)
-    finally:
-        await store.close()
+    await _synced(tmp_path / "mirror.db", make_order, 10)
     assert len(recorder.threads) == 1  # the first commit's, then none within the hour
 
 
@@ -76,11 +77,7 @@ async def test_agent_connections_leave_copying_back_to_the_daemon(
     tmp_path: Path, make_order: OrderFactory, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db_module, "COPY_BACK_EVERY", 0.0)
-    store = await Store.open(tmp_path / "mirror.db", durable=True)
-    try:
-        await _pages(store, make_order, 3)
-    finally:
-        await store.close()
+    await _synced(tmp_path / "mirror.db", make_order, 3, durable=True)
     assert recorder.threads == []
 
 
