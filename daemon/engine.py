@@ -7,7 +7,8 @@ module loads subjects and timers in batches, hands the differences to the store 
 transaction per batch, and keeps the muting that ``[[inhibit]]`` rules cause up to date. In a
 full re-plan, a big batch first gets a quick look (:mod:`daemon.replan_check`) that reads only
 the columns the rules use and skips the orders whose timers all stand, and the next batch is
-read while one is looked at.
+read while one is looked at; a very big pass shares the quick looks with a helper process
+(:mod:`daemon.replan_aside`).
 
 A reload never notifies by itself: a timer that was firing stays firing (with the escalation it
 already has), and a re-plan that finds nothing new writes nothing.
@@ -142,25 +143,8 @@ class RulesEngine:
         async def replan(batch: Sequence[int], loaded: Batch | None) -> int:
             return await self.replan(batch, found.subjects, loaded, look)
 
-        # A helper process looks at batches from the far end while this one works from the
-        # near end; what it finds is decided here once the near end is done.
-        aside: asyncio.Task[list[Sequence[int]]] | None = None
         seen_aside: list[int] = []
-        path = str(self.store.db.path)
-        if not muters and can_help(self.rules, path, len(batches)):
-            setup = Setup(
-                path,
-                self.rules.text,
-                self.rules.source,
-                self.routes.figures,
-                (*self._feed_muters, *self._rule_muters),
-                found.subjects,
-            )
-            aside = asyncio.create_task(
-                look_aside(
-                    setup, lambda: batches.pop() if batches else None, self.clock.now, seen_aside
-                )
-            )
+        aside = None if muters else self._look_aside(found.subjects, batches, seen_aside)
         with collector_paused():
             try:
                 moved += await read_ahead(
@@ -182,6 +166,29 @@ class RulesEngine:
             for start in range(0, len(seen_aside), BATCH):
                 moved += await self.replan(seen_aside[start : start + BATCH], found.subjects)
         return moved
+
+    def _look_aside(
+        self, only: Mapping[str, set[int]], batches: deque[list[int]], seen: list[int]
+    ) -> asyncio.Task[list[Sequence[int]]] | None:
+        """For a big pass, a helper process that looks at batches from the far end while this
+        one works from the near end; the orders it finds go to ``seen`` (decided here once the
+        near end is done) and the task's result is the batches it took but could not look at."""
+        path = str(self.store.db.path)
+        if not can_help(self.rules, path, len(batches)):
+            return None
+        setup = Setup(
+            path,
+            self.rules.text,
+            self.rules.source,
+            self.routes.figures,
+            (*self._feed_muters, *self._rule_muters),
+            only,
+        )
+
+        def from_the_far_end() -> list[int] | None:
+            return batches.pop() if batches else None
+
+        return asyncio.create_task(look_aside(setup, from_the_far_end, self.clock.now, seen))
 
     async def tick(self) -> int:
         """One turn of the daemon's rules loop: feeds first (their muting decides whether what
