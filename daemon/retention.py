@@ -91,12 +91,13 @@ class Retention:
 
     async def checkpoint(self) -> Checkpoint:
         """Copy the WAL back; empty the file when everything was copied."""
-        done = await asyncio.to_thread(checkpoint, self.database, "PASSIVE")
-        if done.complete and done.wal_frames > 0:
-            # Best effort: a reader that just started only delays it to the next round.
-            await asyncio.to_thread(
-                checkpoint, self.database, "TRUNCATE", busy_timeout=TRUNCATE_WAIT
-            )
+        async with self.store.db.copy_back_held():  # the store's own copies wait meanwhile
+            done = await asyncio.to_thread(checkpoint, self.database, "PASSIVE")
+            if done.complete and done.wal_frames > 0:
+                # Best effort: a reader that just started only delays it to the next round.
+                await asyncio.to_thread(
+                    checkpoint, self.database, "TRUNCATE", busy_timeout=TRUNCATE_WAIT
+                )
         self.vitals.checkpointed(done.complete)
         size = wal_size(self.database)
         if done.complete or size < STUCK_WAL:

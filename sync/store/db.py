@@ -25,12 +25,13 @@ from sync.store.files import Checkpoint, checkpoint
 from sync.store.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
-MIRROR_AUTOCHECKPOINT = 16384
-"""WAL pages (64 MB) after which a commit of the daemon's connection copies the WAL back itself,
+MIRROR_AUTOCHECKPOINT = 8192
+"""WAL pages (32 MB) after which a commit of the daemon's connection copies the WAL back itself,
 instead of SQLite's 1000. Copying back is mostly done beside the writes (:data:`COPY_BACK_EVERY`);
-this bound is what lets the WAL start over from its beginning during a long sync, and by the time
-it is reached there is little left to copy. The daemon's upkeep still checkpoints and truncates
-the WAL every minute."""
+this bound is what lets the WAL start over from its beginning during a long sync (a background
+copy rarely finds no commit in its way), and by the time it is reached there is little left to
+copy. It keeps the WAL well under the 64 MB the upkeep and ``doctor`` treat as stuck. The
+daemon's upkeep still checkpoints and truncates the WAL every minute."""
 
 COPY_BACK_EVERY = 0.25
 """Seconds between background checkpoints while the daemon's connection commits. Each runs on its
@@ -142,6 +143,7 @@ class Database:
         """Whether commits are copied back in the background (the daemon's mirror on disk)."""
         self._copying: asyncio.Task[Checkpoint] | None = None
         self._copied_at = 0.0
+        self._held = 0
 
     @classmethod
     async def open(cls, path: Path | str, *, durable: bool = False) -> Database:
@@ -220,11 +222,27 @@ class Database:
                 await self._copying
         await self.conn.close()
 
+    @asynccontextmanager
+    async def copy_back_held(self) -> AsyncIterator[None]:
+        """No background copy back while inside, and none still running on entry: a checkpoint
+        of one's own (the upkeep's, which also empties the WAL) then never finds SQLite's
+        checkpoint lock taken by this connection's copy."""
+        self._held += 1
+        try:
+            if self._copying is not None:
+                with contextlib.suppress(Exception):
+                    await self._copying
+            yield
+        finally:
+            self._held -= 1
+
     def _copy_back_soon(self) -> None:
         """After a commit: start a passive checkpoint in a worker thread unless one is running
         or one started less than :data:`COPY_BACK_EVERY` ago. A failed one is left to the
         upkeep's checkpoint, which reports its problems."""
-        if not self._copy_back or (self._copying is not None and not self._copying.done()):
+        if not self._copy_back or self._held:
+            return
+        if self._copying is not None and not self._copying.done():
             return
         now = time.monotonic()
         if now - self._copied_at < COPY_BACK_EVERY:
