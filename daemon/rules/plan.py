@@ -26,6 +26,7 @@ from daemon.rules.profile import modified, profile_of
 from daemon.rules.subject import Subject
 from daemon.rules.template import show_time
 from sync.domain import TimerRow, TimerState
+from sync.store.planning import TimerPlan
 
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 """The deadline of a timer whose calendar never opens again within the horizon."""
@@ -185,26 +186,8 @@ Schedule = tuple[
 """A :class:`Plan` without its rule and subject ids, field by field: what a re-plan compares
 with the stored timer before it builds anything."""
 
-StoredForm = tuple[
-    str,  # state
-    datetime,  # started_at
-    datetime,  # deadline_at
-    datetime | None,  # warn_at
-    datetime | None,  # next_at
-    int,  # paused_seconds
-    datetime | None,  # paused_since
-    datetime | None,  # last_true_at
-    str,  # muted_by
-    int,  # timeout_seconds
-    str,  # override (or where a learned timeout came from)
-    str,  # modifiers
-    str,  # clock
-]
-"""What a timer row holds of its plan, in the order of those columns of the timers table (the
-order :data:`sync.store.planning.StoredTimer` reads them in, after the row's four keys)."""
 
-
-def stored_form(found: Schedule, muted_by: str) -> StoredForm:
+def stored_form(found: Schedule, muted_by: str) -> TimerPlan:
     """What a timer row would hold for the schedule ``found``: equal to the stored row's when
     re-planning it has nothing to write."""
     (started_at, timeout, deadline_at, warn_at, state, next_at, _base, clock, override, _index,

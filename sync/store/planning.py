@@ -19,16 +19,19 @@ from sync.domain import OrderRow, ShipmentRow
 from sync.store.base import StoreBase
 from sync.store.rows import _tags
 
-__all__ = ["ORDER_FIELDS", "SHIPMENT_FIELDS", "PlanningRows", "PlanningStore", "StoredTimer"]
+__all__ = [
+    "ORDER_FIELDS",
+    "SHIPMENT_FIELDS",
+    "PlanningRows",
+    "PlanningStore",
+    "StoredTimer",
+    "TimerPlan",
+]
 
 ORDER_FIELDS = frozenset(f.name for f in fields(OrderRow))
 SHIPMENT_FIELDS = frozenset(f.name for f in fields(ShipmentRow))
 
-StoredTimer = tuple[
-    str,  # rule_id
-    str,  # subject_kind
-    int,  # subject_id
-    int,  # order_id
+TimerPlan = tuple[
     str,  # state
     datetime,  # started_at
     datetime,  # deadline_at
@@ -39,10 +42,16 @@ StoredTimer = tuple[
     datetime | None,  # last_true_at
     str,  # muted_by
     int,  # timeout_seconds
-    str,  # override
+    str,  # override (or where a learned timeout came from)
     str,  # modifiers
     str,  # clock
 ]
+"""What a timer row holds of its plan, in the order of those columns of the timers table: what
+a re-plan compares with what it would write (:func:`daemon.rules.plan.stored_form`)."""
+
+StoredTimer = tuple[str, str, int, int, *TimerPlan]
+"""A live timer as the quick look reads it: rule id, subject kind, subject id and order id,
+then its :data:`TimerPlan`."""
 """A live timer as the re-plan check compares it, in this order."""
 
 _TIMER_SELECT = (
