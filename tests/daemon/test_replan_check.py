@@ -171,6 +171,19 @@ def _tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         con.close()
 
 
+def _full_reads(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the orders the store reads in full from now on, as they are read."""
+    read: list[int] = []
+    orders_by_id = store.orders_by_id
+
+    async def counting(order_ids: Sequence[int]) -> list[OrderRow]:
+        read.extend(order_ids)
+        return await orders_by_id(order_ids)
+
+    monkeypatch.setattr(store, "orders_by_id", counting)
+    return read
+
+
 def _near_end_waits(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """Have the engine's own batches (those read for a quick look) wait until the returned event
     is set (by a helper's first look), so that both ends of a small re-plan get batches."""
@@ -310,14 +323,7 @@ async def test_only_the_orders_with_something_to_change_are_read_in_full(
     text = (ROOT / "rules.toml").read_text(encoding="utf-8")
     path = await _planned_shop(tmp_path, text)
     store = await Store.open(path)
-    read: list[int] = []
-    orders_by_id = store.orders_by_id
-
-    async def counting(order_ids: Sequence[int]) -> list[OrderRow]:
-        read.extend(order_ids)
-        return await orders_by_id(order_ids)
-
-    monkeypatch.setattr(store, "orders_by_id", counting)
+    read = _full_reads(store, monkeypatch)
     engine = RulesEngine(store, VirtualClock(NOW), parse_rules(text))
     engine.swap(parse_rules(text + "\n# edited\n"), everything=True)
     assert await engine.replan_all() > 0  # the disturbed timers are put right
@@ -370,17 +376,10 @@ async def test_a_busy_first_plan_leaves_the_next_re_plan_its_quick_look(
     await (await Store.open(path)).close()
     _build(path)
     store = await Store.open(path)
-    read: list[int] = []
-    orders_by_id = store.orders_by_id
-
-    async def counting(order_ids: Sequence[int]) -> list[OrderRow]:
-        read.extend(order_ids)
-        return await orders_by_id(order_ids)
-
     try:
         engine = RulesEngine(store, VirtualClock(NOW), parse_rules(text))
         await engine.replan_all()  # every timer is new: its batch is as busy as can be
-        monkeypatch.setattr(store, "orders_by_id", counting)
+        read = _full_reads(store, monkeypatch)
         engine.swap(parse_rules(text + "\n# edited\n"), everything=True)
         moved = await engine.replan_all()
     finally:
