@@ -160,19 +160,18 @@ class RulesEngine:
                     aside.cancel()
                     await asyncio.gather(aside, return_exceptions=True)
                 raise
-            handed_back = [] if aside is None else await aside
-            for batch in handed_back:
-                moved += await self.replan(batch, found.subjects)
+            if aside is not None:
+                await aside
             for start in range(0, len(seen_aside), BATCH):
                 moved += await self.replan(seen_aside[start : start + BATCH], found.subjects)
         return moved
 
     def _look_aside(
         self, only: Mapping[str, set[int]], batches: deque[list[int]], seen: list[int]
-    ) -> asyncio.Task[list[Sequence[int]]] | None:
+    ) -> asyncio.Task[None] | None:
         """For a big pass, a helper process that looks at batches from the far end while this
-        one works from the near end; the orders it finds go to ``seen`` (decided here once the
-        near end is done) and the task's result is the batches it took but could not look at."""
+        one works from the near end; the orders it finds, or could not look at, go to ``seen``
+        (decided here once the near end is done)."""
         path = str(self.store.db.path)
         if not can_help(self.rules, path, len(batches)):
             return None

@@ -9,7 +9,7 @@ and writes; the helper writes nothing, so what gets written is the same with or 
 
 A batch the helper finds busy (most of its orders would change) sends it home: the rest of the
 list is left to the engine, whose own quick look then knows when to stop looking. A helper that
-cannot start or dies hands its batch back, and the engine decides it itself.
+cannot start or dies hands back the batches it was asked about, and the engine decides them.
 """
 
 from __future__ import annotations
@@ -140,15 +140,15 @@ async def look_aside(
     take: Callable[[], Sequence[int] | None],
     now: Callable[[], datetime],
     found: list[int],
-) -> list[Sequence[int]]:
-    """Have a helper look at batches from ``take`` until none are left or one is busy; the
-    orders it finds go to ``found``. Returns the batches taken but not looked at (the engine
-    decides them in full)."""
+) -> None:
+    """Have a helper look at batches from ``take`` until none are left or one is busy. The
+    orders it finds go to ``found``, for the engine to decide in full, and so do all the orders
+    of the batches it was asked about but could not answer."""
     try:
         helper = await asyncio.to_thread(Helper, setup)
     except (HelperGone, OSError) as error:
         log.warning("re-planning without a helper: %s", error)
-        return []
+        return
     asked: deque[Sequence[int]] = deque()
     busy = False
     try:
@@ -157,7 +157,7 @@ async def look_aside(
                 asked.append(batch)
                 helper.ask(batch, now())
             if not asked:
-                return []
+                return
             changed = await asyncio.to_thread(helper.answer)
             batch = asked.popleft()
             found.extend(changed)
@@ -165,7 +165,7 @@ async def look_aside(
             busy = busy or len(changed) * 2 > len(batch)
     except HelperGone as error:
         log.warning("the re-plan helper stopped: %s", error)
-        return list(asked)
+        found.extend(order for batch in asked for order in batch)
     finally:
         await asyncio.shield(asyncio.to_thread(helper.stop))
 
@@ -196,40 +196,34 @@ async def _looking(pipe: Connection, setup: Setup) -> None:
         muting = Muting.of(rules.inhibits, setup.muters)
         pipe.send(("ready", None))
 
-        def start(asked: Any) -> tuple[datetime, asyncio.Task[Batch]]:
-            batch, now = asked
-            loading = load_batch(store, rules, columns, batch, setup.only)
-            return now, asyncio.create_task(loading)
-
-        ahead: asyncio.Task[Batch] | None = None
+        # Batches asked, oldest first, each with its rows being read: a batch asked while one
+        # is looked at is read meanwhile.
+        pending: deque[tuple[datetime, asyncio.Task[Batch]]] = deque()
         try:
-            asked = pipe.recv()
-            current = None if asked is None else start(asked)
-            while current is not None:
-                now, ahead = current
-                loaded = await ahead
-                following, stopping = None, False
-                if pipe.poll():  # the next batch is already asked: read it while looking
-                    asked = pipe.recv()
-                    stopping = asked is None
-                    following = None if stopping else start(asked)
-                    ahead = None if following is None else following[1]
+            while True:
+                if not pending or pipe.poll():
+                    asked: Any = pipe.recv()
+                    if asked is None:
+                        return
+                    batch, now = asked
+                    loading = load_batch(store, rules, columns, batch, setup.only)
+                    pending.append((now, asyncio.create_task(loading)))
+                    continue
+                now, loading_first = pending[0]
+                loaded = await loading_first
+                if pipe.poll():
+                    continue  # start reading the batch asked meanwhile before looking
+                pending.popleft()
                 changed = orders_to_decide(loaded, by_kind, setup.only, now, muting)
                 pipe.send(("found", changed))
-                if stopping:
-                    return
-                if following is None:
-                    asked = pipe.recv()
-                    following = None if asked is None else start(asked)
-                current = following
         except (EOFError, OSError):
             return  # the engine is gone
         except Exception as error:  # the engine decides the batches asked itself
             pipe.send(("error", f"the helper failed: {error}"))
         finally:
-            if ahead is not None and not ahead.done():
-                ahead.cancel()
-                await asyncio.gather(ahead, return_exceptions=True)
+            for _, loading_left in pending:
+                loading_left.cancel()
+            await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
     finally:
         await store.close()
 
