@@ -217,10 +217,8 @@ class Database:
             raise
 
     async def close(self) -> None:
-        if self._copying is not None:
-            with contextlib.suppress(Exception):
-                await self._copying
-        await self.conn.close()
+        async with self.copy_back_held():  # a copy still running ends first
+            await self.conn.close()
 
     @asynccontextmanager
     async def copy_back_held(self) -> AsyncIterator[None]:
