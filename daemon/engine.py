@@ -5,10 +5,10 @@ earliest due timer, evaluates the rules about sources (feeds) every ``eval_inter
 a rules reload re-plans every active order. Deciding is pure (:mod:`daemon.rules.decide`); this
 module loads subjects and timers in batches, hands the differences to the store in one
 transaction per batch, and keeps the muting that ``[[inhibit]]`` rules cause up to date. In a
-full re-plan, a big batch first gets a quick look (:mod:`daemon.replan_check`) that reads only
-the columns the rules use and skips the orders whose timers all stand, and the next batch is
-read while one is looked at; a very big pass shares the quick looks with a helper process
-(:mod:`daemon.replan_aside`).
+full re-plan, which goes through the mirror one span of order ids at a time, a big span first
+gets a quick look (:mod:`daemon.replan_check`) that reads only the columns the rules use and
+skips the orders whose timers all stand, and the next span is read while one is looked at; a
+very big pass shares the spans with a helper process (:mod:`daemon.replan_aside`).
 
 A reload never notifies by itself: a timer that was firing stays firing (with the escalation it
 already has), and a re-plan that finds nothing new writes nothing.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from daemon.feed_alerts import feed_moves
@@ -28,13 +28,17 @@ from daemon.muters import feed_muters, muter_rules, rule_muters
 from daemon.replan_aside import Setup, can_help, look_aside
 from daemon.replan_check import (
     Batch,
+    Loaded,
     QuickLook,
+    Span,
+    Wanted,
     collector_paused,
     columns_of,
-    load_batch,
+    load_span,
     orders_to_decide,
     read_ahead,
     rules_by_kind,
+    spans,
 )
 from daemon.route_learner import RouteLearner
 from daemon.rules.decide import Muting, decide, decide_source, resolved
@@ -42,7 +46,6 @@ from daemon.rules.learned import learned_rules, with_figures
 from daemon.rules.memos import carry_memos
 from daemon.rules.model import ConditionRule, Rule, RuleSet
 from daemon.rules.muting import Muter, values_of
-from daemon.rules.prefilter import candidates
 from daemon.rules.subject import Subject, source_subject, subjects_of
 from sync.clock import Clock
 from sync.domain import ShipmentRow, SubjectKind, TimerRow, TimerState
@@ -122,39 +125,38 @@ class RulesEngine:
 
     async def replan_all(self) -> int:
         """Re-plan, for every rule that changed since the last full plan (all of them the
-        first time), every subject it could apply to or has a running timer for."""
+        first time), every subject it could apply to or has a running timer for.
+
+        The pass goes through the mirror in spans of :data:`BATCH` order ids: for each, it finds
+        the subjects to visit, then re-plans them (a quick look first when that is worth it),
+        while the next span is read."""
         await self._routes_if_due()
         self._rule_muters = await rule_muters(self.store, self.rules, self.clock.now())
         moved = await self.evaluate_sources()
         dirty, self._dirty = self._dirty, set()
-        orders, parcels = candidates(self.rules)
-        if dirty is not None:
-            orders = {rule: found for rule, found in orders.items() if rule in dirty}
-            parcels = {rule: found for rule, found in parcels.items() if rule in dirty}
-        found = await self.store.candidate_subjects(orders, parcels, running=dirty)
-        ids = sorted(found.orders)
-        batches = deque(ids[start : start + BATCH] for start in range(0, len(ids), BATCH))
+        wanted = Wanted.of(self.rules, dirty)
+        if wanted.nothing:
+            return moved
+        todo = deque(spans(await self.store.order_span(), BATCH))
         look = QuickLook()  # of this pass only: what earlier ones found busy says nothing here
         muters = bool(muter_rules(self.rules))  # their muting is only known once decided
 
-        def worth_it(batch: Sequence[int]) -> bool:
-            return not muters and look.worth_it(len(batch))
+        def worth_it(orders: int) -> bool:
+            return not muters and look.worth_it(orders)
 
-        async def replan(batch: Sequence[int], loaded: Batch | None) -> int:
-            return await self.replan(batch, found.subjects, loaded, look)
+        def load(span: Span) -> Awaitable[Loaded]:
+            return load_span(self.store, self.rules, self._columns, wanted, span, worth_it)
 
-        seen_aside: list[int] = []
-        aside = None if muters else self._look_aside(found.subjects, batches, seen_aside)
+        async def replan(loaded: Loaded) -> int:
+            if not loaded.orders:
+                return 0
+            return await self.replan(loaded.orders, loaded.only, loaded.batch, look)
+
+        seen_aside: list[tuple[Span, list[int] | None]] = []
+        aside = None if muters else self._look_aside(dirty, todo, seen_aside)
         with collector_paused():
             try:
-                moved += await read_ahead(
-                    lambda: batches.popleft() if batches else None,
-                    worth_it,
-                    lambda batch: load_batch(
-                        self.store, self.rules, self._columns, batch, found.subjects
-                    ),
-                    replan,
-                )
+                moved += await read_ahead(lambda: todo.popleft() if todo else None, load, replan)
             except BaseException:
                 if aside is not None:  # the pass failed or was stopped: so is the helper
                     aside.cancel()
@@ -162,18 +164,25 @@ class RulesEngine:
                 raise
             if aside is not None:
                 await aside
-            for start in range(0, len(seen_aside), BATCH):
-                moved += await self.replan(seen_aside[start : start + BATCH], found.subjects)
+            # what the helper found, or could not look at, in the order of the mirror
+            for span, orders in sorted(seen_aside, key=lambda seen: seen[0]):
+                found = await load_span(
+                    self.store, self.rules, self._columns, wanted, span, lambda _: False
+                )
+                moved += await replan(found if orders is None else Loaded(orders, found.only, None))
         return moved
 
     def _look_aside(
-        self, only: Mapping[str, set[int]], batches: deque[list[int]], seen: list[int]
+        self,
+        dirty: Collection[str] | None,
+        todo: deque[Span],
+        seen: list[tuple[Span, list[int] | None]],
     ) -> asyncio.Task[None] | None:
-        """For a big pass, a helper process that looks at batches from the far end while this
-        one works from the near end; the orders it finds, or could not look at, go to ``seen``
-        (decided here once the near end is done)."""
+        """For a big pass, a helper process that looks at spans from the far end while this
+        one works from the near end. What it finds in a span, or every order of a span it could
+        not look at (None), goes to ``seen``, decided here once the near end is done."""
         path = str(self.store.db.path)
-        if not can_help(self.rules, path, len(batches)):
+        if not can_help(self.rules, path, len(todo)):
             return None
         setup = Setup(
             path,
@@ -181,11 +190,11 @@ class RulesEngine:
             self.rules.source,
             self.routes.figures,
             (*self._feed_muters, *self._rule_muters),
-            only,
+            None if dirty is None else frozenset(dirty),
         )
 
-        def from_the_far_end() -> list[int] | None:
-            return batches.pop() if batches else None
+        def from_the_far_end() -> Span | None:
+            return todo.pop() if todo else None
 
         return asyncio.create_task(look_aside(setup, from_the_far_end, self.clock.now, seen))
 

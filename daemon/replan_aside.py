@@ -2,14 +2,15 @@
 
 The quick look (:mod:`daemon.replan_check`) is plain Python over the rows SQLite hands back, so
 in one process it runs on one core however many the box has. When a full re-plan has many
-batches, a helper process takes batches from the far end of the list while the engine works
-from the near end: it parses the same rules text, opens its own read connection to the mirror,
-and answers for each batch which orders need deciding in full. Only the engine's process decides
+spans of orders, a helper process takes spans from the far end of the mirror while the engine
+works from the near end: it parses the same rules text, opens its own read connection to the
+mirror, finds in each span what the re-plan visits, and answers which orders need deciding in
+full. Only the engine's process decides
 and writes; the helper writes nothing, so what gets written is the same with or without it.
 
-A batch the helper finds busy (most of its orders would change) sends it home: the rest of the
-list is left to the engine, whose own quick look then knows when to stop looking. A helper that
-cannot start or dies hands back the batches it was asked about, and the engine decides them.
+A span the helper finds busy (most of its orders would change) sends it home: the rest of the
+spans are left to the engine, whose own quick look then knows when to stop looking. A helper
+that cannot start or dies hands back the spans it was asked about, and the engine decides them.
 """
 
 from __future__ import annotations
@@ -22,13 +23,21 @@ import socket
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
-from daemon.replan_check import Batch, columns_of, load_batch, orders_to_decide, rules_by_kind
+from daemon.replan_check import (
+    Loaded,
+    Span,
+    Wanted,
+    columns_of,
+    load_span,
+    orders_to_decide,
+    rules_by_kind,
+)
 from daemon.rules.learned import RouteFigures, with_figures
 from daemon.rules.loader import parse_rules
 from daemon.rules.model import RuleSet
@@ -38,12 +47,12 @@ from sync.store import Store
 log = logging.getLogger("orderwatch.rules")
 
 LOOK_ASIDE_FROM = 64
-"""Batches in a full re-plan from which a helper joins in (starting one costs under a second)."""
+"""Spans in a full re-plan from which a helper joins in (starting one costs under a second)."""
 
 START_WAIT = 60.0
 """Seconds a helper gets to parse the rules and open the mirror before the engine goes on alone."""
 IN_FLIGHT = 2
-"""Batches asked of the helper at a time: it reads the next while it looks at one."""
+"""Spans asked of the helper at a time: it reads the next while it looks at one."""
 STOP_WAIT = 10.0
 """Seconds a helper gets to close its connection and exit before it is killed."""
 
@@ -51,23 +60,23 @@ STOP_WAIT = 10.0
 @dataclass(frozen=True, slots=True)
 class Setup:
     """What the helper needs to look as the engine would: the mirror, the rules' text with the
-    learned route figures, who mutes what, and the candidates per rule."""
+    learned route figures, who mutes what, and the rules to re-plan (None: all of them)."""
 
     path: str
     text: str
     source: str
     figures: RouteFigures
     muters: tuple[Muter, ...]
-    only: Mapping[str, set[int]]
+    dirty: frozenset[str] | None
 
 
 class HelperGone(Exception):
     """The helper could not start, failed, or exited."""
 
 
-def can_help(rules: RuleSet, path: str, batches: int) -> bool:
-    """Whether a re-plan of ``batches`` batches of these rules gets a helper."""
-    return batches >= LOOK_ASIDE_FROM and bool(rules.text) and path != ":memory:"
+def can_help(rules: RuleSet, path: str, spans: int) -> bool:
+    """Whether a re-plan of ``spans`` spans of these rules gets a helper."""
+    return spans >= LOOK_ASIDE_FROM and bool(rules.text) and path != ":memory:"
 
 
 class Helper:
@@ -100,18 +109,19 @@ class Helper:
             self.stop()
             raise
 
-    def ask(self, batch: Sequence[int], now: datetime) -> None:
-        """Ask which orders of ``batch`` need deciding in full at ``now`` (answers come in the
-        order asked; with a second batch asked, the helper reads it while it looks)."""
+    def ask(self, span: Span, now: datetime) -> None:
+        """Ask which orders of ``span`` need deciding in full at ``now`` (answers come in the
+        order asked; with a second span asked, the helper reads it while it looks)."""
         try:
-            self._pipe.send((list(batch), now))
+            self._pipe.send((span, now))
         except (OSError, ValueError) as error:
             raise HelperGone(f"the helper is gone: {error}") from None
 
-    def answer(self) -> list[int]:
-        """The answer to the oldest batch asked (blocks until it comes)."""
+    def answer(self) -> tuple[list[int], int]:
+        """The answer to the oldest span asked (blocks until it comes): the orders to decide
+        in full, of how many the re-plan visits there."""
         found = self._answer()
-        assert isinstance(found, list)
+        assert isinstance(found, tuple)
         return found
 
     def _answer(self) -> object:
@@ -137,35 +147,36 @@ class Helper:
 
 async def look_aside(
     setup: Setup,
-    take: Callable[[], Sequence[int] | None],
+    take: Callable[[], Span | None],
     now: Callable[[], datetime],
-    found: list[int],
+    found: list[tuple[Span, list[int] | None]],
 ) -> None:
-    """Have a helper look at batches from ``take`` until none are left or one is busy. The
-    orders it finds go to ``found``, for the engine to decide in full, and so do all the orders
-    of the batches it was asked about but could not answer."""
+    """Have a helper look at spans from ``take`` until none are left or one is busy. The
+    orders it finds go to ``found`` with their span, for the engine to decide in full, and so
+    do the spans it was asked about but could not answer (with None: all their orders)."""
     try:
         helper = await asyncio.to_thread(Helper, setup)
     except (HelperGone, OSError) as error:
         log.warning("re-planning without a helper: %s", error)
         return
-    asked: deque[Sequence[int]] = deque()
+    asked: deque[Span] = deque()
     busy = False
     try:
         while True:
-            while not busy and len(asked) < IN_FLIGHT and (batch := take()) is not None:
-                asked.append(batch)
-                helper.ask(batch, now())
+            while not busy and len(asked) < IN_FLIGHT and (span := take()) is not None:
+                asked.append(span)
+                helper.ask(span, now())
             if not asked:
                 return
-            changed = await asyncio.to_thread(helper.answer)
-            batch = asked.popleft()
-            found.extend(changed)
-            # busy: the engine's own look is the better judge of the batches left
-            busy = busy or len(changed) * 2 > len(batch)
+            changed, visited = await asyncio.to_thread(helper.answer)
+            span = asked.popleft()
+            if changed:
+                found.append((span, changed))
+            # busy: the engine's own look is the better judge of the spans left
+            busy = busy or len(changed) * 2 > visited
     except HelperGone as error:
         log.warning("the re-plan helper stopped: %s", error)
-        found.extend(order for batch in asked for order in batch)
+        found.extend((span, None) for span in asked)
     finally:
         await asyncio.shield(asyncio.to_thread(helper.stop))
 
@@ -193,29 +204,32 @@ async def _looking(pipe: Connection, setup: Setup) -> None:
         return
     try:
         by_kind, columns = rules_by_kind(rules), columns_of(rules)
+        wanted = Wanted.of(rules, setup.dirty)
         muting = Muting.of(rules.inhibits, setup.muters)
         pipe.send(("ready", None))
 
-        # Batches asked, oldest first, each with its rows being read: a batch asked while one
-        # is looked at is read meanwhile.
-        pending: deque[tuple[datetime, asyncio.Task[Batch]]] = deque()
+        # Spans asked, oldest first, each being read: a span asked while one is looked at is
+        # read meanwhile.
+        pending: deque[tuple[datetime, asyncio.Task[Loaded]]] = deque()
         try:
             while True:
                 if not pending or pipe.poll():
                     asked: Any = pipe.recv()
                     if asked is None:
                         return
-                    batch, now = asked
-                    loading = load_batch(store, rules, columns, batch, setup.only)
+                    span, now = asked
+                    loading = load_span(store, rules, columns, wanted, span, lambda _: True)
                     pending.append((now, asyncio.create_task(loading)))
                     continue
                 now, loading_first = pending[0]
                 loaded = await loading_first
                 if pipe.poll():
-                    continue  # start reading the batch asked meanwhile before looking
+                    continue  # start reading the span asked meanwhile before looking
                 pending.popleft()
-                changed = orders_to_decide(loaded, by_kind, setup.only, now, muting)
-                pipe.send(("found", changed))
+                changed = []
+                if loaded.batch is not None:
+                    changed = orders_to_decide(loaded.batch, by_kind, loaded.only, now, muting)
+                pipe.send(("found", (changed, len(loaded.orders))))
         except (EOFError, OSError):
             return  # the engine is gone
         except Exception as error:  # the engine decides the batches asked itself

@@ -6,13 +6,18 @@ full: it reads only the columns the rules look at (:mod:`sync.store.planning`) a
 :func:`~daemon.rules.decide.unchanged` for every (rule, subject), so an order whose timers all
 stand costs a few microseconds and no plan, decision or message is built for it. The engine then
 decides the orders left exactly as it always does, so what gets written is the same either way.
+
+A full re-plan goes through the mirror one span of order ids at a time (:func:`load_span`): it
+finds there the subjects each rule could apply to and those with a running timer, and reads
+them for the quick look. Spans need no list of every candidate up front, so the pass starts at
+once, and a helper process (:mod:`daemon.replan_aside`) can take spans of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,12 +25,14 @@ from datetime import datetime
 from daemon.rules.decide import Muting, unchanged
 from daemon.rules.learned import learned_rules
 from daemon.rules.model import Rule, RuleSet
+from daemon.rules.prefilter import candidates
 from daemon.rules.profile import STORED_AS
 from daemon.rules.schema import Field
 from daemon.rules.subject import Subject
 from sync.domain import SubjectKind
 from sync.store import Store
 from sync.store.planning import ORDER_FIELDS, SHIPMENT_FIELDS, PlanningRows, StoredTimer
+from sync.store.rule_filters import Filter
 
 QUICK_LOOK_FROM = 200
 """Batches smaller than this are decided in full straight away (a sync's few orders)."""
@@ -134,6 +141,75 @@ async def load_batch(
     return Batch(rows, guards, origins)
 
 
+Span = tuple[int, int]
+"""Order ids from the first to the last (inclusive): the unit a full re-plan goes through."""
+
+
+def spans(first_last: Span | None, width: int) -> list[Span]:
+    """``first_last`` cut into spans of ``width`` ids, in order."""
+    if first_last is None:
+        return []
+    first, last = first_last
+    return [(low, min(low + width - 1, last)) for low in range(first, last + 1, width)]
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """What a full re-plan visits: per order rule and per parcel rule, the condition of the
+    subjects it could apply to (:func:`~daemon.rules.prefilter.candidates`), and the rules
+    whose running timers it visits (None: every rule's)."""
+
+    orders: Mapping[str, Filter | None]
+    parcels: Mapping[str, Filter | None]
+    running: frozenset[str] | None
+
+    @classmethod
+    def of(cls, rules: RuleSet, dirty: Collection[str] | None) -> Wanted:
+        """For the rules ``dirty`` names (None: all of them)."""
+        orders, parcels = candidates(rules)
+        if dirty is None:
+            return cls(orders, parcels, None)
+        return cls(
+            {rule: found for rule, found in orders.items() if rule in dirty},
+            {rule: found for rule, found in parcels.items() if rule in dirty},
+            frozenset(dirty),
+        )
+
+    @property
+    def nothing(self) -> bool:
+        return self.running is not None and not self.running
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A span as a re-plan found it: the orders to visit, per rule the subjects to decide it
+    for, and the batch read for the quick look (None: the orders are decided in full)."""
+
+    orders: list[int]
+    only: Mapping[str, set[int]]
+    batch: Batch | None
+
+
+async def load_span(
+    store: Store,
+    rules: RuleSet,
+    columns: Columns,
+    wanted: Wanted,
+    span: Span,
+    quick: Callable[[int], bool],
+) -> Loaded:
+    """Find what a full re-plan visits in ``span``, and read it for a quick look when ``quick``
+    says that is worth it for that many orders."""
+    found = await store.candidate_subjects(
+        wanted.orders, wanted.parcels, running=wanted.running, between=span
+    )
+    orders = sorted(found.orders)
+    batch = None
+    if orders and quick(len(orders)):
+        batch = await load_batch(store, rules, columns, orders, found.subjects)
+    return Loaded(orders, found.subjects, batch)
+
+
 def orders_to_decide(
     batch: Batch,
     by_kind: Mapping[SubjectKind, Sequence[Rule]],
@@ -200,28 +276,21 @@ def collector_paused() -> Iterator[None]:
 
 
 async def read_ahead(
-    take: Callable[[], Sequence[int] | None],
-    quick: Callable[[Sequence[int]], bool],
-    load: Callable[[Sequence[int]], Awaitable[Batch]],
-    replan: Callable[[Sequence[int], Batch | None], Awaitable[int]],
+    take: Callable[[], Span | None],
+    load: Callable[[Span], Awaitable[Loaded]],
+    replan: Callable[[Loaded], Awaitable[int]],
 ) -> int:
-    """Re-plan the batches ``take`` hands out (None: no more) in turn, handing ``replan`` the
-    rows of each batch that gets a quick look, read while the batch before it is looked at
-    (SQLite reads on its own thread meanwhile); the escalations moved."""
+    """Re-plan the spans ``take`` hands out (None: no more) in turn, each read while the span
+    before it is looked at (SQLite reads on its own thread meanwhile); the escalations moved."""
     moved = 0
-    ahead: asyncio.Task[Batch] | None = None
-    batch = take()
-    if batch is not None and quick(batch):
-        ahead = asyncio.create_task(_loaded(load, batch))
+    span = take()
+    ahead = None if span is None else asyncio.create_task(_loaded(load, span))
     try:
-        while batch is not None:
-            loaded = None if ahead is None else await ahead
-            ahead = None
+        while ahead is not None:
+            loaded = await ahead
             following = take()
-            if following is not None and quick(following):
-                ahead = asyncio.create_task(_loaded(load, following))
-            moved += await replan(batch, loaded)
-            batch = following
+            ahead = None if following is None else asyncio.create_task(_loaded(load, following))
+            moved += await replan(loaded)
     finally:
         if ahead is not None:  # stopped half-way: the read ahead is not wanted
             ahead.cancel()
@@ -229,5 +298,5 @@ async def read_ahead(
     return moved
 
 
-async def _loaded(load: Callable[[Sequence[int]], Awaitable[Batch]], batch: Sequence[int]) -> Batch:
-    return await load(batch)
+async def _loaded(load: Callable[[Span], Awaitable[Loaded]], span: Span) -> Loaded:
+    return await load(span)

@@ -147,23 +147,38 @@ class TimerStore(SourceTimerStore):
         orders: Mapping[str, Filter | None],
         parcels: Mapping[str, Filter | None],
         running: Collection[str] | None = None,
+        between: tuple[int, int] | None = None,
     ) -> Candidates:
         """The subjects a full re-plan must visit, per rule: the orders (for order rules) and
         parcels (for shipment rules) each rule's condition may match (None: every one), and
         every subject with a timer still running (of the ``running`` rules only, when given).
-        One pass over each table."""
+        One pass over each table, or over the orders with ids ``between`` two (inclusive) and
+        their parcels and timers: a big re-plan goes through the mirror one such span at a
+        time."""
         found = Candidates()
-        await self._flagged(found, orders, "SELECT o.id, o.id, {flags} FROM orders o")
+        span: list[object] = [] if between is None else list(between)
+        await self._flagged(
+            found,
+            orders,
+            "SELECT o.id, o.id, {flags} FROM orders o",
+            "" if between is None else "o.id BETWEEN ? AND ?",
+            span,
+        )
         await self._flagged(
             found,
             parcels,
             "SELECT s.id, s.order_id, {flags} FROM shipments s JOIN orders o ON o.id = s.order_id",
+            "" if between is None else "s.order_id BETWEEN ? AND ?",
+            span,
         )
         sql = "SELECT rule_id, subject_id, order_id FROM timers WHERE state != 'resolved'"
-        params: tuple[str, ...] = ()
+        params: list[object] = []
         if running is not None:
             sql += " AND rule_id IN (SELECT value FROM json_each(?))"
-            params = (json.dumps(sorted(running)),)
+            params.append(json.dumps(sorted(running)))
+        if between is not None:
+            sql += " AND order_id BETWEEN ? AND ?"
+            params += span
         rows = await self.db.tuples(sql, params)
         by_rule, visited = found.subjects, found.orders
         for rule_id in {row[0] for row in rows}:
@@ -173,8 +188,19 @@ class TimerStore(SourceTimerStore):
             visited.add(order_id)
         return found
 
+    async def order_span(self) -> tuple[int, int] | None:
+        """The lowest and highest order id (None without orders): what a full re-plan goes
+        through (a timer always belongs to an order of the mirror)."""
+        ((low, high),) = await self.db.tuples("SELECT min(id), max(id) FROM orders")
+        return None if low is None else (int(low), int(high))
+
     async def _flagged(
-        self, found: Candidates, rules: Mapping[str, Filter | None], select: str
+        self,
+        found: Candidates,
+        rules: Mapping[str, Filter | None],
+        select: str,
+        span_condition: str,
+        span: list[object],
     ) -> None:
         if not rules:
             return
@@ -183,10 +209,12 @@ class TimerStore(SourceTimerStore):
             "1" if condition is None else render(condition, params) for condition in rules.values()
         ]
         where = " OR ".join(f"({flag})" for flag in flags)
+        if span_condition:
+            where = f"{span_condition} AND ({where})"
         sql = select.format(flags=", ".join(flags)) + f" WHERE {where}"
         sets = [found.subjects.get(name) or set() for name in rules]
         visited = found.orders
-        for row in await self.db.tuples(sql, params + params):
+        for row in await self.db.tuples(sql, params + span + params):
             subject_id = row[0]
             visited.add(row[1])
             for matched, flag in zip(sets, row[2:], strict=True):

@@ -17,7 +17,7 @@ NOW = datetime(2026, 12, 23, 9, 0, tzinfo=UTC)
 
 def _setup(path: Path, text: str | None = None) -> Setup:
     rules = (ROOT / "rules.toml").read_text(encoding="utf-8") if text is None else text
-    return Setup(str(path), rules, "rules.toml", RouteFigures(), (), {})
+    return Setup(str(path), rules, "rules.toml", RouteFigures(), (), None)
 
 
 async def test_a_helper_answers_and_stops_when_asked(tmp_path: Path) -> None:
@@ -25,10 +25,10 @@ async def test_a_helper_answers_and_stops_when_asked(tmp_path: Path) -> None:
     await (await Store.open(path)).close()
     helper = Helper(_setup(path))
     try:
-        helper.ask([1, 2, 3], NOW)  # no such orders: nothing to decide
-        helper.ask([], NOW)
-        assert helper.answer() == []
-        assert helper.answer() == []
+        helper.ask((1, 3), NOW)  # no such orders: nothing to decide
+        helper.ask((4, 4), NOW)
+        assert helper.answer() == ([], 0)
+        assert helper.answer() == ([], 0)
     finally:
         helper.stop()
     assert helper._process.returncode == 0

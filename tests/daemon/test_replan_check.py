@@ -29,16 +29,17 @@ from daemon.replan_aside import Helper, HelperGone, Setup
 from daemon.replan_check import (
     QUICK_LOOK_FROM,
     SKIP_AFTER_BUSY,
-    Batch,
+    Loaded,
     QuickLook,
+    Span,
     columns_of,
     read_ahead,
+    spans,
 )
 from daemon.rules.loader import parse_rules
 from sync.clock import VirtualClock
 from sync.domain import OrderRow
 from sync.store import Store
-from sync.store.planning import PlanningRows
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 23, 9, 0, tzinfo=UTC)  # peak season, two days before a holiday
@@ -241,21 +242,21 @@ async def test_a_helper_process_looking_at_part_changes_nothing_written(
 ) -> None:
     text = (ROOT / "rules.toml").read_text(encoding="utf-8")
     aside, full = await _copies(tmp_path, text, "aside", "full")
-    asked: list[list[int]] = []
+    asked: list[Span] = []
     ask = Helper.ask
     helping = _near_end_waits(monkeypatch)
 
-    def recording(helper: Helper, batch: Sequence[int], now: datetime) -> None:
-        asked.append(list(batch))
+    def recording(helper: Helper, span: Span, now: datetime) -> None:
+        asked.append(span)
         helping.set()
-        ask(helper, batch, now)
+        ask(helper, span, now)
 
     monkeypatch.setattr(Helper, "ask", recording)
     moved_aside = await _replan(aside, text, True, monkeypatch, aside=True)
     monkeypatch.undo()
     moved_full = await _replan(full, text, False, monkeypatch)
     assert asked, "the helper looked at nothing"
-    assert max(order for batch in asked for order in batch) == ORDERS  # from the far end
+    assert max(last for _, last in asked) == ORDERS  # from the far end
     assert moved_aside == moved_full
     assert _tables(aside) == _tables(full)
 
@@ -266,17 +267,17 @@ async def test_a_helper_that_fails_leaves_its_batches_to_the_engine(
 ) -> None:
     text = (ROOT / "rules.toml").read_text(encoding="utf-8")
     aside, full = await _copies(tmp_path, text, "aside", "full")
-    lost: list[list[int]] = []
+    lost: list[Span] = []
     ask = Helper.ask
 
     def cannot_start(helper: Helper, setup: Setup) -> None:
         raise HelperGone("the helper cannot start: no spawning here")
 
-    def asking(helper: Helper, batch: Sequence[int], now: datetime) -> None:
-        lost.append(list(batch))
-        ask(helper, batch, now)
+    def asking(helper: Helper, span: Span, now: datetime) -> None:
+        lost.append(span)
+        ask(helper, span, now)
 
-    def dies(helper: Helper) -> list[int]:
+    def dies(helper: Helper) -> tuple[list[int], int]:
         helping.set()
         raise HelperGone("the helper exited")
 
@@ -349,23 +350,33 @@ def test_after_a_busy_batch_the_next_ones_are_decided_in_full() -> None:
     assert look.skip == SKIP_AFTER_BUSY
 
 
-async def test_reading_ahead_hands_each_batch_its_own_rows_and_stops_on_error() -> None:
-    seen: list[tuple[list[int], str | None]] = []
+async def test_reading_ahead_hands_each_span_its_own_rows_and_stops_on_error() -> None:
+    seen: list[tuple[list[int], int, int]] = []
+    loads: list[Span] = []
 
-    async def load(batch: Sequence[int]) -> Batch:
-        return Batch(PlanningRows([], {}, []), {}, {0: ",".join(map(str, batch))})
+    async def load(span: Span) -> Loaded:
+        loads.append(span)
+        return Loaded(list(range(span[0], span[1] + 1)), {"rule": {span[0]}}, None)
 
-    async def replan(batch: Sequence[int], loaded: Batch | None) -> int:
-        seen.append((list(batch), None if loaded is None else loaded.origins[0]))
-        if batch == [5]:
+    async def replan(loaded: Loaded) -> int:
+        await asyncio.sleep(0)  # as a real re-plan awaits its reads and writes
+        seen.append((loaded.orders, min(loaded.only["rule"]), len(loads)))
+        if loaded.orders == [5]:
             raise RuntimeError("store gone")
         return 1
 
-    batches = [[1, 2], [3], [4], [5], [6]]
-    it = iter(batches)
+    todo = iter([(1, 2), (3, 3), (4, 4), (5, 5), (6, 6)])
     with pytest.raises(RuntimeError):
-        await read_ahead(lambda: next(it, None), lambda batch: list(batch) != [4], load, replan)
-    assert seen == [([1, 2], "1,2"), ([3], "3"), ([4], None), ([5], "5")]
+        await read_ahead(lambda: next(todo, None), load, replan)
+    # the next span is read while one is re-planned, and none is re-planned after a failure
+    assert seen == [([1, 2], 1, 2), ([3], 3, 3), ([4], 4, 4), ([5], 5, 5)]
+    assert loads == [(1, 2), (3, 3), (4, 4), (5, 5), (6, 6)]
+
+
+def test_spans_cover_the_ids_in_order() -> None:
+    assert spans(None, 10) == []
+    assert spans((3, 3), 10) == [(3, 3)]
+    assert spans((1, 25), 10) == [(1, 10), (11, 20), (21, 25)]
 
 
 async def test_a_busy_first_plan_leaves_the_next_re_plan_its_quick_look(

@@ -145,3 +145,22 @@ async def test_candidates_follow_each_rule_and_the_running_timers(
     assert found.subjects == {"late": {ids[1]}, "silent": {parcel.id}, "gone": {ids[2]}}
     nothing = await store.candidate_subjects({"late": Always(False)}, {})
     assert nothing.orders == {ids[2]}
+
+
+async def test_candidates_of_a_span_of_order_ids(store: Store, make_order: OrderFactory) -> None:
+    assert await store.order_span() is None
+    ids = await _orders(store, make_order, 4)
+    await store.save_timers([_decision(ids[3], TimerState.PENDING, rule_id="gone")], T0)
+    (parcel_order,) = await store.save_order_page(
+        "shop", "x", [make_order(9, tracking="SF9")], "", T0
+    )
+    (parcel,) = await store.shipments(parcel_order)
+    rules = {"late": Equals(Column("order", "fulfillment_status"), ("unfulfilled",))}
+    parcels = {"silent": Equals(Column("shipment", "status"), ("pending",))}
+    low = await store.candidate_subjects(rules, parcels, between=(ids[0], ids[1]))
+    assert low.orders == {ids[0], ids[1]}
+    assert low.subjects == {"late": {ids[0], ids[1]}}
+    high = await store.candidate_subjects(rules, parcels, between=(ids[2], parcel_order))
+    assert high.orders == {ids[2], ids[3], parcel_order}
+    assert high.subjects == {"late": {ids[2], ids[3]}, "gone": {ids[3]}, "silent": {parcel.id}}
+    assert await store.order_span() == (ids[0], parcel_order)
