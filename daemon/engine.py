@@ -141,11 +141,9 @@ class RulesEngine:
         look = QuickLook()  # of this pass only: what earlier ones found busy says nothing here
         muters = bool(muter_rules(self.rules))  # their muting is only known once decided
 
-        def worth_it(orders: int) -> bool:
-            return not muters and look.worth_it(orders)
-
         def load(span: Span) -> Awaitable[Loaded]:
-            return load_span(self.store, self.rules, self._columns, wanted, span, worth_it)
+            looking = not muters and look.looking()
+            return load_span(self.store, self.rules, self._columns, wanted, span, looking)
 
         async def replan(loaded: Loaded) -> int:
             if not loaded.orders:
@@ -166,9 +164,7 @@ class RulesEngine:
                 await aside
             # what the helper found, or could not look at, in the order of the mirror
             for span, orders in sorted(seen_aside, key=lambda seen: seen[0]):
-                found = await load_span(
-                    self.store, self.rules, self._columns, wanted, span, lambda _: False
-                )
+                found = await load_span(self.store, self.rules, self._columns, wanted, span, False)
                 moved += await replan(found if orders is None else Loaded(orders, found.only, None))
         return moved
 

@@ -218,7 +218,7 @@ async def _looking(pipe: Connection, setup: Setup) -> None:
                     if asked is None:
                         return
                     span, now = asked
-                    loading = load_span(store, rules, columns, wanted, span, lambda _: True)
+                    loading = load_span(store, rules, columns, wanted, span, True, least=1)
                     pending.append((now, asyncio.create_task(loading)))
                     continue
                 now, loading_first = pending[0]

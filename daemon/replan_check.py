@@ -35,11 +35,11 @@ from sync.store.planning import ORDER_FIELDS, SHIPMENT_FIELDS, PlanningRows, Sto
 from sync.store.rule_filters import Filter
 
 QUICK_LOOK_FROM = 200
-"""Batches smaller than this are decided in full straight away (a sync's few orders)."""
+"""Spans with fewer orders to visit are decided in full straight away."""
 
 SKIP_AFTER_BUSY = 8
-"""Batches decided in full straight away after one where most orders had something to change
-(a first plan, a sync of new orders): there the quick look would only read them twice. Each
+"""Spans decided in full straight away after one where most orders had something to change
+(a first plan): there the quick look would only read them twice. Each
 busy look in a row doubles it, up to :data:`SKIP_AT_MOST`."""
 SKIP_AT_MOST = 512
 
@@ -52,27 +52,26 @@ _ORDER, _PARCEL = str(SubjectKind.ORDER), str(SubjectKind.SHIPMENT)
 
 @dataclass(slots=True)
 class QuickLook:
-    """Whether the quick look is worth it for the next batch.
+    """Whether the next span of a full re-plan gets a quick look.
 
-    It is for big batches of orders whose timers mostly stand (a re-plan after a reload); after
-    a batch where most orders changed, the next :data:`SKIP_AFTER_BUSY` are decided in full
-    straight away, and then it looks again (skipping twice as many each time it finds the
-    batches still busy).
+    It does in a re-plan after a reload, where timers mostly stand; after a span where most
+    orders changed, the next :data:`SKIP_AFTER_BUSY` are decided in full straight away, and then
+    it looks again (skipping twice as many each time it finds the spans still busy).
     """
 
     skip: int = 0
     busy: int = 0
 
-    def worth_it(self, batch: int) -> bool:
-        if batch < QUICK_LOOK_FROM:
-            return False
+    def looking(self) -> bool:
+        """Whether to read the next span for a quick look (spans of fewer than
+        :data:`QUICK_LOOK_FROM` orders are then decided in full all the same)."""
         if self.skip:
             self.skip -= 1
             return False
         return True
 
     def saw(self, batch: int, changed: int) -> None:
-        """What the quick look of a batch found: ``changed`` of its ``batch`` orders."""
+        """What the quick look of a span found: ``changed`` of its ``batch`` orders."""
         if changed * 2 > batch:
             self.busy = min(self.busy * 2, SKIP_AT_MOST) if self.busy else SKIP_AFTER_BUSY
             self.skip = self.busy
@@ -113,32 +112,12 @@ def columns_of(rules: RuleSet) -> Columns:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """What the quick look of a batch reads: its orders and parcels with the columns the rules
+    """What the quick look of a span reads: its orders and parcels with the columns the rules
     look at, their live timers, the order guards up, and the parcels' first-scan places."""
 
     rows: PlanningRows
     guards: Mapping[int, frozenset[str]]
     origins: Mapping[int, str]
-
-
-async def load_batch(
-    store: Store,
-    rules: RuleSet,
-    columns: Columns,
-    order_ids: Sequence[int],
-    only: Mapping[str, set[int]] | None,
-) -> Batch:
-    """Read a batch for :func:`orders_to_decide` (timers of the rules ``only`` names, when
-    given). The engine reads the next batch while it looks at this one."""
-    rows = await store.planning_rows(
-        order_ids, columns.orders, columns.shipments, None if only is None else only.keys()
-    )
-    guards = await store.active_guards(order_ids)
-    origins: dict[int, str] = {}
-    if learned_rules(rules):
-        parcel_ids = [p.id for found in rows.shipments.values() for p in found]
-        origins = await store.parcel_origins(parcel_ids)
-    return Batch(rows, guards, origins)
 
 
 Span = tuple[int, int]
@@ -183,7 +162,7 @@ class Wanted:
 @dataclass(frozen=True, slots=True)
 class Loaded:
     """A span as a re-plan found it: the orders to visit, per rule the subjects to decide it
-    for, and the batch read for the quick look (None: the orders are decided in full)."""
+    for, and what was read for the quick look (None: the orders are decided in full)."""
 
     orders: list[int]
     only: Mapping[str, set[int]]
@@ -196,18 +175,28 @@ async def load_span(
     columns: Columns,
     wanted: Wanted,
     span: Span,
-    quick: Callable[[int], bool],
+    looking: bool,
+    least: int | None = None,
 ) -> Loaded:
-    """Find what a full re-plan visits in ``span``, and read it for a quick look when ``quick``
-    says that is worth it for that many orders."""
-    found = await store.candidate_subjects(
-        wanted.orders, wanted.parcels, running=wanted.running, between=span
+    """Find what a full re-plan visits in ``span``, and, when ``looking``, read it for a quick
+    look, kept when there are at least ``least`` orders to visit (:data:`QUICK_LOOK_FROM`)."""
+    if not looking:
+        found = await store.candidate_subjects(
+            wanted.orders, wanted.parcels, running=wanted.running, between=span
+        )
+        return Loaded(sorted(found.orders), found.subjects, None)
+    found, rows = await store.span_rows(
+        span, wanted.orders, wanted.parcels, wanted.running, columns.orders, columns.shipments
     )
     orders = sorted(found.orders)
-    batch = None
-    if orders and quick(len(orders)):
-        batch = await load_batch(store, rules, columns, orders, found.subjects)
-    return Loaded(orders, found.subjects, batch)
+    if not orders or len(orders) < (QUICK_LOOK_FROM if least is None else least):
+        return Loaded(orders, found.subjects, None)
+    guards = await store.active_guards(orders)
+    origins: dict[int, str] = {}
+    if learned_rules(rules):
+        parcel_ids = [p.id for parcels in rows.shipments.values() for p in parcels]
+        origins = await store.parcel_origins(parcel_ids)
+    return Loaded(orders, found.subjects, Batch(rows, guards, origins))
 
 
 def orders_to_decide(

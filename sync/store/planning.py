@@ -10,22 +10,27 @@ and friends) before anything is decided or written.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sync.domain import OrderRow, ShipmentRow
 from sync.store.base import StoreBase
 from sync.store.rows import _tags
+from sync.store.rule_filters import Filter, render
 
 __all__ = [
     "ORDER_FIELDS",
     "SHIPMENT_FIELDS",
+    "STORED_TIMERS",
+    "Candidates",
     "PlanningRows",
     "PlanningStore",
     "StoredTimer",
     "TimerPlan",
+    "flag_columns",
+    "stored_timer",
 ]
 
 ORDER_FIELDS = frozenset(f.name for f in fields(OrderRow))
@@ -54,12 +59,16 @@ StoredTimer = tuple[str, str, int, int, *TimerPlan]
 then its :data:`TimerPlan`."""
 """A live timer as the re-plan check compares it, in this order."""
 
-_TIMER_SELECT = (
+STORED_TIMERS = (
     "SELECT rule_id, subject_kind, subject_id, order_id, state, started_at, deadline_at, "
     "warn_at, next_at, paused_seconds, paused_since, last_true_at, muted_by, timeout_seconds, "
-    "override, modifiers, clock FROM timers "
-    "WHERE order_id IN (SELECT value FROM json_each(?)) AND state != 'resolved'"
+    "override, modifiers, clock FROM timers WHERE state != 'resolved'"
 )
+"""Live timers as :func:`stored_timer` reads them (add conditions with ``AND``)."""
+
+DENSE = 0.75
+"""The share of a span's ids that must be visited for its parcels to be read as a range (the
+rows not wanted are then skipped here) instead of one look-up per order."""
 
 _TIMES = frozenset(
     f.name for f in (*fields(OrderRow), *fields(ShipmentRow)) if "datetime" in str(f.type)
@@ -67,6 +76,47 @@ _TIMES = frozenset(
 """The columns stored as text and read back as instants: the rows' time fields."""
 
 Row = TypeVar("Row", OrderRow, ShipmentRow)
+
+
+@dataclass
+class Candidates:
+    """Orders to visit, and per rule the subject ids (order or parcel) to evaluate it for."""
+
+    orders: set[int] = field(default_factory=set)
+    subjects: dict[str, set[int]] = field(default_factory=dict)
+
+    def running(self, rows: Iterable[tuple[str, int, int]]) -> None:
+        """Visit the subjects of these running timers (rule id, subject id, order id)."""
+        by_rule, visited = self.subjects, self.orders
+        for rule_id, subject_id, order_id in rows:  # a million after a reload: keep it lean
+            found = by_rule.get(rule_id)
+            if found is None:
+                found = by_rule[rule_id] = set()
+            found.add(subject_id)
+            visited.add(order_id)
+
+    def flagged(self, rules: Sequence[str], rows: Iterable[tuple[int, int, Sequence[Any]]]) -> None:
+        """Visit the subjects that rows of (subject id, order id, one flag per rule of
+        ``rules``, see :func:`flag_columns`) flag for those rules."""
+        sets = [self.subjects.get(name) or set() for name in rules]
+        visited = self.orders
+        for subject_id, order_id, flags in rows:
+            visited.add(order_id)
+            for matched, flag in zip(sets, flags, strict=True):
+                if flag:
+                    matched.add(subject_id)
+        for name, matched in zip(rules, sets, strict=True):
+            if matched:
+                self.subjects[name] = matched
+
+
+def flag_columns(rules: Mapping[str, Filter | None], params: list[object]) -> list[str]:
+    """Per rule, an SQL column true for the rows its condition may match (None: every row);
+    the parameters it needs are added to ``params``."""
+    return [
+        "(1)" if condition is None else f"({render(condition, params)})"
+        for condition in rules.values()
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,42 +165,79 @@ def _partial_rows(cls: type[Row], names: Sequence[str], rows: list[tuple[Any, ..
 
 
 class PlanningStore(StoreBase):
-    async def planning_rows(
+    async def span_rows(
         self,
-        order_ids: Sequence[int],
+        span: tuple[int, int],
+        orders: Mapping[str, Filter | None],
+        parcels: Mapping[str, Filter | None],
+        running: Collection[str] | None,
         order_fields: Collection[str],
         shipment_fields: Collection[str],
-        rule_ids: Collection[str] | None = None,
-    ) -> PlanningRows:
-        """These orders (missing ids skipped) and all their parcels with only the named fields
-        (``id`` and ``order_id`` always), and their timers that are not resolved (of
-        ``rule_ids`` only, when given)."""
-        order_names = _names(order_fields, ("id",), ORDER_FIELDS)
-        parcel_names = _names(shipment_fields, ("id", "order_id"), SHIPMENT_FIELDS)
-        ids = json.dumps(list(order_ids))
-        order_rows = await self.db.tuples(
-            f"SELECT {', '.join(order_names)} FROM orders "
-            "WHERE id IN (SELECT value FROM json_each(?))",
-            (ids,),
-        )
-        parcel_rows = await self.db.tuples(
-            f"SELECT {', '.join(parcel_names)} FROM shipments "
-            "WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-            (ids,),
-        )
-        sql, params = _TIMER_SELECT, [ids]
-        if rule_ids is not None:
+    ) -> tuple[Candidates, PlanningRows]:
+        """What a full re-plan visits among the orders with ids in ``span`` (inclusive), as
+        :meth:`~sync.store.timers.TimerStore.candidate_subjects` finds it, and those orders, all
+        their parcels (with only the named fields; ``id`` and ``order_id`` always) and their
+        running timers (of the ``running`` rules only, when given), read for a quick look.
+
+        Each table is read once: the timers first, then the parcels the parcel rules could
+        apply to, then the orders the order rules could apply to together with the orders
+        those found, with the columns asked for."""
+        low, high = span
+        found = Candidates()
+        sql = STORED_TIMERS + " AND order_id BETWEEN ? AND ?"
+        params: list[object] = [low, high]
+        if running is not None:
             sql += " AND rule_id IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(sorted(rule_ids)))
-        timer_rows = await self.db.tuples(sql, params)
+            params.append(json.dumps(sorted(running)))
+        timers = [stored_timer(row) for row in await self.db.tuples(sql, params)]
+        found.running((timer[0], timer[2], timer[3]) for timer in timers)
+        if parcels:
+            params = []
+            flags = flag_columns(parcels, params)
+            rows = await self.db.tuples(
+                f"SELECT s.id, s.order_id, {', '.join(flags)} FROM shipments s "
+                "JOIN orders o ON o.id = s.order_id WHERE s.order_id BETWEEN ? AND ? "
+                f"AND ({' OR '.join(flags)})",
+                [*params, low, high, *params],
+            )
+            found.flagged(list(parcels), ((row[0], row[1], row[2:]) for row in rows))
+        order_names = _names(order_fields, ("id",), ORDER_FIELDS)
+        params = []
+        flags = flag_columns(orders, params)
+        width = len(order_names)
+        selected = [f"o.{name}" for name in order_names] + flags
+        wanted = [*flags, "o.id IN (SELECT value FROM json_each(?))"]
+        rows = await self.db.tuples(
+            f"SELECT {', '.join(selected)} FROM orders o "
+            f"WHERE o.id BETWEEN ? AND ? AND ({' OR '.join(wanted)})",
+            [*params, low, high, *params, json.dumps(sorted(found.orders))],
+        )
+        if flags:
+            found.flagged(list(orders), ((row[0], row[0], row[width:]) for row in rows))
+            rows = [row[:width] for row in rows]
+        parcel_names = _names(shipment_fields, ("id", "order_id"), SHIPMENT_FIELDS)
+        columns = ", ".join(parcel_names)
+        visited = found.orders
+        if len(visited) >= DENSE * (high - low + 1):
+            parcel_rows = [
+                row
+                for row in await self.db.tuples(
+                    f"SELECT {columns} FROM shipments WHERE order_id BETWEEN ? AND ? ORDER BY id",
+                    (low, high),
+                )
+                if row[1] in visited
+            ]
+        else:
+            parcel_rows = await self.db.tuples(
+                f"SELECT {columns} FROM shipments "
+                "WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                (json.dumps(sorted(visited)),),
+            )
         shipments: dict[int, list[ShipmentRow]] = {}
         for parcel in _partial_rows(ShipmentRow, parcel_names, parcel_rows):
             shipments.setdefault(parcel.order_id, []).append(parcel)
-        return PlanningRows(
-            orders=_partial_rows(OrderRow, order_names, order_rows),
-            shipments=shipments,
-            timers=[_stored(row) for row in timer_rows],
-        )
+        planning = PlanningRows(_partial_rows(OrderRow, order_names, rows), shipments, timers)
+        return found, planning
 
 
 def _names(wanted: Collection[str], always: tuple[str, ...], known: frozenset[str]) -> list[str]:
@@ -160,7 +247,8 @@ def _names(wanted: Collection[str], always: tuple[str, ...], known: frozenset[st
     return [*always, *sorted(set(wanted) - set(always))]
 
 
-def _stored(row: tuple[Any, ...]) -> StoredTimer:
+def stored_timer(row: tuple[Any, ...]) -> StoredTimer:
+    """A row of :data:`STORED_TIMERS`, its times read."""
     fromiso = datetime.fromisoformat
     return (
         row[0],

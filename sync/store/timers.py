@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sync.domain import TimerRow, TimerState
 from sync.store.db import Transaction, from_db, to_db
 from sync.store.escalations import Closing, Opening, close_escalations, open_escalations
 from sync.store.events import EVENT_INSERT, event_values
+from sync.store.planning import Candidates, flag_columns
 from sync.store.rows import TIMER_COLUMNS, timer_row
-from sync.store.rule_filters import Filter, render
+from sync.store.rule_filters import Filter
 from sync.store.source_timers import SourceHealth, SourceTimer, SourceTimerStore
 
 __all__ = ["Candidates", "SourceHealth", "SourceTimer", "TimerDecision", "TimerStore"]
@@ -75,14 +76,6 @@ class TimerDecision:
     last_true_at: datetime | None = None
     announce: bool = False
     restarted: bool = False
-
-
-@dataclass
-class Candidates:
-    """Orders to visit, and per rule the subject ids (order or parcel) to evaluate it for."""
-
-    orders: set[int] = field(default_factory=set)
-    subjects: dict[str, set[int]] = field(default_factory=dict)
 
 
 def _timer_values(d: TimerDecision, seq: int) -> tuple[object, ...]:
@@ -154,7 +147,7 @@ class TimerStore(SourceTimerStore):
         every subject with a timer still running (of the ``running`` rules only, when given).
         One pass over each table, or over the orders with ids ``between`` two (inclusive) and
         their parcels and timers: a big re-plan goes through the mirror one such span at a
-        time."""
+        time (:meth:`~sync.store.planning.PlanningStore.span_rows`)."""
         found = Candidates()
         span: list[object] = [] if between is None else list(between)
         await self._flagged(
@@ -179,13 +172,7 @@ class TimerStore(SourceTimerStore):
         if between is not None:
             sql += " AND order_id BETWEEN ? AND ?"
             params += span
-        rows = await self.db.tuples(sql, params)
-        by_rule, visited = found.subjects, found.orders
-        for rule_id in {row[0] for row in rows}:
-            by_rule.setdefault(rule_id, set())
-        for rule_id, subject_id, order_id in rows:  # a million rows after a reload: keep it lean
-            by_rule[rule_id].add(subject_id)
-            visited.add(order_id)
+        found.running(await self.db.tuples(sql, params))
         return found
 
     async def order_span(self) -> tuple[int, int] | None:
@@ -205,24 +192,13 @@ class TimerStore(SourceTimerStore):
         if not rules:
             return
         params: list[object] = []
-        flags = [
-            "1" if condition is None else render(condition, params) for condition in rules.values()
-        ]
-        where = " OR ".join(f"({flag})" for flag in flags)
+        flags = flag_columns(rules, params)
+        where = " OR ".join(flags)
         if span_condition:
             where = f"{span_condition} AND ({where})"
         sql = select.format(flags=", ".join(flags)) + f" WHERE {where}"
-        sets = [found.subjects.get(name) or set() for name in rules]
-        visited = found.orders
-        for row in await self.db.tuples(sql, params + span + params):
-            subject_id = row[0]
-            visited.add(row[1])
-            for matched, flag in zip(sets, row[2:], strict=True):
-                if flag:
-                    matched.add(subject_id)
-        for name, matched in zip(rules, sets, strict=True):
-            if matched:
-                found.subjects[name] = matched
+        rows = await self.db.tuples(sql, params + span + params)
+        found.flagged(list(rules), ((row[0], row[1], row[2:]) for row in rows))
 
     async def timer_order_ids(self, rule_ids: Sequence[str]) -> list[int]:
         """Orders with a running timer of any of ``rule_ids``."""

@@ -27,7 +27,6 @@ import daemon.replan_check
 from daemon.engine import RulesEngine
 from daemon.replan_aside import Helper, HelperGone, Setup
 from daemon.replan_check import (
-    QUICK_LOOK_FROM,
     SKIP_AFTER_BUSY,
     Loaded,
     QuickLook,
@@ -332,20 +331,19 @@ async def test_only_the_orders_with_something_to_change_are_read_in_full(
     await store.close()
 
 
-def test_after_a_busy_batch_the_next_ones_are_decided_in_full() -> None:
+def test_after_a_busy_span_the_next_ones_are_decided_in_full() -> None:
     look = QuickLook()
-    assert not look.worth_it(QUICK_LOOK_FROM - 1)
-    assert look.worth_it(1000)
+    assert look.looking()
     look.saw(1000, 900)
-    assert [look.worth_it(1000) for _ in range(SKIP_AFTER_BUSY + 1)] == [False] * (
-        SKIP_AFTER_BUSY
-    ) + [True]
+    assert [look.looking() for _ in range(SKIP_AFTER_BUSY + 1)] == [False] * SKIP_AFTER_BUSY + [
+        True
+    ]
     look.saw(1000, 900)  # still busy: it waits twice as long
-    assert [look.worth_it(1000) for _ in range(2 * SKIP_AFTER_BUSY + 1)] == [False] * (
+    assert [look.looking() for _ in range(2 * SKIP_AFTER_BUSY + 1)] == [False] * (
         2 * SKIP_AFTER_BUSY
     ) + [True]
     look.saw(1000, 10)
-    assert look.worth_it(1000)
+    assert look.looking()
     look.saw(1000, 900)  # quiet in between: back to the short wait
     assert look.skip == SKIP_AFTER_BUSY
 
