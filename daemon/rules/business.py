@@ -79,7 +79,7 @@ def to_micro(instant: datetime) -> int:
 
 
 def from_micro(value: int) -> datetime:
-    return EPOCH + timedelta(microseconds=value)
+    return EPOCH + MICRO * value  # exact, and twice as quick as timedelta(microseconds=...)
 
 
 @dataclass(slots=True)
@@ -123,7 +123,8 @@ class BusinessClock:
         return f"calendar {self.calendar.name} ({self.calendar.timezone})"
 
     def add(self, start: datetime, amount: timedelta) -> datetime | None:
-        begin = to_micro(start)
+        # A full re-plan asks this twice per timer: the index look-ups are written out here.
+        begin = (start - EPOCH) // MICRO
         wanted = amount // MICRO
         if wanted <= 0:
             return start if wanted == 0 else self._back(begin, -wanted)
@@ -132,10 +133,14 @@ class BusinessClock:
             index = self._index
             if not (index.low <= begin and begin + reach <= index.high and index.high > index.low):
                 index = self._cover(begin, begin + reach)
-            target = index.position(begin) + wanted
-            if index.through and target <= index.through[-1]:
-                slot = bisect.bisect_left(index.through, target)
-                return from_micro(index.ends[slot] - (index.through[slot] - target))
+            starts, through = index.starts, index.through
+            slot = bisect.bisect_right(starts, begin) - 1
+            target = wanted
+            if slot >= 0:  # open time from the index's start up to begin, as position() counts
+                target += index.before[slot] + min(begin, index.ends[slot]) - starts[slot]
+            if through and target <= through[-1]:
+                slot = bisect.bisect_left(through, target)
+                return EPOCH + MICRO * (index.ends[slot] - (through[slot] - target))
             if reach >= HORIZON:
                 return None
             reach = min(reach * 2, HORIZON)
@@ -156,7 +161,7 @@ class BusinessClock:
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         a, b = to_micro(start), to_micro(end)
         index = self._cover(min(a, b), max(a, b))
-        return timedelta(microseconds=index.position(b) - index.position(a))
+        return MICRO * (index.position(b) - index.position(a))
 
     def windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         a, b = to_micro(start), to_micro(end)

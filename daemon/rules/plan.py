@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from daemon.rules.business import WALL, RuleClock
 from daemon.rules.durations import format_duration, format_elapsed
@@ -36,9 +37,9 @@ _ZERO = timedelta()
 _LEADS: dict[tuple[Decimal | None, timedelta], timedelta] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class Memory:
-    """What a stored timer remembers that planning needs."""
+class Memory(NamedTuple):
+    """What a stored timer remembers that planning needs (a tuple: a full re-plan makes one per
+    timer, and a tuple is made in half the time of a frozen dataclass)."""
 
     state: str
     started_at: datetime
