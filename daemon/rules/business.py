@@ -92,6 +92,9 @@ class _Index:
     ends: list[int] = field(default_factory=list)
     before: list[int] = field(default_factory=list)
     through: list[int] = field(default_factory=list)
+    last: tuple[datetime, int, int] | None = None
+    """The start last asked about, in microseconds, and its position: a timer's warning is
+    asked from the same start right after its deadline."""
 
     def covers(self, low: int, high: int) -> bool:
         return self.low <= low and high <= self.high and self.high > self.low
@@ -124,20 +127,28 @@ class BusinessClock:
 
     def add(self, start: datetime, amount: timedelta) -> datetime | None:
         # A full re-plan asks this twice per timer: the index look-ups are written out here.
-        begin = (start - EPOCH) // MICRO
         wanted = amount // MICRO
+        last = self._index.last
+        if last is not None and last[0] is start:
+            begin, position = last[1], last[2]
+        else:
+            begin, position = (start - EPOCH) // MICRO, -1
         if wanted <= 0:
             return start if wanted == 0 else self._back(begin, -wanted)
         reach = max(wanted * 2, 8 * DAY)
         while True:
             index = self._index
             if not (index.low <= begin and begin + reach <= index.high and index.high > index.low):
-                index = self._cover(begin, begin + reach)
-            starts, through = index.starts, index.through
-            slot = bisect.bisect_right(starts, begin) - 1
-            target = wanted
-            if slot >= 0:  # open time from the index's start up to begin, as position() counts
-                target += index.before[slot] + min(begin, index.ends[slot]) - starts[slot]
+                index, position = self._cover(begin, begin + reach), -1
+            if position < 0:  # open time from the index's start up to begin (position())
+                starts = index.starts
+                slot = bisect.bisect_right(starts, begin) - 1
+                position = 0
+                if slot >= 0:
+                    position = index.before[slot] + min(begin, index.ends[slot]) - starts[slot]
+                index.last = (start, begin, position)
+            target = position + wanted
+            through = index.through
             if through and target <= through[-1]:
                 slot = bisect.bisect_left(through, target)
                 return EPOCH + MICRO * (index.ends[slot] - (through[slot] - target))

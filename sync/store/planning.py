@@ -10,6 +10,7 @@ and friends) before anything is decided or written.
 from __future__ import annotations
 
 import json
+from collections import namedtuple
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -132,13 +133,26 @@ def partial_row(cls: type[Row], names: Sequence[str], values: Sequence[Any]) -> 
     """A row with only the fields ``names`` set (from ``values``, already converted).
 
     Reading any other field raises AttributeError, so a caller that reads more than it asked for
-    fails loudly instead of seeing a made-up value. Only for checks that never hand the row on.
+    fails loudly instead of seeing a made-up value. Only for checks that never hand the row on:
+    it is a tuple with those fields and the row class's properties (:func:`_partial_class`).
     """
-    row = object.__new__(cls)
-    put = object.__setattr__
-    for name, value in zip(names, values, strict=True):
-        put(row, name, value)
+    row: Row = tuple.__new__(_partial_class(cls, tuple(names)), values)
     return row
+
+
+def _partial_class(cls: type[Row], names: tuple[str, ...]) -> type[Any]:
+    """A named tuple of ``names`` that reads like ``cls``: with its properties (``order.vip``),
+    and no other field. A re-plan's quick look reads a million rows: a tuple is built in a
+    third of the time a dataclass with its fields set one by one takes."""
+    found = _PARTIAL.get((cls, names))
+    if found is None:
+        base = namedtuple(f"Partial{cls.__name__}", names)  # type: ignore[misc]
+        properties = {key: value for key, value in vars(cls).items() if isinstance(value, property)}
+        found = _PARTIAL[cls, names] = type(base.__name__, (base,), {"__slots__": (), **properties})
+    return found
+
+
+_PARTIAL: dict[tuple[type[Any], tuple[str, ...]], type[Any]] = {}
 
 
 def _converters(names: Sequence[str]) -> list[Any]:
@@ -150,17 +164,21 @@ def _converters(names: Sequence[str]) -> list[Any]:
 
 
 def _partial_rows(cls: type[Row], names: Sequence[str], rows: list[tuple[Any, ...]]) -> list[Row]:
-    """:func:`partial_row` for many rows at once (a re-plan reads a million): each field is set
-    through its slot directly, and a column is converted only when it holds a value."""
-    setters = [getattr(cls, name).__set__ for name in names]
-    columns = list(zip(setters, _converters(names), strict=True))
-    new = object.__new__
+    """:func:`partial_row` for many rows at once (a re-plan reads a million), a column converted
+    only when it holds a value."""
+    kind = _partial_class(cls, tuple(names))
+    converting = [(at, convert) for at, convert in enumerate(_converters(names)) if convert]
+    new = tuple.__new__
+    if not converting:
+        return [new(kind, raw) for raw in rows]
     found = []
     for raw in rows:
-        row = new(cls)
-        for (put, convert), value in zip(columns, raw, strict=True):
-            put(row, value if convert is None or value is None else convert(value))
-        found.append(row)
+        values = list(raw)
+        for at, convert in converting:
+            value = values[at]
+            if value is not None:
+                values[at] = convert(value)
+        found.append(new(kind, values))
     return found
 
 
