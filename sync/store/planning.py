@@ -68,8 +68,8 @@ STORED_TIMERS = (
 """Live timers as :func:`stored_timer` reads them (add conditions with ``AND``)."""
 
 DENSE = 0.75
-"""The share of a span's ids that must be visited for its parcels to be read as a range (the
-rows not wanted are then skipped here) instead of one look-up per order."""
+"""The share of a span's ids that must be known to be visited for its orders and parcels to be
+read as a range (the rows not wanted are then skipped here) instead of by a list of ids."""
 
 _TIMES = frozenset(
     f.name for f in (*fields(OrderRow), *fields(ShipmentRow)) if "datetime" in str(f.type)
@@ -223,13 +223,22 @@ class PlanningStore(StoreBase):
         params = []
         flags = flag_columns(orders, params)
         width = len(order_names)
-        selected = [f"o.{name}" for name in order_names] + flags
-        wanted = [*flags, "o.id IN (SELECT value FROM json_each(?))"]
-        rows = await self.db.tuples(
-            f"SELECT {', '.join(selected)} FROM orders o "
-            f"WHERE o.id BETWEEN ? AND ? AND ({' OR '.join(wanted)})",
-            [*params, low, high, *params, json.dumps(sorted(found.orders))],
-        )
+        select = f"SELECT {', '.join([f'o.{name}' for name in order_names] + flags)} FROM orders o"
+        known = found.orders
+        if len(known) >= DENSE * (high - low + 1):  # read them all, and keep the ones wanted
+            rows = [
+                row
+                for row in await self.db.tuples(
+                    f"{select} WHERE o.id BETWEEN ? AND ?", [*params, low, high]
+                )
+                if row[0] in known or any(row[width:])
+            ]
+        else:
+            wanted = [*flags, "o.id IN (SELECT value FROM json_each(?))"]
+            rows = await self.db.tuples(
+                f"{select} WHERE o.id BETWEEN ? AND ? AND ({' OR '.join(wanted)})",
+                [*params, low, high, *params, json.dumps(sorted(known))],
+            )
         if flags:
             found.flagged(list(orders), ((row[0], row[0], row[width:]) for row in rows))
             rows = [row[:width] for row in rows]
