@@ -146,7 +146,18 @@ class Plan:
 
 def modifier_text(modifiers: tuple[str, ...], factor: Decimal) -> str:
     """``holiday-slack x1.5`` — what a timer stores about its modifiers ("" for none)."""
-    return f"{', '.join(modifiers)} x{factor.normalize():f}" if modifiers else ""
+    if not modifiers:
+        return ""
+    key = (modifiers, factor)
+    found = _MODIFIER_TEXTS.get(key)
+    if found is None:  # a re-plan asks for the same few texts a million times
+        if len(_MODIFIER_TEXTS) > 1000:
+            _MODIFIER_TEXTS.clear()
+        found = _MODIFIER_TEXTS[key] = f"{', '.join(modifiers)} x{factor.normalize():f}"
+    return found
+
+
+_MODIFIER_TEXTS: dict[tuple[tuple[str, ...], Decimal], str] = {}
 
 
 def plan(rule: Rule, subject: Subject, now: datetime, memory: Memory | None = None) -> Plan | None:
