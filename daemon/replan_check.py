@@ -218,31 +218,34 @@ def orders_to_decide(
     parcel_rules = wanted.get(SubjectKind.SHIPMENT, [])
     changed: set[int] = set()
     for order in rows.orders:
-        parcels = tuple(rows.shipments.get(order.id, ()))
-        flags = guards.get(order.id, frozenset())
-        # What subjects_of() gives, built positionally: this runs for every active order.
-        subjects = [
-            (_ORDER, order.id, order_rules, Subject(order, None, parcels, None, None, flags))
-        ]
-        subjects += [
-            (
-                _PARCEL,
-                p.id,
-                parcel_rules,
-                Subject(order, p, parcels, None, None, flags, origins.get(p.id, "")),
-            )
-            for p in parcels
-        ]
+        order_id = order.id
+        parcels = tuple(rows.shipments.get(order_id, ()))
+        flags = guards.get(order_id, frozenset())
+        # What subjects_of() gives, built positionally and only for a rule that wants it: this
+        # runs for every active order.
         try:
-            for kind, subject_id, rules_of_kind, subject in subjects:
-                for rule, among in rules_of_kind:
-                    if among is not None and subject_id not in among:
+            subject = None
+            for rule, among in order_rules:
+                if among is not None and order_id not in among:
+                    continue
+                if subject is None:
+                    subject = Subject(order, None, parcels, None, None, flags)
+                stored = timers.pop((rule.id, _ORDER, order_id), None)
+                if not unchanged(rule, subject, stored, now, muting):
+                    changed.add(order_id)
+            for parcel in parcels:
+                subject = None
+                for rule, among in parcel_rules:
+                    if among is not None and parcel.id not in among:
                         continue
-                    stored = timers.pop((rule.id, kind, subject_id), None)
+                    if subject is None:
+                        origin = origins.get(parcel.id, "")
+                        subject = Subject(order, parcel, parcels, None, None, flags, origin)
+                    stored = timers.pop((rule.id, _PARCEL, parcel.id), None)
                     if not unchanged(rule, subject, stored, now, muting):
-                        changed.add(order.id)
+                        changed.add(order_id)
         except AttributeError:  # a rule read a column not loaded: let the full path decide
-            changed.add(order.id)
+            changed.add(order_id)
     changed.update(timer[3] for timer in timers.values())  # rules removed, or subjects gone
     return sorted(changed)
 

@@ -30,7 +30,7 @@ __all__ = [
     "PlanningStore",
     "StoredTimer",
     "TimerPlan",
-    "flag_columns",
+    "flag_mask",
     "stored_timer",
 ]
 
@@ -96,28 +96,39 @@ class Candidates:
             found.add(subject_id)
             visited.add(order_id)
 
-    def flagged(self, rules: Sequence[str], rows: Iterable[tuple[int, int, Sequence[Any]]]) -> None:
-        """Visit the subjects that rows of (subject id, order id, one flag per rule of
-        ``rules``, see :func:`flag_columns`) flag for those rules."""
-        sets = [self.subjects.get(name) or set() for name in rules]
+    def flagged(self, rules: Sequence[str], rows: Iterable[tuple[int, int, int]]) -> None:
+        """Visit the subjects that rows of (subject id, order id, the :func:`flag_mask` of
+        ``rules``) flag for those rules."""
+        sets = [
+            (1 << min(bit, _LAST_BIT), self.subjects.get(name) or set())
+            for bit, name in enumerate(rules)
+        ]
         visited = self.orders
-        for subject_id, order_id, flags in rows:
+        for subject_id, order_id, mask in rows:
             visited.add(order_id)
-            for matched, flag in zip(sets, flags, strict=True):
-                if flag:
+            for bit, matched in sets:
+                if mask & bit:
                     matched.add(subject_id)
-        for name, matched in zip(rules, sets, strict=True):
+        for name, (_, matched) in zip(rules, sets, strict=True):
             if matched:
                 self.subjects[name] = matched
 
 
-def flag_columns(rules: Mapping[str, Filter | None], params: list[object]) -> list[str]:
-    """Per rule, an SQL column true for the rows its condition may match (None: every row);
-    the parameters it needs are added to ``params``."""
-    return [
-        "(1)" if condition is None else f"({render(condition, params)})"
+def flag_mask(rules: Mapping[str, Filter | None]) -> tuple[str, list[object]]:
+    """An SQL value with one bit per rule (the first rule's lowest) set for the rows its
+    condition may match (None: every row; 0 when no rule may), and its parameters. Rules past
+    the 63rd share the last bit: they may then visit more rows than they apply to, never fewer."""
+    params: list[object] = []
+    flags = [
+        "1" if condition is None else f"coalesce(({render(condition, params)}), 0)"
         for condition in rules.values()
     ]
+    bits = [f"({flag} << {min(bit, _LAST_BIT)})" for bit, flag in enumerate(flags)]
+    return f"({' | '.join(bits)})", params
+
+
+_LAST_BIT = 62
+"""SQLite's integers have 64 bits, the last for the sign."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,38 +221,32 @@ class PlanningStore(StoreBase):
         timers = [stored_timer(row) for row in await self.db.tuples(sql, params)]
         found.running((timer[0], timer[2], timer[3]) for timer in timers)
         if parcels:
-            params = []
-            flags = flag_columns(parcels, params)
+            mask, params = flag_mask(parcels)
             rows = await self.db.tuples(
-                f"SELECT s.id, s.order_id, {', '.join(flags)} FROM shipments s "
-                "JOIN orders o ON o.id = s.order_id WHERE s.order_id BETWEEN ? AND ? "
-                f"AND ({' OR '.join(flags)})",
+                f"SELECT s.id, s.order_id, {mask} FROM shipments s "
+                f"JOIN orders o ON o.id = s.order_id WHERE s.order_id BETWEEN ? AND ? AND {mask}",
                 [*params, low, high, *params],
             )
-            found.flagged(list(parcels), ((row[0], row[1], row[2:]) for row in rows))
+            found.flagged(list(parcels), rows)
         order_names = _names(order_fields, ("id",), ORDER_FIELDS)
-        params = []
-        flags = flag_columns(orders, params)
+        mask, params = flag_mask(orders) if orders else ("0", [])
         width = len(order_names)
-        select = f"SELECT {', '.join([f'o.{name}' for name in order_names] + flags)} FROM orders o"
+        select = f"SELECT {', '.join(f'o.{name}' for name in order_names)}, {mask} FROM orders o"
         known = found.orders
         if len(known) >= DENSE * (high - low + 1):  # read them all, and keep the ones wanted
-            rows = [
-                row
-                for row in await self.db.tuples(
-                    f"{select} WHERE o.id BETWEEN ? AND ?", [*params, low, high]
-                )
-                if row[0] in known or any(row[width:])
-            ]
+            every = await self.db.tuples(
+                f"{select} WHERE o.id BETWEEN ? AND ?", [*params, low, high]
+            )
+            rows = [row for row in every if row[width] or row[0] in known]
         else:
-            wanted = [*flags, "o.id IN (SELECT value FROM json_each(?))"]
             rows = await self.db.tuples(
-                f"{select} WHERE o.id BETWEEN ? AND ? AND ({' OR '.join(wanted)})",
+                f"{select} WHERE o.id BETWEEN ? AND ? "
+                f"AND ({mask} OR o.id IN (SELECT value FROM json_each(?)))",
                 [*params, low, high, *params, json.dumps(sorted(known))],
             )
-        if flags:
-            found.flagged(list(orders), ((row[0], row[0], row[width:]) for row in rows))
-            rows = [row[:width] for row in rows]
+        if orders:
+            found.flagged(list(orders), ((row[0], row[0], row[width]) for row in rows))
+        rows = [row[:width] for row in rows]
         parcel_names = _names(shipment_fields, ("id", "order_id"), SHIPMENT_FIELDS)
         columns = ", ".join(parcel_names)
         visited = found.orders

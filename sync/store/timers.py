@@ -17,7 +17,7 @@ from sync.domain import TimerRow, TimerState
 from sync.store.db import Transaction, from_db, to_db
 from sync.store.escalations import Closing, Opening, close_escalations, open_escalations
 from sync.store.events import EVENT_INSERT, event_values
-from sync.store.planning import Candidates, flag_columns
+from sync.store.planning import Candidates, flag_mask
 from sync.store.rows import TIMER_COLUMNS, timer_row
 from sync.store.rule_filters import Filter
 from sync.store.source_timers import SourceHealth, SourceTimer, SourceTimerStore
@@ -191,14 +191,12 @@ class TimerStore(SourceTimerStore):
     ) -> None:
         if not rules:
             return
-        params: list[object] = []
-        flags = flag_columns(rules, params)
-        where = " OR ".join(flags)
-        if span_condition:
-            where = f"{span_condition} AND ({where})"
-        sql = select.format(flags=", ".join(flags)) + f" WHERE {where}"
-        rows = await self.db.tuples(sql, params + span + params)
-        found.flagged(list(rules), ((row[0], row[1], row[2:]) for row in rows))
+        mask, params = flag_mask(rules)
+        where = f"{span_condition} AND {mask}" if span_condition else mask
+        rows = await self.db.tuples(
+            f"{select.format(flags=mask)} WHERE {where}", params + span + params
+        )
+        found.flagged(list(rules), rows)
 
     async def timer_order_ids(self, rule_ids: Sequence[str]) -> list[int]:
         """Orders with a running timer of any of ``rule_ids``."""

@@ -164,3 +164,19 @@ async def test_candidates_of_a_span_of_order_ids(store: Store, make_order: Order
     assert high.orders == {ids[2], ids[3], parcel_order}
     assert high.subjects == {"late": {ids[2], ids[3]}, "gone": {ids[3]}, "silent": {parcel.id}}
     assert await store.order_span() == (ids[0], parcel_order)
+
+
+async def test_rules_past_the_mask_bits_are_visited_never_less(
+    store: Store, make_order: OrderFactory
+) -> None:
+    from sync.domain import FulfillmentStatus
+
+    ids = await _orders(store, make_order, 2)
+    held = make_order(3, fulfillment_status=FulfillmentStatus.ON_HOLD)
+    (held_id,) = await store.save_order_page("shop", "x", [held], "", T0)
+    on_hold = Equals(Column("order", "fulfillment_status"), ("on_hold",))
+    rules = {f"rule{n}": Always(False) for n in range(70)} | {"last": on_hold}
+    found = await store.candidate_subjects(rules, {}, between=(ids[0], held_id))
+    assert found.subjects["last"] == {held_id}
+    assert "rule0" not in found.subjects and "rule61" not in found.subjects
+    assert found.orders == {held_id}
