@@ -123,13 +123,14 @@ class RulesEngine:
                 break
         return moved
 
-    async def replan_all(self) -> int:
+    async def replan_all(self, stop: asyncio.Event | None = None) -> int:
         """Re-plan, for every rule that changed since the last full plan (all of them the
         first time), every subject it could apply to or has a running timer for.
 
         The pass goes through the mirror in spans of :data:`BATCH` order ids: for each, it finds
         the subjects to visit, then re-plans them (a quick look first when that is worth it),
-        while the next span is read."""
+        while the next span is read. Once ``stop`` is set it ends after the spans under way,
+        and the rules it was re-planning are left for the next full re-plan to do again."""
         await self._routes_if_due()
         self._rule_muters = await rule_muters(self.store, self.rules, self.clock.now())
         moved = await self.evaluate_sources()
@@ -150,11 +151,17 @@ class RulesEngine:
                 return 0
             return await self.replan(loaded.orders, loaded.only, loaded.batch, look)
 
+        def stopped() -> bool:
+            return stop is not None and stop.is_set()
+
+        def next_span() -> Span | None:
+            return todo.popleft() if todo and not stopped() else None
+
         seen_aside: list[tuple[Span, list[int] | None]] = []
-        aside = None if muters else self._look_aside(dirty, todo, seen_aside)
+        aside = None if muters else self._look_aside(dirty, todo, seen_aside, stopped)
         with collector_paused():
             try:
-                moved += await read_ahead(lambda: todo.popleft() if todo else None, load, replan)
+                moved += await read_ahead(next_span, load, replan)
             except BaseException:
                 if aside is not None:  # the pass failed or was stopped: so is the helper
                     aside.cancel()
@@ -162,6 +169,9 @@ class RulesEngine:
                 raise
             if aside is not None:
                 await aside
+            if stopped():  # not done: the next full re-plan does it again
+                self._dirty = None if dirty is None or self._dirty is None else self._dirty | dirty
+                return moved
             # what the helper found, or could not look at, in the order of the mirror
             for span, orders in sorted(seen_aside, key=lambda seen: seen[0]):
                 found = await load_span(self.store, self.rules, self._columns, wanted, span, False)
@@ -173,6 +183,7 @@ class RulesEngine:
         dirty: Collection[str] | None,
         todo: deque[Span],
         seen: list[tuple[Span, list[int] | None]],
+        stopped: Callable[[], bool],
     ) -> asyncio.Task[None] | None:
         """For a big pass, a helper process that looks at spans from the far end while this
         one works from the near end. What it finds in a span, or every order of a span it could
@@ -190,7 +201,7 @@ class RulesEngine:
         )
 
         def from_the_far_end() -> Span | None:
-            return todo.pop() if todo else None
+            return todo.pop() if todo and not stopped() else None
 
         return asyncio.create_task(look_aside(setup, from_the_far_end, self.clock.now, seen))
 

@@ -151,7 +151,10 @@ class Daemon:
         for feed, follower in zip(self.config.trackers, self.followers, strict=True):
             await self.store.set_source_carriers(feed.name, feed.kind, follower.plan.carriers)
         self.notifier.status("planning timers")
-        await self.engine.replan_all()
+        await self.engine.replan_all(self.stop)  # a stop asked meanwhile ends it early
+        if self.stop.is_set():
+            log.info("stopped while planning timers")
+            return
         # What is alive now (modules, rules, connectors) lives as long as the daemon: keep it out
         # of the full collections, which otherwise stall the rules loop tens of milliseconds.
         gc.freeze()
@@ -237,7 +240,7 @@ class Daemon:
             return False
         self.engine.swap(rules)
         await publish_desk(self.store, rules, now)
-        moved = await self.engine.replan_all()
+        moved = await self.engine.replan_all(self.stop)
         self.ladder.wake()
         log.info("rules reloaded: version %s, %d escalations moved", rules.version, moved)
         self._wake.set()

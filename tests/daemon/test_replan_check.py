@@ -395,3 +395,54 @@ async def test_a_busy_first_plan_leaves_the_next_re_plan_its_quick_look(
         await store.close()
     assert moved == 0
     assert len(read) < ORDERS // 10
+
+
+async def test_a_stop_ends_the_pass_and_the_next_one_does_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "rules.toml").read_text(encoding="utf-8")
+    stopped, whole = await _copies(tmp_path, text, "stopped", "whole")
+    moved_whole = await _replan(whole, text, True, monkeypatch)
+    stop = asyncio.Event()
+    spans: list[int] = []
+    replan = RulesEngine.replan
+
+    async def stopping_after_one(engine: RulesEngine, *args: Any) -> int:
+        spans.append(len(args[0]))
+        stop.set()  # asked while the first span is re-planned
+        return await replan(engine, *args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(daemon.engine, "BATCH", 90)
+        patch.setattr(RulesEngine, "replan", stopping_after_one)
+        store = await Store.open(stopped)
+        engine = RulesEngine(store, VirtualClock(NOW + timedelta(hours=3)), parse_rules(text))
+        engine.swap(parse_rules(text + "\n# edited\n"), everything=True)
+        part = await engine.replan_all(stop)
+        assert len(spans) <= 2 < ORDERS // 90  # the span under way, and the one read ahead
+        patch.undo()
+        rest = await engine.replan_all()  # the next pass re-plans every rule again
+        await store.close()
+    assert part + rest == moved_whole
+    assert _state(stopped) == _state(whole)
+
+
+def _state(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """What the tables say, whatever the order of the writes that said it (row ids, change
+    numbers and the escalation an event names left out)."""
+    con = sqlite3.connect(path)
+    queries = {
+        "timers": "SELECT rule_id, subject_kind, subject_id, state, started_at, deadline_at, "
+        "warn_at, next_at, timeout_seconds, clock, override, modifiers, paused_seconds, "
+        "paused_since, muted_by, last_true_at, reason, escalation_id IS NULL FROM timers",
+        "escalations": "SELECT rule_id, subject_kind, subject_id, severity, summary, state, "
+        "level, opened_at, deadline_at, resolved_at, resolution FROM escalations",
+        "events": "SELECT at, actor, order_id, subject_kind, kind, field, from_value, to_value, "
+        "detail FROM events",
+    }
+    try:
+        return {
+            table: sorted(con.execute(sql).fetchall(), key=repr) for table, sql in queries.items()
+        }
+    finally:
+        con.close()
