@@ -5,8 +5,8 @@ in one process it runs on one core however many the box has. When a full re-plan
 spans of orders, a helper process takes spans from the far end of the mirror while the engine
 works from the near end: it parses the same rules text, opens its own read connection to the
 mirror, finds in each span what the re-plan visits, and answers which orders need deciding in
-full. Only the engine's process decides
-and writes; the helper writes nothing, so what gets written is the same with or without it.
+full. Only the engine's process decides and writes; the helper writes nothing, so what gets
+written is the same with or without it.
 
 A span the helper finds busy (most of its orders would change) sends it home: the rest of the
 spans are left to the engine, whose own quick look then knows when to stop looking. A helper

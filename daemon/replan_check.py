@@ -39,8 +39,8 @@ QUICK_LOOK_FROM = 200
 
 SKIP_AFTER_BUSY = 8
 """Spans decided in full straight away after one where most orders had something to change
-(a first plan): there the quick look would only read them twice. Each
-busy look in a row doubles it, up to :data:`SKIP_AT_MOST`."""
+(a first plan): there the quick look would only read them twice. Each busy look in a row
+doubles it, up to :data:`SKIP_AT_MOST`."""
 SKIP_AT_MOST = 512
 
 _ORDER_ALWAYS = ("id", "source", "external_id", "province", "city")
@@ -156,6 +156,7 @@ class Wanted:
 
     @property
     def nothing(self) -> bool:
+        """No rule to re-plan: the pass has nothing to visit."""
         return self.running is not None and not self.running
 
 

@@ -1,10 +1,12 @@
 """Reads for re-planning many subjects at once: only the columns the rules look at.
 
 A full re-plan after a reload reads every active order, parcel and timer, and almost always finds
-nothing to change. These loaders serve that check: plain tuples from SQLite, times parsed once,
-and orders and parcels built with just the columns asked for (:func:`partial_row`). Whatever
-the check finds changed is read again in full (:meth:`~sync.store.orders.OrderStore.orders_by_id`
-and friends) before anything is decided or written.
+nothing to change. :meth:`PlanningStore.span_rows` serves that check one span of order ids at a
+time, reading each table once for both what to visit (:class:`Candidates`) and what to look at:
+plain tuples from SQLite, times parsed once, and orders and parcels with just the columns asked
+for (:func:`partial_row`). Whatever the check finds changed is read again in full
+(:meth:`~sync.store.orders.OrderStore.orders_by_id` and friends) before anything is decided or
+written.
 """
 
 from __future__ import annotations
