@@ -290,11 +290,19 @@ class Database:
         return [row[0] for row in rows]
 
     async def tuples(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
-        """Every row as a plain tuple (no Row objects: for long scans)."""
-        async with self._lock, self.conn.execute(sql, params) as cursor:
-            cursor.row_factory = None
-            rows = await cursor.fetchall()
-        return [tuple(row) for row in rows]
+        """Every row as a plain tuple (no Row objects: for long scans), in one trip to the
+        database's thread (a re-plan asks a few thousand of these)."""
+
+        def fetch(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            cursor = conn.execute(sql, params)
+            try:
+                cursor.row_factory = None
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+
+        async with self._lock:
+            return await _on_thread(self.conn, fetch)
 
     async def id_array(self, sql: str, params: Params = (), chunk: int = 50_000) -> array[int]:
         """The first column of every row as packed integers (8 bytes each), read a chunk at a
