@@ -278,20 +278,24 @@ class Database:
             return list(await self.conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._lock, self.conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return row
+        def fetch(conn: sqlite3.Connection) -> sqlite3.Row | None:
+            cursor = conn.execute(sql, params)
+            try:
+                row: sqlite3.Row | None = cursor.fetchone()
+                return row
+            finally:
+                cursor.close()
+
+        async with self._lock:
+            return await _on_thread(self.conn, fetch)
 
     async def column(self, sql: str, params: Params = ()) -> list[Any]:
         """The first column of every row: plain tuples, no Row objects (id lists are long)."""
-        async with self._lock, self.conn.execute(sql, params) as cursor:
-            cursor.row_factory = None
-            rows = await cursor.fetchall()
-        return [row[0] for row in rows]
+        return [row[0] for row in await self.tuples(sql, params)]
 
     async def tuples(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
-        """Every row as a plain tuple (no Row objects: for long scans), in one trip to the
-        database's thread (a re-plan asks a few thousand of these)."""
+        """Every row as a plain tuple (no Row objects: for long scans). Like every read here,
+        one trip to the database's thread (a re-plan asks a few thousand of these)."""
 
         def fetch(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             cursor = conn.execute(sql, params)
