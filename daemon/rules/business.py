@@ -15,6 +15,7 @@ past the instant asked about; a calendar that stays closed that long gives no de
 from __future__ import annotations
 
 import bisect
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -27,6 +28,8 @@ SECOND = 1_000_000
 DAY = 86_400 * SECOND
 HORIZON = 3 * 366 * DAY
 _FIRST_SPAN = 64 * DAY
+_LEAST_REACH = 8 * DAY
+"""How far past a start the index must reach before :meth:`BusinessClock.add` looks."""
 
 
 class RuleClock(Protocol):
@@ -128,29 +131,30 @@ class BusinessClock:
     def add(self, start: datetime, amount: timedelta) -> datetime | None:
         # A full re-plan asks this twice per timer: the index look-ups are written out here.
         wanted = amount // MICRO
-        last = self._index.last
+        index = self._index
+        last = index.last
         if last is not None and last[0] is start:
             begin, position = last[1], last[2]
         else:
             begin, position = (start - EPOCH) // MICRO, -1
         if wanted <= 0:
             return start if wanted == 0 else self._back(begin, -wanted)
-        reach = max(wanted * 2, 8 * DAY)
+        reach = wanted * 2 if wanted > _LEAST_REACH // 2 else _LEAST_REACH
         while True:
-            index = self._index
-            if not (index.low <= begin and begin + reach <= index.high and index.high > index.low):
+            if not (index.low <= begin and begin + reach <= index.high):  # reach > 0
                 index, position = self._cover(begin, begin + reach), -1
             if position < 0:  # open time from the index's start up to begin (position())
                 starts = index.starts
-                slot = bisect.bisect_right(starts, begin) - 1
+                slot = bisect_right(starts, begin) - 1
                 position = 0
                 if slot >= 0:
-                    position = index.before[slot] + min(begin, index.ends[slot]) - starts[slot]
+                    end = index.ends[slot]
+                    position = index.before[slot] + (begin if begin < end else end) - starts[slot]
                 index.last = (start, begin, position)
             target = position + wanted
             through = index.through
             if through and target <= through[-1]:
-                slot = bisect.bisect_left(through, target)
+                slot = bisect_left(through, target)
                 return EPOCH + MICRO * (index.ends[slot] - (through[slot] - target))
             if reach >= HORIZON:
                 return None
