@@ -192,7 +192,7 @@ async def load_span(
     orders = sorted(found.orders)
     if not orders or len(orders) < (QUICK_LOOK_FROM if least is None else least):
         return Loaded(orders, found.subjects, None)
-    guards = await store.active_guards(orders)
+    guards = await store.active_guards(orders, span)
     origins: dict[int, str] = {}
     if learned_rules(rules):
         parcel_ids = [p.id for parcels in rows.shipments.values() for p in parcels]

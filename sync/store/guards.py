@@ -121,17 +121,26 @@ class GuardStore(StoreBase):
             for row in rows
         ]
 
-    async def active_guards(self, order_ids: Sequence[int]) -> dict[int, frozenset[str]]:
-        """The checks up and not dismissed on each of these orders (orders with none left out)."""
+    async def active_guards(
+        self, order_ids: Sequence[int], between: tuple[int, int] | None = None
+    ) -> dict[int, frozenset[str]]:
+        """The checks up and not dismissed on each of these orders (orders with none left out).
+        ``between`` is a span of ids they lie in: the flags up there are read as a range (few
+        orders have any), and those of other orders left out."""
         if not order_ids:
             return {}
-        found: dict[int, set[str]] = {}
-        for order_id, check in await self.db.tuples(
-            f"SELECT order_id, check_name FROM guard_flags WHERE order_id IN {_IN} "
+        params: tuple[object, ...] = between or (json.dumps(list(order_ids)),)
+        where = f"order_id IN {_IN}" if between is None else "order_id BETWEEN ? AND ?"
+        rows = await self.db.tuples(
+            f"SELECT order_id, check_name FROM guard_flags WHERE {where} "
             "AND cleared_at IS NULL AND dismissed_at IS NULL",
-            (json.dumps(list(order_ids)),),
-        ):
-            found.setdefault(int(order_id), set()).add(str(check))
+            params,
+        )
+        wanted = None if between is None else set(order_ids)
+        found: dict[int, set[str]] = {}
+        for order_id, check in rows:
+            if wanted is None or order_id in wanted:
+                found.setdefault(int(order_id), set()).add(str(check))
         return {order_id: frozenset(checks) for order_id, checks in found.items()}
 
     async def dismiss_guard(self, order_id: int, check: str, agent: str, now: datetime) -> bool:

@@ -59,8 +59,11 @@ async def test_active_guards_leave_out_dismissed_flags(
     await store.save_order_page("shop", "shopify", [make_order(1)], "", T0)
     await store.save_guard_outcome([1], {}, _merge("with #1002"), NOW)
     assert await store.active_guards([1]) == {1: frozenset({"merge_suggested"})}
+    assert await store.active_guards([1], (1, 5)) == {1: frozenset({"merge_suggested"})}
+    assert await store.active_guards([2, 3], (1, 5)) == {}  # in the span, not asked about
     assert await store.dismiss_guard(1, "merge_suggested", "anna", NOW)
     assert await store.active_guards([1]) == {}
+    assert await store.active_guards([1], (1, 5)) == {}
 
 
 async def test_rechecks_are_replaced_by_each_run(store: Store, make_order: OrderFactory) -> None:
