@@ -158,7 +158,8 @@ class RulesEngine:
             return todo.popleft() if todo and not stopped() else None
 
         seen_aside: list[tuple[Span, list[int] | None]] = []
-        aside = None if muters else self._look_aside(dirty, todo, seen_aside, stopped)
+        helping = asyncio.Event()
+        aside = None if muters else self._look_aside(dirty, todo, seen_aside, stopped, helping)
         with collector_paused():
             try:
                 moved += await read_ahead(next_span, load, replan)
@@ -167,8 +168,7 @@ class RulesEngine:
                     aside.cancel()
                     await asyncio.gather(aside, return_exceptions=True)
                 raise
-            if aside is not None:
-                await aside
+            await _aside_done(aside, helping)
             if stopped():  # not done: the next full re-plan does it again
                 self._dirty = None if dirty is None or self._dirty is None else self._dirty | dirty
                 return moved
@@ -184,10 +184,12 @@ class RulesEngine:
         todo: deque[Span],
         seen: list[tuple[Span, list[int] | None]],
         stopped: Callable[[], bool],
+        ready: asyncio.Event,
     ) -> asyncio.Task[None] | None:
         """For a big pass, a helper process that looks at spans from the far end while this
         one works from the near end. What it finds in a span, or every order of a span it could
-        not look at (None), goes to ``seen``, decided here once the near end is done."""
+        not look at (None), goes to ``seen``, decided here once the near end is done. ``ready``
+        is set once the helper is up."""
         path = str(self.store.db.path)
         if not can_help(self.rules, path, len(todo)):
             return None
@@ -203,7 +205,7 @@ class RulesEngine:
         def from_the_far_end() -> Span | None:
             return todo.pop() if todo and not stopped() else None
 
-        return asyncio.create_task(look_aside(setup, from_the_far_end, self.clock.now, seen))
+        return asyncio.create_task(look_aside(setup, from_the_far_end, self.clock.now, seen, ready))
 
     async def tick(self) -> int:
         """One turn of the daemon's rules loop: feeds first (their muting decides whether what
@@ -442,6 +444,18 @@ _GROWING: dict[str, Callable[[SourceHealth], datetime | None]] = {
     "source.age": lambda health: health.last_success_at,
     "source.failing_for": lambda health: health.last_error_at if health.last_error else None,
 }
+
+
+async def _aside_done(aside: asyncio.Task[None] | None, helping: asyncio.Event) -> None:
+    """Wait for the helper's part of a pass whose near end is done. A helper that is not up
+    yet is not wanted any more: waiting for it would only make a small pass slower."""
+    if aside is None:
+        return
+    if helping.is_set():
+        await aside
+        return
+    aside.cancel()
+    await asyncio.gather(aside, return_exceptions=True)
 
 
 def _earliest(*instants: datetime | None) -> datetime | None:

@@ -22,6 +22,7 @@ import logging
 import socket
 import subprocess
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,15 +151,24 @@ async def look_aside(
     take: Callable[[], Span | None],
     now: Callable[[], datetime],
     found: list[tuple[Span, list[int] | None]],
+    ready: asyncio.Event,
 ) -> None:
     """Have a helper look at spans from ``take`` until none are left or one is busy. The
     orders it finds go to ``found`` with their span, for the engine to decide in full, and so
-    do the spans it was asked about but could not answer (with None: all their orders)."""
+    do the spans it was asked about but could not answer (with None: all their orders).
+
+    ``ready`` is set once the helper has started. Cancelled before that (the engine was done
+    first), it leaves at once, and the helper is stopped as soon as it is up."""
+    starting = asyncio.ensure_future(asyncio.to_thread(Helper, setup))
     try:
-        helper = await asyncio.to_thread(Helper, setup)
+        helper = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        starting.add_done_callback(_stop_late)
+        raise
     except (HelperGone, OSError) as error:
         log.warning("re-planning without a helper: %s", error)
         return
+    ready.set()
     asked: deque[Span] = deque()
     busy = False
     try:
@@ -179,6 +189,13 @@ async def look_aside(
         found.extend((span, None) for span in asked)
     finally:
         await asyncio.shield(asyncio.to_thread(helper.stop))
+
+
+def _stop_late(started: asyncio.Future[Helper]) -> None:
+    """Stop a helper that came up after it was no longer wanted (off the event loop)."""
+    if started.cancelled() or started.exception() is not None:
+        return
+    threading.Thread(target=started.result().stop, name="replan helper stop", daemon=True).start()
 
 
 # ----- the helper's side -----

@@ -446,3 +446,31 @@ def _state(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         }
     finally:
         con.close()
+
+
+async def test_a_pass_done_before_its_helper_is_up_does_not_wait_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "rules.toml").read_text(encoding="utf-8")
+    aside, plain = await _copies(tmp_path, text, "aside", "plain")
+    release = threading.Event()
+    helpers: list[Helper] = []
+    start = Helper.__init__
+
+    def slow_to_start(helper: Helper, setup: Setup) -> None:
+        release.wait(60)  # up only once the test lets it
+        start(helper, setup)
+        helpers.append(helper)
+
+    monkeypatch.setattr(Helper, "__init__", slow_to_start)
+    # waiting for the helper here would wait for ever: the pass must end without it
+    moved = await asyncio.wait_for(_replan(aside, text, True, monkeypatch, aside=True), 30)
+    release.set()
+    for _ in range(600):  # once up, the helper nobody wants any more is stopped
+        if helpers and helpers[0]._process.poll() is not None:
+            break
+        await asyncio.sleep(0.05)
+    monkeypatch.undo()
+    assert helpers and helpers[0]._process.returncode == 0
+    assert moved == await _replan(plain, text, True, monkeypatch)
+    assert _tables(aside) == _tables(plain)
