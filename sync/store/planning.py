@@ -20,11 +20,14 @@ from typing import Any, TypeVar
 
 from sync.domain import OrderRow, ShipmentRow
 from sync.store.base import StoreBase
+from sync.store.db import Database
 from sync.store.rows import _tags
 from sync.store.rule_filters import Filter, render
 
 __all__ = [
+    "ORDERS_FLAGGED",
     "ORDER_FIELDS",
+    "PARCELS_FLAGGED",
     "SHIPMENT_FIELDS",
     "STORED_TIMERS",
     "Candidates",
@@ -32,7 +35,9 @@ __all__ = [
     "PlanningStore",
     "StoredTimer",
     "TimerPlan",
+    "add_flagged",
     "flag_mask",
+    "running_timers",
     "stored_timer",
 ]
 
@@ -132,6 +137,49 @@ def flag_mask(rules: Mapping[str, Filter | None]) -> tuple[str, list[object]]:
 _LAST_BIT = 62
 """SQLite's integers have 64 bits, the last for the sign."""
 
+ORDERS_FLAGGED = "SELECT o.id, o.id, {flags} FROM orders o"
+PARCELS_FLAGGED = (
+    "SELECT s.id, s.order_id, {flags} FROM shipments s JOIN orders o ON o.id = s.order_id"
+)
+"""Rows of (subject id, order id, flag mask) for :meth:`Candidates.flagged`, once ``{flags}`` is
+the :func:`flag_mask`."""
+
+
+async def add_flagged(
+    db: Database,
+    found: Candidates,
+    rules: Mapping[str, Filter | None],
+    select: str,
+    column: str,
+    between: tuple[int, int] | None,
+) -> None:
+    """Visit in ``found`` the subjects ``select`` (:data:`ORDERS_FLAGGED` or
+    :data:`PARCELS_FLAGGED`) flags for ``rules``, those whose order id ``column`` lies
+    ``between`` two ids (inclusive) only, when given."""
+    if not rules:
+        return
+    mask, params = flag_mask(rules)
+    where, span = mask, []
+    if between is not None:
+        where, span = f"{column} BETWEEN ? AND ? AND {mask}", list(between)
+    rows = await db.tuples(f"{select.format(flags=mask)} WHERE {where}", params + span + params)
+    found.flagged(list(rules), rows)
+
+
+def running_timers(
+    select: str, running: Collection[str] | None, between: tuple[int, int] | None
+) -> tuple[str, list[object]]:
+    """``select`` (of live timers) narrowed to the ``running`` rules and to the orders with ids
+    ``between`` two, when given; the SQL and its parameters."""
+    sql, params = select, list[object]()
+    if running is not None:
+        sql += " AND rule_id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(sorted(running)))
+    if between is not None:
+        sql += " AND order_id BETWEEN ? AND ?"
+        params += between
+    return sql, params
+
 
 @dataclass(frozen=True, slots=True)
 class PlanningRows:
@@ -215,27 +263,18 @@ class PlanningStore(StoreBase):
         those found, with the columns asked for."""
         low, high = span
         found = Candidates()
-        sql = STORED_TIMERS + " AND order_id BETWEEN ? AND ?"
-        params: list[object] = [low, high]
-        if running is not None:
-            sql += " AND rule_id IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(sorted(running)))
-        timers = [stored_timer(row) for row in await self.db.tuples(sql, params)]
+        timers = [
+            stored_timer(row)
+            for row in await self.db.tuples(*running_timers(STORED_TIMERS, running, span))
+        ]
         found.running((timer[0], timer[2], timer[3]) for timer in timers)
-        if parcels:
-            mask, params = flag_mask(parcels)
-            rows = await self.db.tuples(
-                f"SELECT s.id, s.order_id, {mask} FROM shipments s "
-                f"JOIN orders o ON o.id = s.order_id WHERE s.order_id BETWEEN ? AND ? AND {mask}",
-                [*params, low, high, *params],
-            )
-            found.flagged(list(parcels), rows)
+        await add_flagged(self.db, found, parcels, PARCELS_FLAGGED, "s.order_id", span)
         order_names = _names(order_fields, ("id",), ORDER_FIELDS)
         mask, params = flag_mask(orders) if orders else ("0", [])
         width = len(order_names)
         select = f"SELECT {', '.join(f'o.{name}' for name in order_names)}, {mask} FROM orders o"
         known = found.orders
-        if len(known) >= DENSE * (high - low + 1):  # read them all, and keep the ones wanted
+        if _dense(known, span):  # read them all, and keep the ones wanted
             every = await self.db.tuples(
                 f"{select} WHERE o.id BETWEEN ? AND ?", [*params, low, high]
             )
@@ -252,7 +291,7 @@ class PlanningStore(StoreBase):
         parcel_names = _names(shipment_fields, ("id", "order_id"), SHIPMENT_FIELDS)
         columns = ", ".join(parcel_names)
         visited = found.orders
-        if len(visited) >= DENSE * (high - low + 1):
+        if _dense(visited, span):
             parcel_rows = [
                 row
                 for row in await self.db.tuples(
@@ -272,6 +311,11 @@ class PlanningStore(StoreBase):
             shipments.setdefault(parcel.order_id, []).append(parcel)
         planning = PlanningRows(_partial_rows(OrderRow, order_names, rows), shipments, timers)
         return found, planning
+
+
+def _dense(ids: Collection[int], span: tuple[int, int]) -> bool:
+    """Whether ``ids`` fill enough of ``span`` (:data:`DENSE`) to read it as a range."""
+    return len(ids) >= DENSE * (span[1] - span[0] + 1)
 
 
 def _names(wanted: Collection[str], always: tuple[str, ...], known: frozenset[str]) -> list[str]:

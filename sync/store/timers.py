@@ -17,7 +17,13 @@ from sync.domain import TimerRow, TimerState
 from sync.store.db import Transaction, from_db, to_db
 from sync.store.escalations import Closing, Opening, close_escalations, open_escalations
 from sync.store.events import EVENT_INSERT, event_values
-from sync.store.planning import Candidates, flag_mask
+from sync.store.planning import (
+    ORDERS_FLAGGED,
+    PARCELS_FLAGGED,
+    Candidates,
+    add_flagged,
+    running_timers,
+)
 from sync.store.rows import TIMER_COLUMNS, timer_row
 from sync.store.rule_filters import Filter
 from sync.store.source_timers import SourceHealth, SourceTimer, SourceTimerStore
@@ -38,6 +44,9 @@ _UPSERT = (
     "muted_by = excluded.muted_by, last_true_at = excluded.last_true_at, reason = '', "
     "change_seq = excluded.change_seq"
 )
+
+
+_RUNNING_SUBJECTS = "SELECT rule_id, subject_id, order_id FROM timers WHERE state != 'resolved'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,30 +158,9 @@ class TimerStore(SourceTimerStore):
         their parcels and timers: a big re-plan goes through the mirror one such span at a
         time (:meth:`~sync.store.planning.PlanningStore.span_rows`)."""
         found = Candidates()
-        span: list[object] = [] if between is None else list(between)
-        await self._flagged(
-            found,
-            orders,
-            "SELECT o.id, o.id, {flags} FROM orders o",
-            "" if between is None else "o.id BETWEEN ? AND ?",
-            span,
-        )
-        await self._flagged(
-            found,
-            parcels,
-            "SELECT s.id, s.order_id, {flags} FROM shipments s JOIN orders o ON o.id = s.order_id",
-            "" if between is None else "s.order_id BETWEEN ? AND ?",
-            span,
-        )
-        sql = "SELECT rule_id, subject_id, order_id FROM timers WHERE state != 'resolved'"
-        params: list[object] = []
-        if running is not None:
-            sql += " AND rule_id IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(sorted(running)))
-        if between is not None:
-            sql += " AND order_id BETWEEN ? AND ?"
-            params += span
-        found.running(await self.db.tuples(sql, params))
+        await add_flagged(self.db, found, orders, ORDERS_FLAGGED, "o.id", between)
+        await add_flagged(self.db, found, parcels, PARCELS_FLAGGED, "s.order_id", between)
+        found.running(await self.db.tuples(*running_timers(_RUNNING_SUBJECTS, running, between)))
         return found
 
     async def order_span(self) -> tuple[int, int] | None:
@@ -180,23 +168,6 @@ class TimerStore(SourceTimerStore):
         through (a timer always belongs to an order of the mirror)."""
         ((low, high),) = await self.db.tuples("SELECT min(id), max(id) FROM orders")
         return None if low is None else (int(low), int(high))
-
-    async def _flagged(
-        self,
-        found: Candidates,
-        rules: Mapping[str, Filter | None],
-        select: str,
-        span_condition: str,
-        span: list[object],
-    ) -> None:
-        if not rules:
-            return
-        mask, params = flag_mask(rules)
-        where = f"{span_condition} AND {mask}" if span_condition else mask
-        rows = await self.db.tuples(
-            f"{select.format(flags=mask)} WHERE {where}", params + span + params
-        )
-        found.flagged(list(rules), rows)
 
     async def timer_order_ids(self, rule_ids: Sequence[str]) -> list[int]:
         """Orders with a running timer of any of ``rule_ids``."""
