@@ -164,11 +164,10 @@ class RulesEngine:
             try:
                 moved += await read_ahead(next_span, load, replan)
             except BaseException:
-                if aside is not None:  # the pass failed or was stopped: so is the helper
-                    aside.cancel()
-                    await asyncio.gather(aside, return_exceptions=True)
+                await _aside_done(aside, wanted=False)  # the pass failed or was stopped
                 raise
-            await _aside_done(aside, helping)
+            # a helper not up yet is not wanted any more: waiting would only slow a small pass
+            await _aside_done(aside, wanted=helping.is_set())
             if stopped():  # not done: the next full re-plan does it again
                 self._dirty = None if dirty is None or self._dirty is None else self._dirty | dirty
                 return moved
@@ -446,12 +445,12 @@ _GROWING: dict[str, Callable[[SourceHealth], datetime | None]] = {
 }
 
 
-async def _aside_done(aside: asyncio.Task[None] | None, helping: asyncio.Event) -> None:
-    """Wait for the helper's part of a pass whose near end is done. A helper that is not up
-    yet is not wanted any more: waiting for it would only make a small pass slower."""
+async def _aside_done(aside: asyncio.Task[None] | None, *, wanted: bool) -> None:
+    """End the helper's part of a pass: wait for what it is looking at when its answers are
+    ``wanted``, else cancel it (a helper still starting is stopped once up)."""
     if aside is None:
         return
-    if helping.is_set():
+    if wanted:
         await aside
         return
     aside.cancel()

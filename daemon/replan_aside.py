@@ -202,7 +202,7 @@ def _stop_late(started: asyncio.Future[Helper]) -> None:
 
 
 def _serve(fd: int) -> None:
-    """The helper process: look at each batch sent until told to stop or the engine is gone."""
+    """The helper process: look at each span sent until told to stop or the engine is gone."""
     gc.disable()  # as in the engine's re-plan: millions of small acyclic objects
     pipe = Connection(fd)
     try:
@@ -249,7 +249,7 @@ async def _looking(pipe: Connection, setup: Setup) -> None:
                 pipe.send(("found", (changed, len(loaded.orders))))
         except (EOFError, OSError):
             return  # the engine is gone
-        except Exception as error:  # the engine decides the batches asked itself
+        except Exception as error:  # the engine decides the spans asked itself
             pipe.send(("error", f"the helper failed: {error}"))
         finally:
             for _, loading_left in pending:
