@@ -278,35 +278,37 @@ class Database:
             return list(await self.conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        def fetch(conn: sqlite3.Connection) -> sqlite3.Row | None:
-            cursor = conn.execute(sql, params)
-            try:
-                row: sqlite3.Row | None = cursor.fetchone()
-                return row
-            finally:
-                cursor.close()
-
-        async with self._lock:
-            return await _on_thread(self.conn, fetch)
+        row: sqlite3.Row | None = await self._read(sql, params, sqlite3.Cursor.fetchone)
+        return row
 
     async def column(self, sql: str, params: Params = ()) -> list[Any]:
         """The first column of every row: plain tuples, no Row objects (id lists are long)."""
         return [row[0] for row in await self.tuples(sql, params)]
 
     async def tuples(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
-        """Every row as a plain tuple (no Row objects: for long scans). Like every read here,
-        one trip to the database's thread (a re-plan asks a few thousand of these)."""
+        """Every row as a plain tuple (no Row objects: for long scans)."""
+        rows: list[tuple[Any, ...]] = await self._read(
+            sql, params, sqlite3.Cursor.fetchall, plain=True
+        )
+        return rows
 
-        def fetch(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    async def _read(
+        self, sql: str, params: Params, take: Callable[[sqlite3.Cursor], T], *, plain: bool = False
+    ) -> T:
+        """``take`` of the statement's cursor (rows as plain tuples when ``plain``), in one trip
+        to the database's thread (a re-plan asks a few thousand of these)."""
+
+        def work(conn: sqlite3.Connection) -> T:
             cursor = conn.execute(sql, params)
             try:
-                cursor.row_factory = None
-                return cursor.fetchall()
+                if plain:
+                    cursor.row_factory = None
+                return take(cursor)
             finally:
                 cursor.close()
 
         async with self._lock:
-            return await _on_thread(self.conn, fetch)
+            return await _on_thread(self.conn, work)
 
     async def id_array(self, sql: str, params: Params = (), chunk: int = 50_000) -> array[int]:
         """The first column of every row as packed integers (8 bytes each), read a chunk at a
