@@ -14,7 +14,6 @@ past the instant asked about; a calendar that stays closed that long gives no de
 
 from __future__ import annotations
 
-import bisect
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -104,7 +103,7 @@ class _Index:
 
     def position(self, instant: int) -> int:
         """Open time from ``low`` up to ``instant`` (which must lie in [low, high])."""
-        index = bisect.bisect_right(self.starts, instant) - 1
+        index = bisect_right(self.starts, instant) - 1
         if index < 0:
             return 0
         return self.before[index] + min(instant, self.ends[index]) - self.starts[index]
@@ -167,7 +166,7 @@ class BusinessClock:
             index = self._cover(begin - reach, begin)
             target = index.position(begin) - wanted
             if target > 0:
-                slot = bisect.bisect_left(index.through, target)
+                slot = bisect_left(index.through, target)
                 return from_micro(index.ends[slot] - (index.through[slot] - target))
             if reach >= HORIZON:
                 return None
@@ -183,7 +182,7 @@ class BusinessClock:
         if b <= a:
             return []
         index = self._cover(a, b)
-        first = max(0, bisect.bisect_right(index.starts, a) - 1)
+        first = max(0, bisect_right(index.starts, a) - 1)
         found = []
         for slot in range(first, len(index.starts)):
             lo, hi = max(a, index.starts[slot]), min(b, index.ends[slot])
@@ -196,7 +195,7 @@ class BusinessClock:
     def is_open(self, instant: datetime) -> bool:
         at = to_micro(instant)
         index = self._cover(at, at + SECOND)
-        slot = bisect.bisect_right(index.starts, at) - 1
+        slot = bisect_right(index.starts, at) - 1
         return slot >= 0 and at < index.ends[slot]
 
     def adopt(self, other: BusinessClock) -> None:
