@@ -32,8 +32,10 @@ from daemon.replan_check import (
     QuickLook,
     Span,
     Wanted,
+    changed_runs,
     collector_paused,
     columns_of,
+    load_changed,
     load_span,
     orders_to_decide,
     read_ahead,
@@ -111,16 +113,34 @@ class RulesEngine:
         """Re-plan the orders that changed since the last pass; returns escalations moved."""
         since = int(await self.store.get_state(PLANNED_SEQ, "0"))
         moved = 0
+        look = QuickLook()
         while True:
             ids, high = await self.store.changed_order_ids(since, limit=BATCH)
             if ids:
-                moved += await self.replan(ids)
+                moved += await self._replan_changed(ids, look)
             if high == since:
                 break
             since = high
             await self.store.set_state({PLANNED_SEQ: str(since)}, self.clock.now())
             if not ids:
                 break
+        return moved
+
+    async def _replan_changed(self, ids: Sequence[int], look: QuickLook) -> int:
+        """Re-plan changed orders. Runs of close ids (a sync's new orders) visit only the
+        orders a rule could apply to or with a running timer, after a quick look
+        (:func:`load_changed`); the others are decided in full."""
+        if muter_rules(self.rules):  # muting is only known once decided
+            return await self.replan(ids)
+        runs, rest = changed_runs(ids)
+        moved = await self.replan(rest) if rest else 0
+        wanted = Wanted.of(self.rules, None)
+        for run in runs:
+            loaded = await load_changed(
+                self.store, self.rules, self._columns, wanted, run, look.looking()
+            )
+            if loaded.orders:
+                moved += await self.replan(loaded.orders, None, loaded.batch, look)
         return moved
 
     async def replan_all(self, stop: asyncio.Event | None = None) -> int:

@@ -31,7 +31,13 @@ from daemon.rules.schema import Field
 from daemon.rules.subject import Subject
 from sync.domain import SubjectKind
 from sync.store import Store
-from sync.store.planning import ORDER_FIELDS, SHIPMENT_FIELDS, PlanningRows, StoredTimer
+from sync.store.planning import (
+    ORDER_FIELDS,
+    SHIPMENT_FIELDS,
+    PlanningRows,
+    StoredTimer,
+    dense,
+)
 from sync.store.rule_filters import Filter
 
 QUICK_LOOK_FROM = 200
@@ -198,6 +204,59 @@ async def load_span(
         parcel_ids = [p.id for parcels in rows.shipments.values() for p in parcels]
         origins = await store.parcel_origins(parcel_ids)
     return Loaded(orders, found.subjects, Batch(rows, guards, origins))
+
+
+RUN_GAP = 4
+"""Ids further apart than this end a run of changed orders (:func:`changed_runs`)."""
+
+
+def changed_runs(
+    ids: Collection[int], least: int | None = None
+) -> tuple[list[list[int]], list[int]]:
+    """``ids`` cut into runs of close ids that fill most of their span (:data:`DENSE`), of at
+    least ``least`` each (:data:`QUICK_LOOK_FROM`), and the ids left over, all in order."""
+    fewest = QUICK_LOOK_FROM if least is None else least
+    runs: list[list[int]] = []
+    rest: list[int] = []
+
+    def close(run: list[int]) -> None:
+        if len(run) >= fewest and dense(run, (run[0], run[-1])):
+            runs.append(run)
+        else:
+            rest.extend(run)
+
+    run: list[int] = []
+    for order_id in sorted(set(ids)):
+        if run and order_id - run[-1] > RUN_GAP:
+            close(run)
+            run = []
+        run.append(order_id)
+    if run:
+        close(run)
+    return runs, rest
+
+
+async def load_changed(
+    store: Store, rules: RuleSet, columns: Columns, wanted: Wanted, run: list[int], looking: bool
+) -> Loaded:
+    """What a re-plan of the changed orders ``run`` (a run of close ids, :func:`changed_runs`)
+    visits: found, and when ``looking`` read for a quick look, as :func:`load_span` does in
+    their span, then kept for these orders only.
+
+    A first sync or a big import changes whole spans of new orders, most of which no rule
+    could apply to: those then cost nothing, and most of the others a quick look."""
+    keep = set(run)
+    loaded = await load_span(store, rules, columns, wanted, (run[0], run[-1]), looking)
+    orders = [order_id for order_id in loaded.orders if order_id in keep]
+    if loaded.batch is None or len(orders) == len(loaded.orders):
+        return Loaded(orders, loaded.only, loaded.batch)
+    rows = loaded.batch.rows
+    kept = PlanningRows(
+        [order for order in rows.orders if order.id in keep],
+        {order_id: found for order_id, found in rows.shipments.items() if order_id in keep},
+        [timer for timer in rows.timers if timer[3] in keep],
+    )
+    return Loaded(orders, loaded.only, Batch(kept, loaded.batch.guards, loaded.batch.origins))
 
 
 def orders_to_decide(

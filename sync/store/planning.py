@@ -274,7 +274,7 @@ class PlanningStore(StoreBase):
         width = len(order_names)
         select = f"SELECT {', '.join(f'o.{name}' for name in order_names)}, {mask} FROM orders o"
         known = found.orders
-        if _dense(known, span):  # read them all, and keep the ones wanted
+        if dense(known, span):  # read them all, and keep the ones wanted
             every = await self.db.tuples(
                 f"{select} WHERE o.id BETWEEN ? AND ?", [*params, low, high]
             )
@@ -291,7 +291,7 @@ class PlanningStore(StoreBase):
         parcel_names = _names(shipment_fields, ("id", "order_id"), SHIPMENT_FIELDS)
         columns = ", ".join(parcel_names)
         visited = found.orders
-        if _dense(visited, span):
+        if dense(visited, span):
             parcel_rows = [
                 row
                 for row in await self.db.tuples(
@@ -313,7 +313,7 @@ class PlanningStore(StoreBase):
         return found, planning
 
 
-def _dense(ids: Collection[int], span: tuple[int, int]) -> bool:
+def dense(ids: Collection[int], span: tuple[int, int]) -> bool:
     """Whether ``ids`` fill enough of ``span`` (:data:`DENSE`) to read it as a range."""
     return len(ids) >= DENSE * (span[1] - span[0] + 1)
 

@@ -31,6 +31,7 @@ from daemon.replan_check import (
     Loaded,
     QuickLook,
     Span,
+    changed_runs,
     columns_of,
     read_ahead,
     spans,
@@ -371,6 +372,16 @@ async def test_reading_ahead_hands_each_span_its_own_rows_and_stops_on_error() -
     assert loads == [(1, 2), (3, 3), (4, 4), (5, 5), (6, 6)]
 
 
+def test_changed_ids_are_cut_into_close_runs_and_the_rest() -> None:
+    thin = list(range(140, 170, 3))  # close enough, but a third of their span
+    ids = [*range(100, 130), 131, 133, *thin, 500, 900, *range(1000, 1012)]
+    runs, rest = changed_runs(list(reversed(ids)), least=10)
+    assert runs == [[*range(100, 130), 131, 133], list(range(1000, 1012))]
+    assert rest == [*thin, 500, 900]
+    assert changed_runs(range(1000, 1009), least=10) == ([], list(range(1000, 1009)))
+    assert changed_runs([], least=10) == ([], [])
+
+
 def test_spans_cover_the_ids_in_order() -> None:
     assert spans(None, 10) == []
     assert spans((3, 3), 10) == [(3, 3)]
@@ -474,3 +485,78 @@ async def test_a_pass_done_before_its_helper_is_up_does_not_wait_for_it(
     assert helpers and helpers[0]._process.returncode == 0
     assert moved == await _replan(plain, text, True, monkeypatch)
     assert _tables(aside) == _tables(plain)
+
+
+def _changed_in_runs(path: Path) -> None:
+    """Stamp the orders as a sync of pages of 50 orders each would, after a pass that planned
+    them all: runs of ids, with a few orders between that did not change."""
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("UPDATE orders SET change_seq = 1000 + id / 50")
+        con.execute("UPDATE orders SET change_seq = 1 WHERE id % 10 = 3")
+        con.execute("UPDATE change_counter SET value = 2000")
+        con.execute(
+            "INSERT OR REPLACE INTO daemon_state (key, value, updated_at) VALUES (?, '999', ?)",
+            (daemon.engine.PLANNED_SEQ, _stamp(NOW)),
+        )
+    con.close()
+
+
+async def _replan_changed(
+    path: Path, text: str, quick: bool, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, list[int]]:
+    """Re-plan the orders changed since the last pass; the ids then read in full."""
+    with monkeypatch.context() as patch:
+        patch.setattr(daemon.engine, "BATCH", 90)
+        patch.setattr(daemon.replan_check, "QUICK_LOOK_FROM", 20 if quick else 10**9)
+        store = await Store.open(path)
+        read = _full_reads(store, patch)
+        engine = RulesEngine(store, VirtualClock(NOW + timedelta(hours=3)), parse_rules(text))
+        moved = await engine.replan_changed()
+        await store.close()
+    return moved, read
+
+
+async def test_changed_orders_re_planned_after_a_quick_look_come_out_as_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every order of the planned and disturbed shop counts as changed (no pass has recorded
+    # its stamp yet), in runs of ids a quick look takes; those whose escalations the pass moves
+    # are then changed again, spread out: they are decided in full.
+    text = (ROOT / "rules.toml").read_text(encoding="utf-8")
+    quick, full = await _copies(tmp_path, text, "quick", "full")
+    for path in (quick, full):
+        _changed_in_runs(path)
+    moved_quick, read_quick = await _replan_changed(quick, text, True, monkeypatch)
+    moved_full, read_full = await _replan_changed(full, text, False, monkeypatch)
+    assert moved_quick == moved_full > 0
+    assert _tables(quick) == _tables(full)
+    assert len(set(read_full)) == ORDERS - ORDERS // 10
+    assert len(set(read_quick)) < ORDERS // 2
+
+
+async def test_a_first_sync_decides_in_full_only_what_a_rule_could_apply_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "rules.toml").read_text(encoding="utf-8")
+    quick, full = tmp_path / "quick.db", tmp_path / "full.db"
+    await (await Store.open(quick)).close()
+    _build(quick)
+    con = sqlite3.connect(quick)
+    with con:  # a quarter of the shop is long done: no rule could apply to those orders
+        con.execute(
+            "UPDATE orders SET payment_status = 'paid', fulfillment_status = 'fulfilled', "
+            "lifecycle = 'closed' WHERE id % 4 = 0"
+        )
+        con.execute("DELETE FROM shipments WHERE order_id % 4 = 0")
+    con.close()
+    _changed_in_runs(quick)
+    shutil.copy(quick, full)
+    moved_quick, read_quick = await _replan_changed(quick, text, True, monkeypatch)
+    moved_full, read_full = await _replan_changed(full, text, False, monkeypatch)
+    assert moved_quick == moved_full
+    found, expected = _tables(quick), _tables(full)
+    assert len(expected["timers"]) > ORDERS // 3
+    assert found == expected
+    assert len(set(read_full)) == ORDERS - ORDERS // 10
+    assert not {order_id for order_id in read_quick if order_id % 4 == 0 or order_id % 10 == 3}
