@@ -257,7 +257,7 @@ class Daemon:
 
     def _follower(self, follower: Follower) -> Callable[[], Awaitable[int]]:
         async def once() -> int:
-            return len(await follower.round())
+            return len(await follower.round(self.stop))
 
         return once
 

@@ -17,6 +17,7 @@ provider answers again. Refused credentials are raised: waiting will not fix the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -164,8 +165,11 @@ class Follower:
         self._quota_short = False
         self._phones = provider.wants_phones
 
-    async def round(self) -> list[int]:
-        """One pass over the provider; returns the ids of the orders whose parcels moved."""
+    async def round(self, stop: asyncio.Event | None = None) -> list[int]:
+        """One pass over the provider; returns the ids of the orders whose parcels moved.
+
+        Once ``stop`` is set, the pass ends after the batch of parcels in hand: a first round
+        over thousands of new parcels, paced to the provider's limits, takes minutes."""
         if self.provider.breaker.state == BreakerState.OPEN:
             return []  # the outage is already on record; only the breaker's probe may call
         await self.restore_budget()
@@ -175,7 +179,7 @@ class Follower:
             await self._refollow()
             changed += await self._stop_finished()
             changed += await self._read_changes()
-            changed += await self._poll_due()
+            changed += await self._poll_due(stop)
         except (SourceAuthError, SourceRateLimited, PayloadError):
             raise
         except SourceError as exc:
@@ -259,7 +263,7 @@ class Follower:
                 break
         return changed
 
-    async def _poll_due(self) -> list[int]:
+    async def _poll_due(self, stop: asyncio.Event | None) -> list[int]:
         now = self.clock.now()
         query = DueQuery(
             provider=self.provider.name,
@@ -275,6 +279,8 @@ class Follower:
         changed: list[int] = []
         size = self.provider.fetch_batch
         for start in range(0, len(due), size):
+            if stop is not None and stop.is_set():
+                break
             waiting = await self._register(due[start : start + size], phones)
             batch = [s for s in due[start : start + size] if s.id not in waiting]
             if not batch:

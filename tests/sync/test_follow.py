@@ -137,6 +137,33 @@ async def test_a_round_registers_polls_and_then_waits_for_the_schedule(
     assert calls["gettrackinfo"] > polls
 
 
+async def test_a_stop_ends_a_round_after_the_batch_in_hand(
+    start: Start,
+    client: httpx.AsyncClient,
+    store: Store,
+    make_order: OrderFactory,
+    shop: Shop,
+    clock: VirtualClock,
+) -> None:
+    server = await start()
+    await shipped(store, make_order, shop, moving(shop), 120)  # three batches of 40
+    provider = tracker("17track", server, client)
+    assert provider.fetch_batch == 40
+    follower = Follower(store, provider, clock)
+    stop = asyncio.Event()
+    fetch_tracks = provider.fetch_tracks
+
+    async def stopping(parcels: Any) -> Any:
+        stop.set()  # SIGTERM while the first batch is polled
+        return await fetch_tracks(parcels)
+
+    provider.fetch_tracks = stopping  # type: ignore[method-assign]
+    changed = await follower.round(stop)
+    assert len(changed) == 40
+    assert app_state(server).track17.calls["gettrackinfo"] == 1
+    assert len(await follower.round()) == 80  # the next round polls the rest
+
+
 async def test_finished_parcels_are_stopped_once_and_not_polled_again(
     start: Start,
     client: httpx.AsyncClient,
