@@ -1,11 +1,12 @@
 """The sync engine: drive a connector page by page into the store.
 
-Each page is saved with the cursor that resumes after it, in one transaction, so an interrupted
-sync repeats at most one page and a repeated page changes nothing. A page that cannot be read
-raises before anything is written, so the cursor never moves past it. The next page is fetched,
-and its rows built (:func:`~sync.store.page.prepare_page`), while the one in hand is written: the
-network, the Python work and the database's own work overlap. It is only written after its
-predecessor is committed, and thrown away if the run stops first.
+Each page is saved with the cursor that resumes after it, in the same transaction, so an
+interrupted sync repeats only pages not committed and a repeated page changes nothing. A page that
+cannot be read raises before anything of it is written, so the cursor never moves past it. Pages
+are fetched, and their rows built (:func:`~sync.store.page.prepare_page`), ahead of the one being
+written: the network, the Python work and the database's own work overlap. When pages wait in
+line (a first sync), those waiting are written together in one transaction (:data:`GROUP`); pages
+fetched ahead are thrown away if the run fails first.
 
 When ``reconcile`` is given, a run that starts more than that long after the last full pass lists
 everything again (the source's :meth:`~sync.connectors.base.OrderSource.full_pass`), catching
@@ -25,6 +26,14 @@ from sync.store import Store
 from sync.store.feeds import RunPage
 from sync.store.page import PreparedPage, prepare_page
 
+AHEAD = 8
+"""Pages fetched (and their rows built) ahead of the one being written, at most."""
+
+GROUP = 2000
+"""Orders that pages waiting in line are written together up to, in one transaction. A sync
+that keeps up writes a page at a time; a first sync, whose pages come faster than they are
+written, writes them several at a time, which costs a fraction of their commits one by one."""
+
 FAULT_SWITCH = "ORDERWATCH_FAULT"
 """Fault injection for crash tests: ``cursor-before-data`` commits each page's cursor in its own
 transaction before the page's rows, the classic bug the crash test must catch. Never set it in
@@ -41,42 +50,98 @@ async def sync_orders(
 ) -> list[int]:
     """Fetch everything new from ``source``; returns the ids of the orders that changed.
 
-    When ``stop`` is set the run ends after the page in hand is saved (with its cursor, so the
-    next start goes on from there): a daemon asked to stop never waits for a long first sync.
+    When ``stop`` is set the run ends once the pages already fetched (:data:`AHEAD` at most)
+    are saved, with their cursor, so the next start goes on from there; a page still being
+    fetched is dropped. A daemon asked to stop never waits for a long first sync.
     """
     cursor = await _run_start(store, source, clock, reconcile)
     changed: list[int] = []
     cursor_first = os.environ.get(FAULT_SWITCH) == "cursor-before-data"
-    fetching = asyncio.ensure_future(_fetch(source, cursor))
+    line: asyncio.Queue[InLine] = asyncio.Queue(AHEAD)
+    fetching = asyncio.ensure_future(_fetch_ahead(source, cursor, line, stop))
     try:
+        ending: list[Exception | None] = []  # how the fetching ended, taken with a group
         while True:
-            page, rows = await fetching
-            if page.more and not (stop is not None and stop.is_set()):
-                fetching = asyncio.ensure_future(_fetch(source, page.cursor))
+            first = ending.pop() if ending else await _take(line, stop)
+            if not isinstance(first, tuple):
+                if first is None:  # stopped
+                    break
+                raise first
+            group = [first]
+            while _room(group) and not line.empty():
+                found = line.get_nowait()
+                if not isinstance(found, tuple):
+                    ending.append(found)
+                    break
+                group.append(found)
+            last = group[-1][0]
             if cursor_first:
-                await store.save_cursor(source.name, source.kind, page.cursor, clock.now())
-            changed += await store.save_order_page(
+                await store.save_cursor(source.name, source.kind, last.cursor, clock.now())
+            changed += await store.save_order_pages(
                 source.name,
                 source.kind,
-                rows,
-                page.cursor,
+                [
+                    (rows, page.cursor, RunPage(len(page.orders), page.total, not page.more))
+                    for page, rows in group
+                ],
                 clock.now(),
-                run=RunPage(len(page.orders), page.total, finished=not page.more),
             )
-            if not page.more or (stop is not None and stop.is_set()):
-                return changed
+            if not last.more:
+                break
+        return changed
     finally:
-        # A page fetched ahead and not wanted (the run stopped, or failed) is dropped; its
-        # error, if it had one, is not the run's.
+        # Pages fetched ahead and not wanted (the run stopped or failed) are dropped.
         fetching.cancel()
         await asyncio.wait([fetching])
         if not fetching.cancelled():
             fetching.exception()
 
 
-async def _fetch(source: OrderSource, cursor: str) -> tuple[OrderPage, PreparedPage]:
-    page = await source.fetch_page(cursor)
-    return page, prepare_page(page.orders)
+Fetched = tuple[OrderPage, PreparedPage]
+InLine = Fetched | Exception | None
+"""A page fetched; or the error that ended the fetching, or None when it ended for a stop."""
+
+
+async def _fetch_ahead(
+    source: OrderSource, cursor: str, line: asyncio.Queue[InLine], stop: asyncio.Event | None
+) -> None:
+    """Fetch pages from ``cursor`` on, with their rows built, into ``line`` (waiting while it
+    is full), until the source has no more or ``stop`` is set."""
+    try:
+        while True:
+            page = await source.fetch_page(cursor)
+            await line.put((page, prepare_page(page.orders)))
+            if not page.more:
+                return
+            if stop is not None and stop.is_set():
+                break
+            cursor = page.cursor
+    except Exception as exc:  # the run's error, once the pages fetched before it are saved
+        await line.put(exc)
+        return
+    await line.put(None)
+
+
+async def _take(line: asyncio.Queue[InLine], stop: asyncio.Event | None) -> InLine:
+    """The next in ``line``; None when ``stop`` is set before a page comes (a page still being
+    fetched, or a source waiting out a limit, is not waited for)."""
+    if stop is None or not line.empty():
+        return await line.get()
+    getting = asyncio.ensure_future(line.get())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait([getting, stopping], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        getting.cancel()  # a page it was woken for stays in line
+    if getting.done() and not getting.cancelled():
+        return getting.result()
+    return None if line.empty() else line.get_nowait()
+
+
+def _room(group: list[Fetched]) -> bool:
+    """Whether another page goes in the transaction of ``group``."""
+    return sum(len(rows.records) for _, rows in group) < GROUP
 
 
 async def _run_start(

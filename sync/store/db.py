@@ -33,6 +33,11 @@ copy rarely finds no commit in its way), and by the time it is reached there is 
 copy. It keeps the WAL well under the 64 MB the upkeep and ``doctor`` treat as stuck. The
 daemon's upkeep still checkpoints and truncates the WAL every minute."""
 
+MIRROR_CACHE_KIB = 32 * 1024
+"""The daemon's page cache (SQLite's default is 2 MiB). A first sync writes a couple of thousand
+orders a transaction (:data:`sync.engine.GROUP`), dirtying some 20 MiB of table and index pages:
+with the default cache most of them were spilled to the WAL and read back before the commit."""
+
 COPY_BACK_EVERY = 0.25
 """Seconds between background checkpoints while the daemon's connection commits. Each runs on its
 own short-lived connection in a worker thread (a passive checkpoint never stops the writer), so
@@ -173,6 +178,7 @@ class Database:
         await self.conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         if not durable:
             await self.conn.execute(f"PRAGMA wal_autocheckpoint = {MIRROR_AUTOCHECKPOINT}")
+            await self.conn.execute(f"PRAGMA cache_size = -{MIRROR_CACHE_KIB}")
             self._copy_back = str(self.path) != ":memory:"
 
     async def _migrate(self) -> None:

@@ -14,6 +14,9 @@ from sync.store.feeds import NOTE_PAGE, RunPage, note_page_values
 from sync.store.page import PageWriter, PreparedPage, prepare_page
 from sync.store.rows import ORDER_COLUMNS, event_row, order_row
 
+PageToSave = tuple[Sequence[OrderRecord] | PreparedPage, str, RunPage | None]
+"""A page's orders, the cursor that resumes after it, and its part of the run's progress."""
+
 _SAVE_CURSOR = (
     "INSERT INTO sources (name, kind, cursor, last_attempt_at, last_success_at, "
     "rows_synced) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
@@ -42,17 +45,35 @@ class OrderStore(StoreBase):
         at a time (a handful of statements per page, not per order). ``run``, when given, is
         counted in the run's progress in the same transaction (one commit a page, not two).
         """
-        page = records if isinstance(records, PreparedPage) else prepare_page(records)
+        return await self.save_order_pages(source, kind, [(records, cursor, run)], now)
+
+    async def save_order_pages(
+        self, source: str, kind: str, pages: Sequence[PageToSave], now: datetime
+    ) -> list[int]:
+        """Several pages of a source, in order, as :meth:`save_order_page` saves one, all in one
+        transaction: the last page's cursor is saved with them.
+
+        A first sync writes the pages that wait in line this way: each commit then costs about
+        what one page's costs (the index pages the orders touch are mostly the same), so the
+        mirror keeps up with the source."""
+        changed: list[int] = []
         async with self.db.write() as tx:
-            changed = await PageWriter(tx, source, now).write(page)
-            saved = (source, kind, cursor, at_text(now), at_text(now), len(changed))
+            for records, cursor, run in pages:
+                page = records if isinstance(records, PreparedPage) else prepare_page(records)
+                found = await PageWriter(tx, source, now).write(page)
+                changed += found
+                saved = (source, kind, cursor, at_text(now), at_text(now), len(found))
 
-            def save_cursor(conn: sqlite3.Connection) -> None:
-                conn.execute(_SAVE_CURSOR, saved)
-                if run is not None:
-                    conn.execute(NOTE_PAGE, note_page_values(source, run, now))
+                def save_cursor(
+                    conn: sqlite3.Connection,
+                    saved: tuple[object, ...] = saved,
+                    run: RunPage | None = run,
+                ) -> None:
+                    conn.execute(_SAVE_CURSOR, saved)
+                    if run is not None:
+                        conn.execute(NOTE_PAGE, note_page_values(source, run, now))
 
-            await tx.run(save_cursor)  # with the run's progress, in one trip
+                await tx.run(save_cursor)  # with the run's progress, in one trip
         return changed
 
     # ----- reads -----

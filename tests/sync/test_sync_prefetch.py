@@ -1,23 +1,23 @@
-"""The next page is fetched while one is written: pages still commit in order, each with its own
-cursor, and a page fetched ahead that fails (or is no longer wanted) writes nothing."""
+"""Pages are fetched ahead while one is written: they still commit in order, each transaction with
+the cursor of its last page; pages waiting in line are written together; a page fetched ahead that
+fails writes nothing, and a stop asks for no more pages."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
 
 import httpx
 import pytest
 
+import sync.engine
 from sync.clock import VirtualClock
 from sync.connectors.base import OrderPage, OrderSource
-from sync.domain import OrderRecord
 from sync.engine import sync_orders
 from sync.errors import PayloadError
 from sync.store import Store
-from sync.store.page import PreparedPage
+from sync.store.orders import PageToSave
 from tests.conftest import T0, OrderFactory
 
 PAGES = 4
@@ -63,52 +63,75 @@ def source(client: httpx.AsyncClient, make_order: OrderFactory) -> Paged:
     return Paged(client, make_order)
 
 
+Commit = tuple[str, int, list[str], int]
+
+
 @pytest.fixture
-def commits(
-    store: Store, source: Paged, monkeypatch: pytest.MonkeyPatch
-) -> list[tuple[str, int, list[str]]]:
-    """After each page's transaction: (the cursor then saved, the orders then stored, the
-    cursors the source had been asked for)."""
-    seen: list[tuple[str, int, list[str]]] = []
-    save = store.save_order_page
+def commits(store: Store, source: Paged, monkeypatch: pytest.MonkeyPatch) -> list[Commit]:
+    """After each transaction of pages: (the cursor then saved, the orders then stored, the
+    cursors the source had been asked for, the pages written)."""
+    seen: list[Commit] = []
+    save = store.save_order_pages
 
     async def recorded(
-        name: str,
-        kind: str,
-        records: Sequence[OrderRecord] | PreparedPage,
-        cursor: str,
-        now: datetime,
-        **kwargs: Any,
+        name: str, kind: str, pages: Sequence[PageToSave], now: datetime
     ) -> list[int]:
-        changed = await save(name, kind, records, cursor, now, **kwargs)
+        changed = await save(name, kind, pages, now)
         saved = await store.source(name)
         assert saved is not None
-        seen.append((saved.cursor, await store.order_count(), list(source.asked)))
+        seen.append((saved.cursor, await store.order_count(), list(source.asked), len(pages)))
         return changed
 
-    monkeypatch.setattr(store, "save_order_page", recorded)
+    monkeypatch.setattr(store, "save_order_pages", recorded)
     return seen
 
 
 async def test_pages_commit_in_order_each_with_its_own_cursor(
-    store: Store, source: Paged, commits: list[tuple[str, int, list[str]]]
+    store: Store, source: Paged, commits: list[Commit]
 ) -> None:
     await sync_orders(store, source, VirtualClock(T0))
 
-    assert [(cursor, count) for cursor, count, _ in commits] == [
-        (str(k + 1), (k + 1) * PER_PAGE) for k in range(PAGES)
-    ]
+    written = 0
+    for cursor, count, _, pages in commits:  # one page or several, each with its last cursor
+        written += pages
+        assert (cursor, count) == (str(written), written * PER_PAGE)
+    assert written == PAGES
 
 
 async def test_the_next_page_is_asked_for_before_the_page_in_hand_is_committed(
-    store: Store, source: Paged, commits: list[tuple[str, int, list[str]]]
+    store: Store, source: Paged, commits: list[Commit]
 ) -> None:
     await sync_orders(store, source, VirtualClock(T0))
 
-    asked_by_commit = [asked for _, _, asked in commits]
+    asked_by_commit = [asked for _, _, asked, _ in commits]
     assert asked_by_commit[0][:2] == ["", "1"]
     assert asked_by_commit[1][:3] == ["", "1", "2"]
     assert source.asked == ["", "1", "2", "3"]
+
+
+async def test_pages_waiting_in_line_are_written_together_up_to_a_group(
+    store: Store, source: Paged, commits: list[Commit], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync.engine, "GROUP", 2 * PER_PAGE)
+    save = store.save_order_pages  # the recording one
+
+    async def slow(name: str, kind: str, pages: Sequence[PageToSave], now: datetime) -> list[int]:
+        while len(source.asked) < PAGES:  # the first page is written once all are fetched
+            await asyncio.sleep(0)
+        return await save(name, kind, pages, now)
+
+    monkeypatch.setattr(store, "save_order_pages", slow)
+    changed = await sync_orders(store, source, VirtualClock(T0))
+
+    assert [(cursor, count, pages) for cursor, count, _, pages in commits] == [
+        ("1", PER_PAGE, 1),
+        ("3", 3 * PER_PAGE, 2),
+        ("4", 4 * PER_PAGE, 1),
+    ]
+    assert len(changed) == len(set(changed)) == PAGES * PER_PAGE
+    progress = await store.source_progress("paged")
+    assert progress is not None and progress.run_rows == PAGES * PER_PAGE
+    assert progress.run_finished_at is not None
 
 
 async def test_a_failing_page_fetched_ahead_writes_nothing_and_advances_nothing(
@@ -128,13 +151,18 @@ async def test_a_failing_page_fetched_ahead_writes_nothing_and_advances_nothing(
     assert source.asked[-2:] == ["2", "3"]
 
 
-async def test_a_page_fetched_ahead_of_a_stop_is_dropped(store: Store, source: Paged) -> None:
+async def test_a_stop_saves_the_pages_fetched_and_asks_for_no_more(
+    store: Store, source: Paged
+) -> None:
     stop = asyncio.Event()
     source.on_ask["1"] = stop  # SIGTERM arrives while page 0 is written and page 1 fetched
 
     await sync_orders(store, source, VirtualClock(T0), stop=stop)
 
-    assert "1" in source.asked
+    assert source.asked == ["", "1"]
     saved = await store.source("paged")
-    assert saved is not None and saved.cursor == "1"
-    assert await store.order_count() == PER_PAGE
+    assert saved is not None and saved.cursor == "2"
+    assert await store.order_count() == 2 * PER_PAGE
+    rest = await sync_orders(store, source, VirtualClock(T0))
+    assert len(rest) == 2 * PER_PAGE
+    assert source.asked[-2:] == ["2", "3"]
