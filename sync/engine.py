@@ -80,11 +80,10 @@ async def sync_orders(
             changed += await store.save_order_pages(
                 source.name,
                 source.kind,
-                [
-                    (rows, page.cursor, RunPage(len(page.orders), page.total, not page.more))
-                    for page, rows in group
-                ],
+                [rows for _, rows in group],
+                last.cursor,
                 clock.now(),
+                run=_run_page([page for page, _ in group]),
             )
             if not last.more:
                 break
@@ -137,6 +136,15 @@ async def _take(line: asyncio.Queue[InLine], stop: asyncio.Event | None) -> InLi
     if getting.done() and not getting.cancelled():
         return getting.result()
     return None if line.empty() else line.get_nowait()
+
+
+def _run_page(pages: list[OrderPage]) -> RunPage:
+    """What ``pages`` add to the run's progress: their orders, the total the source last told
+    (a first page may be the only one to tell it), and whether the last is the end."""
+    told = [page.total for page in pages if page.total is not None]
+    return RunPage(
+        sum(len(page.orders) for page in pages), told[-1] if told else None, not pages[-1].more
+    )
 
 
 def _room(group: list[Fetched]) -> bool:

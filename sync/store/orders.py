@@ -11,11 +11,8 @@ from sync.domain import EventRow, LineItem, OrderRecord, OrderRow
 from sync.store.base import StoreBase
 from sync.store.events import at_text
 from sync.store.feeds import NOTE_PAGE, RunPage, note_page_values
-from sync.store.page import PageWriter, PreparedPage, prepare_page
+from sync.store.page import PageWriter, PreparedPage
 from sync.store.rows import ORDER_COLUMNS, event_row, order_row
-
-PageToSave = tuple[Sequence[OrderRecord] | PreparedPage, str, RunPage | None]
-"""A page's orders, the cursor that resumes after it, and its part of the run's progress."""
 
 _SAVE_CURSOR = (
     "INSERT INTO sources (name, kind, cursor, last_attempt_at, last_success_at, "
@@ -45,13 +42,21 @@ class OrderStore(StoreBase):
         at a time (a handful of statements per page, not per order). ``run``, when given, is
         counted in the run's progress in the same transaction (one commit a page, not two).
         """
-        return await self.save_order_pages(source, kind, [(records, cursor, run)], now)
+        return await self.save_order_pages(source, kind, [records], cursor, now, run=run)
 
     async def save_order_pages(
-        self, source: str, kind: str, pages: Sequence[PageToSave], now: datetime
+        self,
+        source: str,
+        kind: str,
+        pages: Sequence[Sequence[OrderRecord] | PreparedPage],
+        cursor: str,
+        now: datetime,
+        *,
+        run: RunPage | None = None,
     ) -> list[int]:
         """Several pages of a source, in order, as :meth:`save_order_page` saves one, all in one
-        transaction: the last page's cursor is saved with them.
+        transaction with ``cursor`` (the one after the last page) and ``run`` (what the pages
+        together add to the run's progress).
 
         A first sync writes the pages that wait in line this way. A commit writes every table
         and index page its orders touched, and pages of new orders touch mostly the same ones:
@@ -59,22 +64,17 @@ class OrderStore(StoreBase):
         order that 250 did."""
         changed: list[int] = []
         async with self.db.write() as tx:
-            for records, cursor, run in pages:
-                page = records if isinstance(records, PreparedPage) else prepare_page(records)
-                found = await PageWriter(tx, source, now).write(page)
-                changed += found
-                saved = (source, kind, cursor, at_text(now), at_text(now), len(found))
+            writer = PageWriter(tx, source, now)
+            for records in pages:
+                changed += await writer.write(records)
+            saved = (source, kind, cursor, at_text(now), at_text(now), len(changed))
 
-                def save_cursor(
-                    conn: sqlite3.Connection,
-                    saved: tuple[object, ...] = saved,
-                    run: RunPage | None = run,
-                ) -> None:
-                    conn.execute(_SAVE_CURSOR, saved)
-                    if run is not None:
-                        conn.execute(NOTE_PAGE, note_page_values(source, run, now))
+            def save_cursor(conn: sqlite3.Connection) -> None:
+                conn.execute(_SAVE_CURSOR, saved)
+                if run is not None:
+                    conn.execute(NOTE_PAGE, note_page_values(source, run, now))
 
-                await tx.run(save_cursor)  # with the run's progress, in one trip
+            await tx.run(save_cursor)  # with the run's progress, in one trip
         return changed
 
     # ----- reads -----

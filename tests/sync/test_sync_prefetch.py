@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from sync.connectors.base import OrderPage, OrderSource
 from sync.engine import sync_orders
 from sync.errors import PayloadError
 from sync.store import Store
-from sync.store.orders import PageToSave
+from sync.store.page import PreparedPage
 from tests.conftest import T0, OrderFactory
 
 PAGES = 4
@@ -74,9 +75,9 @@ def commits(store: Store, source: Paged, monkeypatch: pytest.MonkeyPatch) -> lis
     save = store.save_order_pages
 
     async def recorded(
-        name: str, kind: str, pages: Sequence[PageToSave], now: datetime
+        name: str, kind: str, pages: Sequence[PreparedPage], cursor: str, now: datetime, **kw: Any
     ) -> list[int]:
-        changed = await save(name, kind, pages, now)
+        changed = await save(name, kind, pages, cursor, now, **kw)
         saved = await store.source(name)
         assert saved is not None
         seen.append((saved.cursor, await store.order_count(), list(source.asked), len(pages)))
@@ -115,10 +116,12 @@ async def test_pages_waiting_in_line_are_written_together_up_to_a_group(
     monkeypatch.setattr(sync.engine, "GROUP", 2 * PER_PAGE)
     save = store.save_order_pages  # the recording one
 
-    async def slow(name: str, kind: str, pages: Sequence[PageToSave], now: datetime) -> list[int]:
+    async def slow(
+        name: str, kind: str, pages: Sequence[PreparedPage], cursor: str, now: datetime, **kw: Any
+    ) -> list[int]:
         while len(source.asked) < PAGES:  # the first page is written once all are fetched
             await asyncio.sleep(0)
-        return await save(name, kind, pages, now)
+        return await save(name, kind, pages, cursor, now, **kw)
 
     monkeypatch.setattr(store, "save_order_pages", slow)
     changed = await sync_orders(store, source, VirtualClock(T0))
