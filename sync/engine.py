@@ -1,7 +1,10 @@
 """The sync engine: drive a connector page by page into the store.
 
 Each page is saved with the cursor that resumes after it, in the same transaction, so an
-interrupted sync repeats only pages not committed and a repeated page changes nothing. A page that
+interrupted sync repeats only pages not committed and a repeated page changes nothing. A run's
+pages are written only while the stored cursor is still the one it fetched them from: a restore
+into the running daemon (or an operator's reset) ends the run in flight, and the next goes on
+from the cursor now stored. A page that
 cannot be read raises before anything of it is written, so the cursor never moves past it. Pages
 are fetched, and their rows built (:func:`~sync.store.page.prepare_page`), ahead of the one being
 written: the network, the Python work and the database's own work overlap. When pages wait in
@@ -22,6 +25,7 @@ from datetime import timedelta
 
 from sync.clock import Clock
 from sync.connectors.base import OrderPage, OrderSource
+from sync.errors import CursorMoved
 from sync.store import Store
 from sync.store.feeds import RunPage
 from sync.store.page import PreparedPage, prepare_page
@@ -77,14 +81,20 @@ async def sync_orders(
             last = group[-1][0]
             if cursor_first:
                 await store.save_cursor(source.name, source.kind, last.cursor, clock.now())
-            changed += await store.save_order_pages(
-                source.name,
-                source.kind,
-                [rows for _, rows in group],
-                last.cursor,
-                clock.now(),
-                run=_run_page([page for page, _ in group]),
-            )
+                cursor = last.cursor
+            try:
+                changed += await store.save_order_pages(
+                    source.name,
+                    source.kind,
+                    [rows for _, rows in group],
+                    last.cursor,
+                    clock.now(),
+                    run=_run_page([page for page, _ in group]),
+                    after=cursor,
+                )
+            except CursorMoved:  # restored or reset meanwhile: the next run starts from there
+                break
+            cursor = last.cursor
             if not last.more:
                 break
         return changed

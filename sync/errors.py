@@ -39,6 +39,12 @@ class ConflictError(StoreError):
         self.change = change
 
 
+class CursorMoved(StoreError):
+    """A source's stored cursor is not the one its sync run went on from: something else moved
+    it meanwhile (a restore into the running daemon, an operator's reset). The run's pages are
+    not written; the next run goes on from the stored cursor."""
+
+
 class ActionError(OrderwatchError):
     """An agent's action that cannot be done as asked; the message says what to change."""
 

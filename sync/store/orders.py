@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sync.domain import EventRow, LineItem, OrderRecord, OrderRow
+from sync.errors import CursorMoved
 from sync.store.base import StoreBase
 from sync.store.events import at_text
 from sync.store.feeds import NOTE_PAGE, RunPage, note_page_values
@@ -53,10 +54,14 @@ class OrderStore(StoreBase):
         now: datetime,
         *,
         run: RunPage | None = None,
+        after: str | None = None,
     ) -> list[int]:
         """Several pages of a source, in order, as :meth:`save_order_page` saves one, all in one
         transaction with ``cursor`` (the one after the last page) and ``run`` (what the pages
         together add to the run's progress).
+
+        ``after``, when given, is the cursor the pages were fetched from, as the run last saved
+        it: if the stored one differs, nothing is written and :class:`CursorMoved` is raised.
 
         A first sync writes the pages that wait in line this way. A commit writes every table
         and index page its orders touched, and pages of new orders touch mostly the same ones:
@@ -64,6 +69,11 @@ class OrderStore(StoreBase):
         order that 250 did."""
         changed: list[int] = []
         async with self.db.write() as tx:
+            if after is not None:
+                row = await tx.fetchone("SELECT cursor FROM sources WHERE name = ?", (source,))
+                stored = "" if row is None else row["cursor"]
+                if stored != after:
+                    raise CursorMoved(f"{source}: the cursor moved while a run fetched pages")
             writer = PageWriter(tx, source, now)
             for records in pages:
                 changed += await writer.write(records)

@@ -169,3 +169,29 @@ async def test_a_stop_saves_the_pages_fetched_and_asks_for_no_more(
     rest = await sync_orders(store, source, VirtualClock(T0))
     assert len(rest) == 2 * PER_PAGE
     assert source.asked[-2:] == ["2", "3"]
+
+
+async def test_a_cursor_moved_under_a_run_ends_it_and_the_next_goes_on_from_there(
+    store: Store, source: Paged, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetch_page = source.fetch_page
+
+    async def restored_meanwhile(cursor: str) -> OrderPage:
+        if cursor == "2":  # a backup taken after page 0 is restored while page 2 is fetched
+            while await store.order_count() < 2 * PER_PAGE:
+                await asyncio.sleep(0.01)
+            await store.save_cursor("paged", "paged", "1", T0)
+        return await fetch_page(cursor)
+
+    monkeypatch.setattr(source, "fetch_page", restored_meanwhile)
+    cut = await sync_orders(store, source, VirtualClock(T0))
+
+    assert len(cut) == 2 * PER_PAGE  # page 2, fetched from the old cursor, is not written
+    saved = await store.source("paged")
+    assert saved is not None and saved.cursor == "1"
+    assert await store.order_count() == 2 * PER_PAGE
+    monkeypatch.setattr(source, "fetch_page", fetch_page)
+    rest = await sync_orders(store, source, VirtualClock(T0))
+    assert source.asked[-3:] == ["1", "2", "3"]
+    assert len(rest) == 2 * PER_PAGE
+    assert await store.order_count() == PAGES * PER_PAGE
