@@ -32,11 +32,12 @@ ORDERS = 3000
 @pytest.fixture
 async def simulator() -> AsyncIterator[RunningServer]:
     shop = Shop(seed=5, orders=ORDERS, now=T0)
-    # A query budget that lets the first sync last several seconds (a page of 50 costs 102).
+    # A query budget that lets the first sync last several seconds (a page of 50 costs 102),
+    # however quickly the daemon writes: the backup must be taken while it runs.
     app = create_app(
         shop,
         clock=VirtualClock(T0),
-        bucket=Bucket(maximum=1000, restore_rate=800),
+        bucket=Bucket(maximum=1000, restore_rate=400),
         shopify_cost=CostModel.CURRENT,
     )
     server = await serve(app)
