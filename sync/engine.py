@@ -26,9 +26,10 @@ from datetime import timedelta
 from sync.clock import Clock
 from sync.connectors.base import OrderPage, OrderSource
 from sync.errors import CursorMoved
+from sync.fetch_aside import ASIDE_FROM, Fetched, Told, can_fetch_aside, fetch_aside, told
 from sync.store import Store
 from sync.store.feeds import RunPage
-from sync.store.page import PreparedPage, prepare_page
+from sync.store.page import prepare_page
 
 AHEAD = 8
 """Pages fetched (and their rows built) ahead of the one being written, at most."""
@@ -106,7 +107,6 @@ async def sync_orders(
             fetching.exception()
 
 
-Fetched = tuple[OrderPage, PreparedPage]
 InLine = Fetched | Exception | None
 """A page fetched; or the error that ended the fetching, or None when it ended for a stop."""
 
@@ -115,20 +115,39 @@ async def _fetch_ahead(
     source: OrderSource, cursor: str, line: asyncio.Queue[InLine], stop: asyncio.Event | None
 ) -> None:
     """Fetch pages from ``cursor`` on, with their rows built, into ``line`` (waiting while it
-    is full), until the source has no more or ``stop`` is set."""
+    is full), until the source has no more or ``stop`` is set.
+
+    Once a page tells that the run brings :data:`~sync.fetch_aside.ASIDE_FROM` orders or more
+    (exactly or at least),
+    a helper process fetches the pages after it (:mod:`sync.fetch_aside`); if it stops short,
+    the fetching goes on here from the last page it handed over."""
+    aside = can_fetch_aside(source)
     try:
         while True:
             page = await source.fetch_page(cursor)
-            await line.put((page, prepare_page(page.orders)))
+            await line.put((told(page), prepare_page(page.orders)))
             if not page.more:
                 return
             if stop is not None and stop.is_set():
                 break
             cursor = page.cursor
+            if aside and _big(page):
+                aside = False  # one helper a run: one that stopped short would again
+                cursor, ended = await fetch_aside(source, cursor, line, stop)
+                if ended:
+                    return
+                if stop is not None and stop.is_set():
+                    break
     except Exception as exc:  # the run's error, once the pages fetched before it are saved
         await line.put(exc)
         return
     await line.put(None)
+
+
+def _big(page: OrderPage) -> bool:
+    """Whether ``page`` tells of a run of :data:`~sync.fetch_aside.ASIDE_FROM` orders or more."""
+    told = page.total if page.total is not None else page.at_least
+    return told is not None and told >= ASIDE_FROM
 
 
 async def _take(line: asyncio.Queue[InLine], stop: asyncio.Event | None) -> InLine:
@@ -148,18 +167,18 @@ async def _take(line: asyncio.Queue[InLine], stop: asyncio.Event | None) -> InLi
     return None if line.empty() else line.get_nowait()
 
 
-def _run_page(pages: list[OrderPage]) -> RunPage:
+def _run_page(pages: list[Told]) -> RunPage:
     """What ``pages`` add to the run's progress: their orders, the total the source last told
     (a first page may be the only one to tell it), and whether the last is the end."""
-    told = [page.total for page in pages if page.total is not None]
+    totals = [page.total for page in pages if page.total is not None]
     return RunPage(
-        sum(len(page.orders) for page in pages), told[-1] if told else None, not pages[-1].more
+        sum(page.rows for page in pages), totals[-1] if totals else None, not pages[-1].more
     )
 
 
 def _room(group: list[Fetched]) -> bool:
     """Whether another page goes in the transaction of ``group``."""
-    return sum(len(rows.records) for _, rows in group) < GROUP
+    return sum(len(rows) for _, rows in group) < GROUP
 
 
 async def _run_start(

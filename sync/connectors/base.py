@@ -46,6 +46,8 @@ class OrderPage:
     """True when the source has more pages right now; False when caught up."""
     total: int | None = None
     """How many orders the run this page belongs to will bring, when the source says."""
+    at_least: int | None = None
+    """A floor to that number when the source says only that much (a capped count)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,11 @@ class Connector:
             cooldown=setting_number(settings, "breaker_cooldown_seconds", 60, self.where),
         )
         self._sleep = sleep
+
+    @property
+    def real_time(self) -> bool:
+        """Whether the connector waits on the real clock (not a test's)."""
+        return self._sleep is asyncio.sleep
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """One request with this source's retries, deadline and breaker."""

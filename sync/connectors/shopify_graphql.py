@@ -152,8 +152,12 @@ class ShopifyGraphQLSource(OrderSource):
             raise PayloadError(f"{self.name}: hasNextPage without an endCursor")
         kept = window.keep(orders)
         following = window.advance(kept, end if more else None, lookback=self.lookback)
-        total = await self._count() if window.since is None and not window.after else None
-        return OrderPage(orders=tuple(kept), cursor=following.dump(), more=more, total=total)
+        total, at_least = None, None
+        if window.since is None and not window.after:
+            total, at_least = await self._count()
+        return OrderPage(
+            orders=tuple(kept), cursor=following.dump(), more=more, total=total, at_least=at_least
+        )
 
     async def _orders(self, variables: JSON) -> JSON:
         """One ``orders`` page as big as the shop's prices allow; a page Shopify refuses as too
@@ -234,22 +238,25 @@ class ShopifyGraphQLSource(OrderSource):
                 TRACKS_PER_CALL, TRANSACTIONS_PER_CALL,
             )  # fmt: skip
 
-    async def _count(self) -> int | None:
+    async def _count(self) -> tuple[int | None, int | None]:
         """How many orders a full run lists (``ordersCount``), asked once as it starts, for its
-        progress; None when Shopify will not say exactly (an older API version caps counts at
-        10,000) or the count fails: a run never fails for want of a total."""
+        progress: (the count, None) when Shopify counts exactly; (None, the count) when it
+        counts only up to a cap (10,000 before API 2025-07); (None, None) when the count fails:
+        a run never fails for want of a total."""
         try:
             body = await self._post({"query": self.count_query}, cost=0, what="count query")
         except SourceAuthError:
             raise
         except SourceError:
-            return None
+            return None, None
         try:
             found = body["data"]["ordersCount"]
             count, precision = found["count"], found["precision"]
         except (KeyError, TypeError):
-            return None
-        return count if isinstance(count, int) and precision == "EXACT" else None
+            return None, None
+        if not isinstance(count, int):
+            return None, None
+        return (count, None) if precision == "EXACT" else (None, count)
 
     async def _pace(self, cost: int) -> None:
         """Sleep until the cost bucket can pay ``cost`` points (bounded by max_pause)."""

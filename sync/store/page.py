@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sync.domain import OrderRecord, ShipmentRecord, ShipmentStatus
+from sync.domain import OrderRecord, ShipmentStatus
 from sync.store.db import Transaction, to_db
-from sync.store.events import EVENT_INSERT, event_values
+from sync.store.events import EVENT_INSERT, at_text
 from sync.store.search import index_values
 from sync.store.stages import bare_number, release_waiting
 
@@ -34,7 +34,11 @@ _CREATED_AT = ORDER_FIELDS.index("created_at")
 _UPDATED_AT = ORDER_FIELDS.index("updated_at")
 _PAID_AT = ORDER_FIELDS.index("paid_at")
 _HASH = ORDER_FIELDS.index("raw_hash")
+_EXTERNAL_ID = ORDER_FIELDS.index("external_id")
+_NUMBER = ORDER_FIELDS.index("number")
+_AXES = tuple(ORDER_FIELDS.index(axis) for axis in STATUS_AXES)
 ADDRESS_FIELDS = ("address", "city", "province", "country", "postcode", "district")
+_ADDRESS = tuple(ORDER_FIELDS.index(name) for name in ADDRESS_FIELDS)
 _INSERT_ORDER = (
     f"INSERT INTO orders (id, {', '.join(ORDER_FIELDS)}, change_seq) "
     f"VALUES (?, {', '.join('?' * len(ORDER_FIELDS))}, ?)"
@@ -54,8 +58,9 @@ def _ids(values: Sequence[object]) -> str:
     return json.dumps(list(values))
 
 
-_RAW = json.JSONEncoder(ensure_ascii=False, default=str).encode
-"""``json.dumps`` with these options builds a new encoder on every call; a page encodes hundreds."""
+_RAW = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False).encode
+"""``json.dumps`` with these options builds a new encoder on every call; a page encodes hundreds.
+A record's raw JSON is decoded JSON or a file's row, never a cycle: no need to look for one."""
 
 
 def order_values(record: OrderRecord) -> tuple[object, ...]:
@@ -98,17 +103,33 @@ def search_terms(record: OrderRecord) -> SearchTerms:
     )
 
 
+ItemValues = tuple[str, str, str, int, str]
+"""A line item's row: external id, SKU, title, quantity, price."""
+ParcelValues = tuple[str, str, str, str, str, str | None]
+"""A parcel's row as the shop knows it: external id, carrier, the carrier as the shop wrote it,
+tracking number, tracking URL, handed over (stored text, or None)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedPage:
-    """A page's orders, one record each, with their row values and search terms built."""
+    """A page's orders, one each (the latest copy), as the rows they will be written as.
 
-    records: tuple[OrderRecord, ...]
+    Only plain values (text, numbers, tuples): a page is cheap to hand to another process
+    (:mod:`sync.fetch_aside` builds pages in one), and the writer needs nothing else.
+    """
+
     values: tuple[tuple[object, ...], ...]
+    """Each order's row, in :data:`ORDER_FIELDS` order."""
     terms: tuple[SearchTerms, ...]
+    items: tuple[tuple[ItemValues, ...], ...]
+    parcels: tuple[tuple[ParcelValues, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
 def prepare_page(records: Sequence[OrderRecord]) -> PreparedPage:
-    """The latest record of each order in ``records`` with what its rows will hold.
+    """The latest record of each order in ``records`` as the rows it will be written as.
 
     This is the half of writing a page that needs no database (the raw JSON and its digest, the
     instants as text, the search terms); the sync engine builds the next page's while the
@@ -116,10 +137,21 @@ def prepare_page(records: Sequence[OrderRecord]) -> PreparedPage:
     """
     latest = latest_per_order(records)
     return PreparedPage(
-        tuple(latest),
         tuple(order_values(record) for record in latest),
         tuple(search_terms(record) for record in latest),
-    )
+        tuple(
+            tuple((i.external_id, i.sku, i.title, i.quantity, i.price) for i in r.line_items)
+            for r in latest
+        ),
+        tuple(
+            tuple(
+                (s.external_id, s.carrier, s.carrier_raw, s.tracking_number, s.tracking_url,
+                 to_db(s.shipped_at))
+                for s in r.shipments
+            )
+            for r in latest
+        ),
+    )  # fmt: skip
 
 
 def _one_line(parts: Sequence[object]) -> str:
@@ -146,7 +178,7 @@ class PageWriter:
         """Upsert ``records`` (the latest of each order); returns the ids of the orders that
         changed."""
         page = records if isinstance(records, PreparedPage) else prepare_page(records)
-        if not page.records:
+        if not page.values:
             return []
         changed, created = await self.tx.run(lambda conn: self._write(conn, page))
         # Warehouse stage rows that came before their order wait in quarantine until now.
@@ -158,41 +190,41 @@ class PageWriter:
         self.conn = conn
         self.events = []
         seq = self.tx.seq
-        existing = self._existing([r.external_id for r in page.records])
-        inserts: list[tuple[OrderRecord, tuple[object, ...], SearchTerms]] = []
-        updates: list[tuple[OrderRecord, tuple[object, ...], SearchTerms, sqlite3.Row]] = []
-        for record, values, words in zip(page.records, page.values, page.terms, strict=True):
-            row = existing.get(record.external_id)
+        existing = self._existing([values[_EXTERNAL_ID] for values in page.values])
+        inserts: list[int] = []  # positions in the page
+        updates: list[tuple[int, sqlite3.Row]] = []
+        for at, values in enumerate(page.values):
+            row = existing.get(values[_EXTERNAL_ID])  # type: ignore[call-overload]
             if row is None:
-                inserts.append((record, values, words))
+                inserts.append(at)
             elif values[_UPDATED_AT] >= row["updated_at"] and values[_HASH] != row["raw_hash"]:
-                updates.append((record, values, words, row))
+                updates.append((at, row))
         # New rows get their ids here (the next free ones, as SQLite would pick them: nobody
         # else writes inside this transaction), so nothing is read back after the inserts.
         first = self._next_id("orders") if inserts else 0
         if inserts:
             conn.executemany(
-                _INSERT_ORDER, [(first + n, *v, seq) for n, (_, v, _) in enumerate(inserts)]
+                _INSERT_ORDER,
+                [(first + n, *page.values[at], seq) for n, at in enumerate(inserts)],
             )
         if updates:
-            conn.executemany(_UPDATE_ORDER, [(*v, seq, row["id"]) for _, v, _, row in updates])
-        touched: list[tuple[int, OrderRecord]] = []
-        terms: list[tuple[int, SearchTerms]] = []
-        for order_id, (record, values, words) in enumerate(inserts, start=first):
-            touched.append((order_id, record))
-            terms.append((order_id, words))
-            self._creation_events(order_id, record, values)
-        for record, _, words, row in updates:
-            touched.append((int(row["id"]), record))
-            terms.append((int(row["id"]), words))
-            self._status_events(int(row["id"]), record, row)
+            conn.executemany(
+                _UPDATE_ORDER, [(*page.values[at], seq, row["id"]) for at, row in updates]
+            )
+        touched: list[tuple[int, int]] = []  # (order id, position in the page)
+        for order_id, at in enumerate(inserts, start=first):
+            touched.append((order_id, at))
+            self._creation_events(order_id, page.values[at])
+        for at, row in updates:
+            touched.append((int(row["id"]), at))
+            self._status_events(int(row["id"]), page.values[at], row)
         if touched:
-            self._line_items(touched)
-            self._shipments(touched)
-            self._search(terms)
+            self._line_items(touched, page.items)
+            self._shipments(touched, page.parcels)
+            self._search([(order_id, page.terms[at]) for order_id, at in touched])
         if self.events:
             conn.executemany(EVENT_INSERT, self.events)
-        numbers = [record.number for record, _, _ in inserts]
+        numbers = [str(page.values[at][_NUMBER]) for at in inserts]
         return [order_id for order_id, _ in touched], self._awaited(numbers)
 
     def _awaited(self, numbers: list[str]) -> list[str]:
@@ -211,7 +243,7 @@ class PageWriter:
         (last,) = self.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()
         return int(last) + 1
 
-    def _existing(self, external_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
+    def _existing(self, external_ids: Sequence[object]) -> dict[str, sqlite3.Row]:
         if not external_ids:
             return {}
         rows = self.conn.execute(
@@ -223,58 +255,51 @@ class PageWriter:
         ).fetchall()
         return {row["external_id"]: row for row in rows}
 
-    def _event(self, **fields: object) -> None:
-        self.events.append(event_values(actor=self.source, **fields))  # type: ignore[arg-type]
-
-    def _creation_events(
-        self, order_id: int, record: OrderRecord, values: tuple[object, ...]
-    ) -> None:
-        # Built straight from the order's row values: its instants are already stored text.
-        source = self.source
+    def _event(self, at: object, order_id: int, subject_kind: str, subject_id: int,
+               kind: str, field: str = "", before: object = "", after: object = "",
+               detail: str = "") -> None:  # fmt: skip
+        """A timeline row; ``at`` is stored text (the rows' instants already are)."""
         self.events.append(
-            (values[_CREATED_AT], source, order_id, "order", order_id, "created", "", "", "",
-             f"order {record.number} created")
+            (at, self.source, order_id, subject_kind, subject_id, kind, field, before, after,
+             detail)
         )  # fmt: skip
-        if record.paid_at is not None:
-            self.events.append(
-                (values[_PAID_AT], source, order_id, "order", order_id, "status",
-                 "payment_status", "", str(record.payment_status), "")
+
+    def _creation_events(self, order_id: int, values: tuple[object, ...]) -> None:
+        self._event(
+            values[_CREATED_AT], order_id, "order", order_id, "created",
+            detail=f"order {values[_NUMBER]} created",
+        )  # fmt: skip
+        if values[_PAID_AT] is not None:
+            self._event(
+                values[_PAID_AT], order_id, "order", order_id, "status", "payment_status",
+                after=values[_AXES[0]],
             )  # fmt: skip
 
-    def _status_events(self, order_id: int, record: OrderRecord, row: sqlite3.Row) -> None:
-        self._address_event(order_id, record, row)
-        for axis in STATUS_AXES:
-            before, after = row[axis], str(getattr(record, axis))
+    def _status_events(self, order_id: int, values: tuple[object, ...], row: sqlite3.Row) -> None:
+        self._address_event(order_id, values, row)
+        for axis, index in zip(STATUS_AXES, _AXES, strict=True):
+            before, after = row[axis], values[index]
             if before != after:
                 self._event(
-                    at=record.updated_at,
-                    order_id=order_id,
-                    subject_kind="order",
-                    subject_id=order_id,
-                    kind="status",
-                    field=axis,
-                    from_value=before,
-                    to_value=after,
-                )
+                    values[_UPDATED_AT], order_id, "order", order_id, "status", axis,
+                    before, after,
+                )  # fmt: skip
 
-    def _address_event(self, order_id: int, record: OrderRecord, row: sqlite3.Row) -> None:
+    def _address_event(self, order_id: int, values: tuple[object, ...], row: sqlite3.Row) -> None:
         # The order guards compare this line with the label's time.
         before = [row[name] for name in ADDRESS_FIELDS]
-        after = [getattr(record, name) for name in ADDRESS_FIELDS]
+        after = [values[index] for index in _ADDRESS]
         known = [(b, a) for b, a in zip(before, after, strict=True) if b is not None]
         if all(b == a for b, a in known):
             return
         self._event(
-            at=record.updated_at,
-            order_id=order_id,
-            subject_kind="order",
-            subject_id=order_id,
-            kind="address",
-            from_value=_one_line(before),
-            to_value=_one_line(after),
-        )
+            values[_UPDATED_AT], order_id, "order", order_id, "address",
+            before=_one_line(before), after=_one_line(after),
+        )  # fmt: skip
 
-    def _line_items(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
+    def _line_items(
+        self, touched: Sequence[tuple[int, int]], items: Sequence[tuple[ItemValues, ...]]
+    ) -> None:
         self.conn.execute(
             "DELETE FROM line_items WHERE order_id IN (SELECT value FROM json_each(?))",
             (_ids([order_id for order_id, _ in touched]),),
@@ -282,74 +307,55 @@ class PageWriter:
         self.conn.executemany(
             "INSERT INTO line_items (order_id, external_id, sku, title, quantity, price) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (order_id, i.external_id, i.sku, i.title, i.quantity, i.price)
-                for order_id, record in touched
-                for i in record.line_items
-            ],
+            [(order_id, *item) for order_id, at in touched for item in items[at]],
         )
 
-    def _shipments(self, touched: Sequence[tuple[int, OrderRecord]]) -> None:
-        wanted = [(order_id, s) for order_id, r in touched for s in r.shipments]
+    def _shipments(
+        self, touched: Sequence[tuple[int, int]], parcels: Sequence[tuple[ParcelValues, ...]]
+    ) -> None:
+        wanted = [(order_id, parcel) for order_id, at in touched for parcel in parcels[at]]
         if not wanted:
             return
-        known = self._known_shipments([s.external_id for _, s in wanted])
-        fresh = [(order_id, s) for order_id, s in wanted if s.external_id not in known]
+        known = self._known_shipments([parcel[0] for _, parcel in wanted])
+        fresh = [(order_id, parcel) for order_id, parcel in wanted if parcel[0] not in known]
         moved = [
-            (order_id, s, known[s.external_id]) for order_id, s in wanted
-            if s.external_id in known
-            and (known[s.external_id]["tracking_number"], known[s.external_id]["carrier"])
-            != (s.tracking_number, s.carrier)
+            (order_id, parcel, known[parcel[0]]) for order_id, parcel in wanted
+            if parcel[0] in known
+            and (known[parcel[0]]["tracking_number"], known[parcel[0]]["carrier"])
+            != (parcel[3], parcel[1])
         ]  # fmt: skip
         first = self._next_id("shipments") if fresh else 0
+        seq = self.tx.seq
         self.conn.executemany(
             _INSERT_SHIPMENT,
             [
-                (
-                    first + n,
-                    order_id,
-                    self.source,
-                    s.external_id,
-                    s.carrier,
-                    s.carrier_raw,
-                    s.tracking_number,
-                    s.tracking_url,
-                    ShipmentStatus.PENDING,
-                    to_db(s.shipped_at),
-                    self.tx.seq,
-                )
-                for n, (order_id, s) in enumerate(fresh)
+                (first + n, order_id, self.source, external_id, carrier, carrier_raw, number,
+                 url, ShipmentStatus.PENDING, shipped_at, seq)
+                for n, (order_id, (external_id, carrier, carrier_raw, number, url, shipped_at))
+                in enumerate(fresh)
             ],
-        )
+        )  # fmt: skip
         self.conn.executemany(
             "UPDATE shipments SET tracking_number = ?, carrier = ?, carrier_raw = ?, "
             "tracking_url = ?, registered_at = NULL, version = version + 1, change_seq = ? "
             "WHERE id = ?",
             [
-                (
-                    s.tracking_number,
-                    s.carrier,
-                    s.carrier_raw,
-                    s.tracking_url,
-                    self.tx.seq,
-                    row["id"],
-                )
-                for _, s, row in moved
+                (parcel[3], parcel[1], parcel[2], parcel[4], seq, row["id"])
+                for _, parcel, row in moved
             ],
         )
-        for shipment_id, (order_id, shipment) in enumerate(fresh, start=first):
-            self._handover_event(order_id, shipment_id, shipment)
-        for order_id, shipment, row in moved:
+        now = at_text(self.now)
+        for shipment_id, (order_id, parcel) in enumerate(fresh, start=first):
+            carrier = parcel[1] or parcel[2] or "unknown carrier"
             self._event(
-                at=self.now,
-                order_id=order_id,
-                subject_kind="shipment",
-                subject_id=row["id"],
-                kind="tracking",
-                field="tracking_number",
-                from_value=row["tracking_number"],
-                to_value=shipment.tracking_number,
-            )
+                parcel[5] or now, order_id, "shipment", shipment_id, "shipped",
+                after=parcel[3], detail=f"handed to {carrier}",
+            )  # fmt: skip
+        for order_id, parcel, row in moved:
+            self._event(
+                now, order_id, "shipment", row["id"], "tracking", "tracking_number",
+                row["tracking_number"], parcel[3],
+            )  # fmt: skip
 
     def _known_shipments(self, external_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
         if not external_ids:
@@ -360,18 +366,6 @@ class PageWriter:
             (self.source, _ids(external_ids)),
         ).fetchall()
         return {row["external_id"]: row for row in rows}
-
-    def _handover_event(self, order_id: int, shipment_id: int, shipment: ShipmentRecord) -> None:
-        carrier = shipment.carrier or shipment.carrier_raw or "unknown carrier"
-        self._event(
-            at=shipment.shipped_at or self.now,
-            order_id=order_id,
-            subject_kind="shipment",
-            subject_id=shipment_id,
-            kind="shipped",
-            to_value=shipment.tracking_number,
-            detail=f"handed to {carrier}",
-        )
 
     def _search(self, terms: Sequence[tuple[int, SearchTerms]]) -> None:
         self.conn.execute(

@@ -82,11 +82,12 @@ async def test_an_incremental_run_asks_no_count(server: RunningServer) -> None:
     assert again.total is None
 
 
-async def test_a_capped_count_is_no_total() -> None:
+async def test_a_capped_count_is_no_total_but_a_floor() -> None:
     asked: list[str] = []
     async with counting(10_000, "AT_LEAST", asked) as client:
         page = await connector("http://shop.test", client).fetch_page("")
     assert page.total is None
+    assert page.at_least == 10_000
     assert "limit: null" not in asked[-1]  # API 2025-01 has no uncapped count
 
 
@@ -94,7 +95,7 @@ async def test_recent_api_versions_ask_for_an_uncapped_count() -> None:
     asked: list[str] = []
     async with counting(48_213, "EXACT", asked) as client:
         page = await connector("http://shop.test", client, api_version="2025-07").fetch_page("")
-    assert page.total == 48_213
+    assert (page.total, page.at_least) == (48_213, None)
     assert "ordersCount(limit: null)" in asked[-1]
 
 
@@ -106,4 +107,4 @@ async def test_a_count_that_fails_leaves_the_page_alone() -> None:
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(reply)) as client:
         page = await connector("http://shop.test", client).fetch_page("")
-    assert page.total is None and not page.more
+    assert page.total is None and page.at_least is None and not page.more

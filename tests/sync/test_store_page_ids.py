@@ -3,10 +3,11 @@ writer hands out are the rows' own, also after rows were removed."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sync.store import Store
-from sync.store.page import prepare_page
+from sync.store.page import ORDER_FIELDS, prepare_page
 from tests.conftest import T0, OrderFactory
 
 
@@ -51,8 +52,8 @@ def test_a_prepared_page_keeps_the_latest_copy_of_each_order(make_order: OrderFa
 
     page = prepare_page([newer, older, make_order(2)])
 
-    assert [(r.external_id, r.raw["rev"]) for r in page.records] == [
+    assert [(v[1], json.loads(str(v[ORDER_FIELDS.index("raw")]))["rev"]) for v in page.values] == [
         (newer.external_id, 2),
         (make_order(2).external_id, 0),
     ]
-    assert len(page.values) == len(page.terms) == 2
+    assert len(page) == len(page.terms) == len(page.items) == len(page.parcels) == 2
