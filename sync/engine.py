@@ -31,13 +31,15 @@ from sync.store import Store
 from sync.store.feeds import RunPage
 from sync.store.page import prepare_page
 
-AHEAD = 8
+AHEAD = 20
 """Pages fetched (and their rows built) ahead of the one being written, at most."""
 
-GROUP = 2000
+GROUP = 5000
 """Orders that pages waiting in line are written together up to, in one transaction. A sync
 that keeps up writes a page at a time; a first sync, whose pages come faster than they are
-written, writes them several at a time, which costs a fraction of their commits one by one."""
+written, writes them several at a time, which costs a fraction of their commits one by one.
+At 100k orders, transactions of 5,000 wrote the sync about a tenth faster than of 2,000; one
+holds the write lock a few tenths of a second, which an agent's write then waits at most."""
 
 FAULT_SWITCH = "ORDERWATCH_FAULT"
 """Fault injection for crash tests: ``cursor-before-data`` commits each page's cursor in its own
