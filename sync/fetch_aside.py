@@ -98,8 +98,9 @@ async def fetch_aside(
         return cursor, False
     finally:
         theirs.close()
-    reader, writer = await asyncio.open_unix_connection(sock=ours)
+    writer: asyncio.StreamWriter | None = None
     try:
+        reader, writer = await asyncio.open_unix_connection(sock=ours)
         writer.write(_frame((source.kind, source.name, dict(source.settings), cursor)))
         await writer.drain()
         while True:
@@ -122,7 +123,10 @@ async def fetch_aside(
         log.warning("%s: the fetching helper is gone: %s", source.name, error)
         return cursor, False
     finally:
-        writer.close()
+        if writer is None:
+            ours.close()
+        else:
+            writer.close()
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         await asyncio.shield(process.wait())

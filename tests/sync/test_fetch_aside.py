@@ -110,7 +110,7 @@ async def mirror(
 async def test_a_big_run_fetched_by_a_helper_writes_what_the_engine_alone_would(
     kind: str, tmp_path: Path, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    handed = _counted(monkeypatch)
+    handed = _handed(monkeypatch)
     aside, vendor, _ = await mirror(tmp_path, "aside", kind, http)
     listings = [hit for hit in vendor.hits if hit.endswith(Scripted.LISTINGS)]
     if kind == "shopify":  # its count goes to the same address as its listings
@@ -127,12 +127,17 @@ async def test_a_big_run_fetched_by_a_helper_writes_what_the_engine_alone_would(
     assert written == contents(alone)
 
 
-def _counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many pages the helper has handed over, so far."""
+def _handed(
+    monkeypatch: pytest.MonkeyPatch, after_first: Callable[[], None] | None = None
+) -> list[int]:
+    """How many pages the helper has handed over, so far; ``after_first`` is called once the
+    first has come."""
     handed = [0]
 
     def page(*parts: Any) -> Any:
         handed[0] += 1
+        if handed[0] == 1 and after_first is not None:
+            after_first()
         return sync.store.page.PreparedPage(*parts)
 
     monkeypatch.setattr(sync.fetch_aside, "PreparedPage", page)
@@ -172,9 +177,8 @@ async def test_a_helper_that_dies_leaves_the_engine_to_fetch_on(
         started.append(await spawn(*args, **kwargs))
         return started[-1]
 
-    kill_after_first = _after_first(lambda: started[-1].kill())
     monkeypatch.setattr(asyncio, "create_subprocess_exec", spawned)
-    monkeypatch.setattr(sync.fetch_aside, "PreparedPage", kill_after_first)
+    _handed(monkeypatch, after_first=lambda: started[-1].kill())
 
     path, _, _ = await mirror(tmp_path, "m", "shopify-rest", http)
 
@@ -183,20 +187,6 @@ async def test_a_helper_that_dies_leaves_the_engine_to_fetch_on(
     assert not ended and cursor != ""
     assert "the fetching helper is gone" in caplog.text
     assert len(contents(path)["orders"]) == ORDERS
-
-
-def _after_first(then: Callable[[], None]) -> Callable[..., Any]:
-    """PreparedPage, calling ``then`` once it has built the first page."""
-    built = 0
-
-    def page(*parts: Any) -> Any:
-        nonlocal built
-        built += 1
-        if built == 1:
-            then()
-        return sync.store.page.PreparedPage(*parts)
-
-    return page
 
 
 async def test_without_a_helper_the_engine_fetches_alone(
@@ -224,7 +214,7 @@ async def test_a_stop_ends_a_run_the_helper_fetches_and_the_next_goes_on(
     server, _ = await start_vendor(shop, clock, listings=True)
     store = await Store.open(tmp_path / "m.db")
     stop = asyncio.Event()
-    monkeypatch.setattr(sync.fetch_aside, "PreparedPage", _after_first(stop.set))
+    _handed(monkeypatch, after_first=stop.set)
     try:
         source = make_source("woocommerce", server.url, http, sleep=asyncio.sleep)
         await sync_orders(store, source, clock, stop=stop)
