@@ -3,13 +3,14 @@
 Each page is saved with the cursor that resumes after it, in the same transaction, so an
 interrupted sync repeats only pages not committed and a repeated page changes nothing. A run's
 pages are written only while the stored cursor is still the one it fetched them from: a restore
-into the running daemon (or an operator's reset) ends the run in flight, and the next goes on
-from the cursor now stored. A page that
-cannot be read raises before anything of it is written, so the cursor never moves past it. Pages
-are fetched, and their rows built (:func:`~sync.store.page.prepare_page`), ahead of the one being
-written: the network, the Python work and the database's own work overlap. When pages wait in
-line (a first sync), those waiting are written together in one transaction (:data:`GROUP`); pages
-fetched ahead are thrown away if the run fails first.
+into the running daemon (or an operator's reset) ends the run in flight, and the next goes on from
+the cursor now stored. A page that cannot be read raises before anything of it is written, so the
+cursor never moves past it. Pages are fetched, and their rows built
+(:func:`~sync.store.page.prepare_page`), ahead of the one being written: the network, the Python
+work and the database's own work overlap. When pages wait in line (a first sync), those waiting are
+written together in one transaction (:data:`GROUP`); pages fetched ahead are thrown away if the run
+fails first. The pages of a big run are fetched by a helper process (:mod:`sync.fetch_aside`),
+which leaves this process only the writing.
 
 When ``reconcile`` is given, a run that starts more than that long after the last full pass lists
 everything again (the source's :meth:`~sync.connectors.base.OrderSource.full_pass`), catching
@@ -120,9 +121,9 @@ async def _fetch_ahead(
     is full), until the source has no more or ``stop`` is set.
 
     Once a page tells that the run brings :data:`~sync.fetch_aside.ASIDE_FROM` orders or more
-    (exactly or at least),
-    a helper process fetches the pages after it (:mod:`sync.fetch_aside`); if it stops short,
-    the fetching goes on here from the last page it handed over."""
+    (exactly or at least), a helper process fetches the pages after it
+    (:mod:`sync.fetch_aside`); if it stops short, the fetching goes on here from the last page
+    it handed over."""
     aside = can_fetch_aside(source)
     try:
         while True:
@@ -148,8 +149,8 @@ async def _fetch_ahead(
 
 def _big(page: OrderPage) -> bool:
     """Whether ``page`` tells of a run of :data:`~sync.fetch_aside.ASIDE_FROM` orders or more."""
-    told = page.total if page.total is not None else page.at_least
-    return told is not None and told >= ASIDE_FROM
+    count = page.total if page.total is not None else page.at_least
+    return count is not None and count >= ASIDE_FROM
 
 
 async def _take(line: asyncio.Queue[InLine], stop: asyncio.Event | None) -> InLine:
