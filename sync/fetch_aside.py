@@ -109,6 +109,10 @@ async def fetch_aside(
             except Exception as error:  # exited, or said what cannot be read
                 log.warning("%s: the fetching helper is gone: %s", source.name, error or "EOF")
                 return cursor, False
+            if message[0] == "log":  # through this process's handlers (redacted, formatted)
+                _, level, logger, text = message
+                logging.getLogger(logger).log(level, "%s", text)
+                continue
             if message[0] != "page":
                 log.warning("%s: the fetching helper stopped: %s", source.name, message[1])
                 return cursor, False
@@ -156,8 +160,22 @@ def _serve(fd: int) -> None:
     with socket.socket(fileno=fd) as sock:
         (size,) = _LENGTH.unpack(_recv_exactly(sock, _LENGTH.size))
         kind, name, settings, cursor = marshal.loads(_recv_exactly(sock, size))
+        logging.getLogger().addHandler(_Forward(sock))
+        logging.getLogger().setLevel(logging.WARNING)
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             asyncio.run(_fetching(sock, kind, name, settings, cursor))
+
+
+class _Forward(logging.Handler):
+    """Sends the helper's warnings to the engine, which logs them as its own."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__(logging.WARNING)
+        self.sock = sock
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.sendall(_frame(("log", record.levelno, record.name, record.getMessage())))
 
 
 def _recv_exactly(sock: socket.socket, size: int) -> bytes:
@@ -177,7 +195,11 @@ async def _fetching(
     to the engine, which fetches that page itself). Sending blocks while the engine is behind:
     the helper waits with it."""
     async with httpx.AsyncClient() as client:
-        source = ORDER_SOURCES[kind](name, client, settings)
+        logging.disable(logging.WARNING)  # what the settings call for was said by the engine
+        try:
+            source = ORDER_SOURCES[kind](name, client, settings)
+        finally:
+            logging.disable(logging.NOTSET)
         while True:
             try:
                 page = await source.fetch_page(cursor)

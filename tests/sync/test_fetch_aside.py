@@ -10,6 +10,7 @@ import logging
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 
 import sync.engine
 import sync.fetch_aside
-from daemon.simulator.shop import Shop
+from daemon.simulator.shop import OrderState, Shop
 from sync.clock import VirtualClock
 from sync.connectors.base import OrderSource
 from sync.engine import sync_orders
@@ -79,23 +80,17 @@ async def mirror(
     http: httpx.AsyncClient,
     script: list[int | str | None] | None = None,
     *,
-    runs: int = 1,
+    shop: Shop | None = None,
 ) -> tuple[Path, Scripted, OrderSource]:
-    """A first sync of the simulated shop into a new mirror, in up to ``runs`` runs."""
+    """A first sync of the simulated shop into a new mirror."""
     clock = VirtualClock(NOW)
-    shop = Shop(seed=8, orders=ORDERS, now=NOW)
+    shop = shop or Shop(seed=8, orders=ORDERS, now=NOW)
     server, vendor = await start_vendor(shop, clock, script, listings=True)
     path = tmp_path / f"{name}.db"
     store = await Store.open(path)
     try:
         source = make_source(kind, server.url, http, sleep=asyncio.sleep)
-        for left in reversed(range(runs)):
-            try:
-                await sync_orders(store, source, clock)
-                break
-            except Exception:
-                if not left:
-                    raise
+        await sync_orders(store, source, clock)
         ids = {
             row["external_id"] for row in await store.db.fetchall("SELECT external_id FROM orders")
         }
@@ -228,3 +223,37 @@ async def test_a_stop_ends_a_run_the_helper_fetches_and_the_next_goes_on(
     finally:
         await store.close()
         await server.stop()
+
+
+class ManyParcels(Shop):
+    """Every shipped order whose index ends in 7 has 60 fulfillments: more than the Shopify
+    source asks for in one call, which it warns about."""
+
+    def order_state(self, index: int, at: datetime) -> OrderState | None:
+        state = super().order_state(index, at)
+        if state is None or not state.fulfillments or index % 10 != 7:
+            return state
+        first = state.fulfillments[0]
+        more = tuple(
+            replace(first, id=4_700_000_000_000 + index * 100 + n, number=f"{first.number}P{n}")
+            for n in range(1, 60)
+        )
+        return replace(state, fulfillments=(first, *more))
+
+
+async def test_the_helpers_warnings_are_logged_by_the_engine(
+    tmp_path: Path, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop = ManyParcels(seed=8, orders=ORDERS, now=NOW)
+    crowded = [
+        index
+        for index in range(ORDERS)
+        if index % 10 == 7 and (state := shop.order_state(index, NOW)) and state.fulfillments
+    ]
+    assert len(crowded) > 2  # more than the first page (the engine's own) can hold
+
+    await mirror(tmp_path, "m", "shopify", http, shop=shop)
+
+    warned = [r for r in caplog.records if "more than 50 fulfillments" in r.getMessage()]
+    assert len(warned) == len(crowded)
+    assert {r.name for r in warned} == {"sync.connectors.shopify_graphql"}
