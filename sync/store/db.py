@@ -34,9 +34,9 @@ copy. It keeps the WAL well under the 64 MB the upkeep and ``doctor`` treat as s
 daemon's upkeep still checkpoints and truncates the WAL every minute."""
 
 MIRROR_CACHE_KIB = 32 * 1024
-"""The daemon's page cache (SQLite's default is 2 MiB). A first sync writes a couple of thousand
-orders a transaction (:data:`sync.engine.GROUP`), dirtying some 20 MiB of table and index pages:
-with the default cache most of them were spilled to the WAL and read back before the commit."""
+"""The daemon's page cache (SQLite's default is 2 MiB). A first sync writes thousands of orders a
+transaction (:data:`sync.engine.GROUP`), each dirtying some 8 KiB of table and index pages: with
+the default cache most of them were spilled to the WAL and read back before the commit."""
 
 COPY_BACK_EVERY = 0.25
 """Seconds between background checkpoints while the daemon's connection commits. Each runs on its

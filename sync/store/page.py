@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from sync.domain import OrderRecord, ShipmentStatus
 from sync.store.db import Transaction, to_db
@@ -37,6 +38,7 @@ _HASH = ORDER_FIELDS.index("raw_hash")
 _EXTERNAL_ID = ORDER_FIELDS.index("external_id")
 _NUMBER = ORDER_FIELDS.index("number")
 _AXES = tuple(ORDER_FIELDS.index(axis) for axis in STATUS_AXES)
+_PAYMENT = _AXES[0]
 ADDRESS_FIELDS = ("address", "city", "province", "country", "postcode", "district")
 _ADDRESS = tuple(ORDER_FIELDS.index(name) for name in ADDRESS_FIELDS)
 _INSERT_ORDER = (
@@ -108,6 +110,12 @@ ItemValues = tuple[str, str, str, int, str]
 ParcelValues = tuple[str, str, str, str, str, str | None]
 """A parcel's row as the shop knows it: external id, carrier, the carrier as the shop wrote it,
 tracking number, tracking URL, handed over (stored text, or None)."""
+_PARCEL_ID: Final = 0
+_CARRIER: Final = 1
+_CARRIER_RAW: Final = 2
+_TRACKING: Final = 3
+_URL: Final = 4
+_SHIPPED: Final = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +280,7 @@ class PageWriter:
         if values[_PAID_AT] is not None:
             self._event(
                 values[_PAID_AT], order_id, "order", order_id, "status", "payment_status",
-                after=values[_AXES[0]],
+                after=values[_PAYMENT],
             )  # fmt: skip
 
     def _status_events(self, order_id: int, values: tuple[object, ...], row: sqlite3.Row) -> None:
@@ -316,13 +324,12 @@ class PageWriter:
         wanted = [(order_id, parcel) for order_id, at in touched for parcel in parcels[at]]
         if not wanted:
             return
-        known = self._known_shipments([parcel[0] for _, parcel in wanted])
-        fresh = [(order_id, parcel) for order_id, parcel in wanted if parcel[0] not in known]
+        known = self._known_shipments([parcel[_PARCEL_ID] for _, parcel in wanted])
+        fresh = [(order_id, p) for order_id, p in wanted if p[_PARCEL_ID] not in known]
         moved = [
-            (order_id, parcel, known[parcel[0]]) for order_id, parcel in wanted
-            if parcel[0] in known
-            and (known[parcel[0]]["tracking_number"], known[parcel[0]]["carrier"])
-            != (parcel[3], parcel[1])
+            (order_id, p, row) for order_id, p in wanted
+            if (row := known.get(p[_PARCEL_ID])) is not None
+            and (row["tracking_number"], row["carrier"]) != (p[_TRACKING], p[_CARRIER])
         ]  # fmt: skip
         first = self._next_id("shipments") if fresh else 0
         seq = self.tx.seq
@@ -340,21 +347,21 @@ class PageWriter:
             "tracking_url = ?, registered_at = NULL, version = version + 1, change_seq = ? "
             "WHERE id = ?",
             [
-                (parcel[3], parcel[1], parcel[2], parcel[4], seq, row["id"])
-                for _, parcel, row in moved
+                (p[_TRACKING], p[_CARRIER], p[_CARRIER_RAW], p[_URL], seq, row["id"])
+                for _, p, row in moved
             ],
         )
         now = at_text(self.now)
-        for shipment_id, (order_id, parcel) in enumerate(fresh, start=first):
-            carrier = parcel[1] or parcel[2] or "unknown carrier"
+        for shipment_id, (order_id, p) in enumerate(fresh, start=first):
+            carrier = p[_CARRIER] or p[_CARRIER_RAW] or "unknown carrier"
             self._event(
-                parcel[5] or now, order_id, "shipment", shipment_id, "shipped",
-                after=parcel[3], detail=f"handed to {carrier}",
+                p[_SHIPPED] or now, order_id, "shipment", shipment_id, "shipped",
+                after=p[_TRACKING], detail=f"handed to {carrier}",
             )  # fmt: skip
-        for order_id, parcel, row in moved:
+        for order_id, p, row in moved:
             self._event(
                 now, order_id, "shipment", row["id"], "tracking", "tracking_number",
-                row["tracking_number"], parcel[3],
+                row["tracking_number"], p[_TRACKING],
             )  # fmt: skip
 
     def _known_shipments(self, external_ids: Sequence[str]) -> dict[str, sqlite3.Row]:

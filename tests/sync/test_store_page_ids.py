@@ -4,6 +4,7 @@ writer hands out are the rows' own, also after rows were removed."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 from sync.store import Store
@@ -57,3 +58,42 @@ def test_a_prepared_page_keeps_the_latest_copy_of_each_order(make_order: OrderFa
         (make_order(2).external_id, 0),
     ]
     assert len(page) == len(page.terms) == len(page.items) == len(page.parcels) == 2
+
+
+async def test_a_parcel_relabelled_keeps_its_row_and_says_from_what_to_what(
+    store: Store, make_order: OrderFactory
+) -> None:
+    first = make_order(1, tracking="SF100")
+    (order_id,) = await store.save_order_page("shop", "shopify", [first], "c1", T0)
+    (before,) = await store.shipments(order_id)
+    relabelled = replace(
+        first.shipments[0], tracking_number="YT900", carrier="", carrier_raw="YTO Express"
+    )
+    later = replace(
+        make_order(1, rev=1, updated_at=T0 + timedelta(hours=3)), shipments=(relabelled,)
+    )
+
+    await store.save_order_page("shop", "shopify", [later], "c2", T0 + timedelta(hours=3))
+
+    (after,) = await store.shipments(order_id)
+    assert after.id == before.id
+    assert (after.tracking_number, after.carrier, after.carrier_raw) == ("YT900", "", "YTO Express")
+    moves = [e for e in await store.events(order_id) if e.kind == "tracking"]
+    assert [(e.subject_id, e.field, e.from_value, e.to_value) for e in moves] == [
+        (before.id, "tracking_number", "SF100", "YT900")
+    ]
+
+
+async def test_a_parcel_with_no_carrier_code_is_handed_to_the_carrier_as_the_shop_wrote_it(
+    store: Store, make_order: OrderFactory
+) -> None:
+    order = make_order(1, tracking="YT900")
+    parcel = replace(order.shipments[0], carrier="", carrier_raw="YTO Express")
+
+    (order_id,) = await store.save_order_page(
+        "shop", "shopify", [replace(order, shipments=(parcel,))], "c1", T0
+    )
+
+    (shipped,) = [e for e in await store.events(order_id) if e.kind == "shipped"]
+    assert (shipped.to_value, shipped.detail) == ("YT900", "handed to YTO Express")
+    assert shipped.at == T0 + timedelta(minutes=1, hours=2)
