@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -192,3 +193,14 @@ async def run_pages(
         if not page.more:
             return orders, cursor
     raise AssertionError("the source never caught up")
+
+
+def more_parcels(state: OrderState, index: int, count: int) -> OrderState:
+    """``state`` (of the order at ``index``) with ``count`` fulfillments: its first, then copies
+    of it under new ids and tracking numbers."""
+    first = state.fulfillments[0]
+    more = tuple(
+        replace(first, id=4_700_000_000_000 + index * 100 + n, number=f"{first.number}P{n}")
+        for n in range(1, count)
+    )
+    return replace(state, fulfillments=(first, *more))

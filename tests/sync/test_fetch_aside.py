@@ -10,7 +10,6 @@ import logging
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from sync.clock import VirtualClock
 from sync.connectors.base import OrderSource
 from sync.engine import sync_orders
 from sync.store import Store
-from tests.sync.apisim import KINDS, Scripted, make_source, start_vendor, truth
+from tests.sync.apisim import KINDS, Scripted, make_source, more_parcels, start_vendor, truth
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 ORDERS = 400
@@ -233,12 +232,7 @@ class ManyParcels(Shop):
         state = super().order_state(index, at)
         if state is None or not state.fulfillments or index % 10 != 7:
             return state
-        first = state.fulfillments[0]
-        more = tuple(
-            replace(first, id=4_700_000_000_000 + index * 100 + n, number=f"{first.number}P{n}")
-            for n in range(1, 60)
-        )
-        return replace(state, fulfillments=(first, *more))
+        return more_parcels(state, index, 60)
 
 
 async def test_the_helpers_warnings_are_logged_by_the_engine(

@@ -19,6 +19,7 @@ from daemon.simulator.timeline import Timeline
 from sync.clock import VirtualClock
 from sync.connectors.shopify_graphql import ShopifyGraphQLSource
 from sync.domain import OrderRecord
+from tests.sync.apisim import more_parcels
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 TOKEN = "nested-token"
@@ -44,12 +45,7 @@ class BigOrders(Shop):
         state = super().order_state(index, at)
         if state is None or not state.fulfillments or index % 3:
             return state
-        first = state.fulfillments[0]
-        more = tuple(
-            replace(first, id=4_700_000_000_000 + index * 100 + n, number=f"{first.number}P{n}")
-            for n in range(1, 8)
-        )
-        return replace(state, fulfillments=(first, *more))
+        return more_parcels(state, index, 8)
 
 
 @pytest.fixture
