@@ -75,6 +75,7 @@ class RulesEngine:
         self._sources_due: datetime | None = None
         self._dirty: set[str] | None = None  # rules to re-plan in full (None: every rule)
         self._sources_stamp = "never looked"
+        self._settled: set[int] = set()  # stamps of saves no other write came before (replan)
 
     def swap(self, rules: RuleSet, *, everything: bool = False) -> None:
         """Use ``rules`` from now on; the caller then runs :meth:`replan_all`, which re-plans
@@ -115,7 +116,10 @@ class RulesEngine:
         moved = 0
         look = QuickLook()
         while True:
-            ids, high = await self.store.changed_order_ids(since, limit=BATCH)
+            self._settled = {stamp for stamp in self._settled if stamp > since}
+            # Orders whose last change is an escalation this engine opened or closed, from what
+            # it had just read, would only be decided again to the same result.
+            ids, high = await self.store.changed_order_ids(since, BATCH, self._settled)
             if ids:
                 moved += await self._replan_changed(ids, look)
             if high == since:
@@ -273,6 +277,7 @@ class RulesEngine:
         batch already read for the quick look (:mod:`daemon.replan_check`), and ``look`` the
         pass's :class:`QuickLook`, told what it found."""
         now = self.clock.now()
+        read_from = await self.store.change_seq()  # the orders decided are read after it
         if loaded is not None:
             # Most orders of a big batch come out as stored: decide only those that do not.
             found = orders_to_decide(loaded, self._by_kind, only, now, self.muting)
@@ -308,7 +313,10 @@ class RulesEngine:
             # else: a rule this pass does not re-plan (unchanged by the reload): left alone
         if not decisions:
             return 0
-        moved = await self.store.save_timers(decisions, now)
+        saved = await self.store.save_decisions(decisions, now)
+        if saved.seq == read_from + 1:  # no write came between the reads and the save
+            self._settled.add(saved.seq)
+        moved = saved.moved
         muters = muter_rules(self.rules)
         if muters and any(decision.rule_id in muters for decision in decisions):
             self._rule_muters = await rule_muters(self.store, self.rules, now)

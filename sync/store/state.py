@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from datetime import datetime
 
 from sync.domain import SourceRow
@@ -69,17 +71,23 @@ class StateStore(StoreBase):
         """The stamp of the last committed write."""
         return int(await self.db.scalar("SELECT value FROM change_counter WHERE id = 1"))
 
-    async def changed_order_ids(self, since: int, limit: int = 5000) -> tuple[list[int], int]:
-        """Orders whose rows moved after change ``since``, oldest change first.
+    async def changed_order_ids(
+        self, since: int, limit: int = 5000, skip: Collection[int] = ()
+    ) -> tuple[list[int], int]:
+        """Orders whose rows moved after change ``since``, oldest change first, but for those
+        whose last change is one of the stamps in ``skip``.
 
         Returns the ids and the stamp to ask from next time (all of them when fewer than
         ``limit`` came back). A batch stops before a stamp it could not finish, except when one
         stamp fills the whole batch: one transaction that wrote more than ``limit`` orders comes
         back whole, since a later call could not ask for its rest.
         """
+        skipped = sorted(stamp for stamp in skip if stamp > since)
         rows = await self.db.fetchall(
-            "SELECT id, change_seq FROM orders WHERE change_seq > ? ORDER BY change_seq LIMIT ?",
-            (since, limit),
+            "SELECT id, change_seq FROM orders WHERE change_seq > ? "
+            + ("AND change_seq NOT IN (SELECT value FROM json_each(?)) " if skipped else "")
+            + "ORDER BY change_seq LIMIT ?",
+            (since, json.dumps(skipped), limit) if skipped else (since, limit),
         )
         if not rows:
             return [], since

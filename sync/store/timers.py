@@ -12,6 +12,7 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sync.domain import TimerRow, TimerState
 from sync.store.db import Transaction, from_db, to_db
@@ -193,8 +194,13 @@ class TimerStore(SourceTimerStore):
         Set-wise: one upsert for the live timers, one update for the resolved ones, and the
         escalations that open or close go in a few statements for the whole batch.
         """
+        return (await self.save_decisions(decisions, now)).moved
+
+    async def save_decisions(self, decisions: Sequence[TimerDecision], now: datetime) -> Saved:
+        """:meth:`save_timers`, also telling the change stamp the decisions were written with
+        (the orders whose escalations opened or closed carry it)."""
         if not decisions:
-            return 0
+            return Saved(0, None)
         async with self.db.write() as tx:
             # An order can vanish between the engine's read and this write (a restore into the
             # running daemon): its decisions are dropped, the next pass sees the new mirror.
@@ -234,7 +240,15 @@ class TimerStore(SourceTimerStore):
                 [(escalation, timer) for timer, escalation in opened.items()],
             )
             await tx.executemany(EVENT_INSERT, [_warning(d, now) for d in live if d.announce])
-        return moved + len(opened)
+        return Saved(moved + len(opened), tx.seq)
+
+
+class Saved(NamedTuple):
+    """What a save of decisions did: escalations opened or closed, and its change stamp
+    (None when there was nothing to write)."""
+
+    moved: int
+    seq: int | None
 
 
 TimerKey = tuple[str, str, int]

@@ -59,6 +59,22 @@ async def test_one_big_write_comes_back_whole(store: Store, make_order: OrderFac
     assert await store.changed_order_ids(high, limit=3) == ([], high)
 
 
+async def test_changes_at_skipped_stamps_are_left_out(
+    store: Store, make_order: OrderFactory
+) -> None:
+    seq = await store.change_seq()
+    first = await store.save_order_page("shop", "shopify", [make_order(1)], "c1", T0)
+    skipped = await store.change_seq()
+    await store.save_order_page("shop", "shopify", [make_order(2)], "c2", T0)
+    third = await store.save_order_page("shop", "shopify", [make_order(3)], "c3", T0)
+    ids, high = await store.changed_order_ids(seq, skip=[skipped + 1, seq - 5])
+    assert ids == [*first, *third]
+    assert high == await store.change_seq()
+    ids, high = await store.changed_order_ids(seq, limit=1, skip=[skipped + 1])
+    assert ids == first
+    assert await store.changed_order_ids(high, limit=1, skip=[skipped + 1]) == (third, high + 2)
+
+
 async def test_cursor_is_saved_with_the_page(store: Store, make_order: OrderFactory) -> None:
     await store.save_order_page("shop", "shopify", [make_order(1)], "cursor-after-1", T0)
     source = await store.source("shop")
