@@ -170,6 +170,8 @@ class OrderRecord:
     line_items: tuple[LineItem, ...] = ()
     shipments: tuple[ShipmentRecord, ...] = ()
     raw: JSON = field(default_factory=dict)
+    raw_text: str | None = field(default=None, compare=False, repr=False)
+    """``raw`` as the source sent it, when known: it is stored as is, not encoded again."""
 
 
 @dataclass(frozen=True, slots=True)

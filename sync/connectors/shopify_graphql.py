@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 import httpx
 
 from sync.connectors.base import OrderPage, OrderSource, required, setting_number
+from sync.connectors.node_texts import decode_keeping
 from sync.connectors.shopify_graphql_parse import first_message, parse_orders
 from sync.connectors.shopify_query import (
     FULFILLMENTS_PER_CALL,
@@ -139,15 +140,17 @@ class ShopifyGraphQLSource(OrderSource):
         variables: JSON = {"after": window.after}
         if window.since is not None:
             variables["query"] = f"updated_at:>='{window.since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+        texts: dict[str, str] = {}
         try:
-            body = await self._orders(variables)
+            body = await self._orders(variables, texts)
         except CursorRefused:
             if not window.after:
                 raise
             return OrderPage(orders=(), cursor=window.restart().dump(), more=True)
         for node in page_nodes(body):
-            await self._complete(node)
-        orders, more, end = parse_orders(body, self.name)
+            if await self._complete(node):  # no longer what the shop sent
+                texts.pop(node.get("id"), None)  # type: ignore[arg-type]
+        orders, more, end = parse_orders(body, self.name, texts)
         if more and not end:
             raise PayloadError(f"{self.name}: hasNextPage without an endCursor")
         kept = window.keep(orders)
@@ -159,16 +162,19 @@ class ShopifyGraphQLSource(OrderSource):
             orders=tuple(kept), cursor=following.dump(), more=more, total=total, at_least=at_least
         )
 
-    async def _orders(self, variables: JSON) -> JSON:
+    async def _orders(self, variables: JSON, texts: dict[str, str]) -> JSON:
         """One ``orders`` page as big as the shop's prices allow; a page Shopify refuses as too
-        costly is asked again at once with fewer orders, from the same place."""
+        costly is asked again at once with fewer orders, from the same place. ``texts`` gets
+        each order's JSON as the shop sent it, by id."""
         while True:
             first = self.pages.size
+            texts.clear()  # of a page refused
             try:
                 body = await self._post(
                     {"query": ORDERS_QUERY, "variables": {"first": first, **variables}},
                     cost=self.pages.predicted_cost,
                     what=f"orders query of {first} order{'s' if first > 1 else ''}",
+                    texts=texts,
                 )
             except QueryTooCostly as refusal:
                 if not self.pages.refused(first, refusal.cost, refusal.most):
@@ -181,6 +187,15 @@ class ShopifyGraphQLSource(OrderSource):
             self.pages.priced(first, _requested_cost(body))
             return body
 
+    def _keeping(self, response: httpx.Response, texts: dict[str, str]) -> Any:
+        """:meth:`json_body`, keeping the text of each order node (:func:`decode_keeping`)."""
+        try:
+            body, found = decode_keeping(response.content)
+        except (ValueError, UnicodeDecodeError):
+            return self.json_body(response)  # which says what is wrong
+        texts.update(found)
+        return body
+
     def full_pass(self, cursor: str) -> str | None:
         start = Window.load(cursor, self.name).full_pass()
         return None if start is None else start.dump()
@@ -191,15 +206,19 @@ class ShopifyGraphQLSource(OrderSource):
     def parse_deletions(self, topic: str, body: bytes) -> list[str]:
         return parse_order_deletion(topic, body, self.name)
 
-    async def _complete(self, node: JSON) -> None:
-        """Fetch what the page's short nested lists left out of one order node, in place."""
+    async def _complete(self, node: JSON) -> bool:
+        """Fetch what the page's short nested lists left out of one order node, in place;
+        whether there was anything to fetch."""
         try:
-            if (node.get("lineItems") or {}).get("pageInfo", {}).get("hasNextPage"):
+            more_lines = bool((node.get("lineItems") or {}).get("pageInfo", {}).get("hasNextPage"))
+            if more_lines:
                 await self._more_lines(node)
-            if lists_full(node):
+            longer = lists_full(node)
+            if longer:
                 await self._longer_lists(node)
         except (KeyError, TypeError, AttributeError) as exc:
             raise PayloadError(f"{self.name}: order {node.get('id')!r}: missing {exc}") from exc
+        return more_lines or longer
 
     async def _more_lines(self, node: JSON) -> None:
         lines = node["lineItems"]
@@ -285,9 +304,11 @@ class ShopifyGraphQLSource(OrderSource):
             return (requested - available) / restore
         return None
 
-    async def _post(self, payload: JSON, *, cost: int, what: str) -> JSON:
+    async def _post(
+        self, payload: JSON, *, cost: int, what: str, texts: dict[str, str] | None = None
+    ) -> JSON:
         """Send one query of requested cost ``cost`` (paced for it); ``what`` names it in a
-        refusal."""
+        refusal. ``texts``, for an ``orders`` query, gets each order's JSON as sent, by id."""
         await self._pace(cost)
         headers = {"X-Shopify-Access-Token": self.settings["token"]}
         try:
@@ -298,7 +319,7 @@ class ShopifyGraphQLSource(OrderSource):
             ) from None
         if response.status_code != 200:
             raise SourceError(f"{self.name}: HTTP {response.status_code} from {self.endpoint}")
-        body = self.json_body(response)
+        body = self.json_body(response) if texts is None else self._keeping(response, texts)
         if not isinstance(body, dict):
             raise PayloadError(f"{self.name}: response is not a JSON object")
         wait = self._note_cost(body)

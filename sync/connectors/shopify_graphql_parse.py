@@ -7,6 +7,7 @@ shipments; times are read as UTC. Webhooks arrive in the REST shape and are read
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -129,15 +130,16 @@ def _shipments(node: JSON) -> tuple[ShipmentRecord, ...]:
     return tuple(shipments)
 
 
-def order_record(node: JSON, source: str) -> OrderRecord:
-    """One ``Order`` node as an :class:`OrderRecord`; raises PayloadError on a malformed node."""
+def order_record(node: JSON, source: str, text: str | None = None) -> OrderRecord:
+    """One ``Order`` node as an :class:`OrderRecord`; raises PayloadError on a malformed node.
+    ``text`` is the node's JSON as the shop sent it, when known."""
     try:
-        return _order_record(node, source)
+        return _order_record(node, source, text)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PayloadError(f"{source}: unreadable order {node.get('id')!r}: {exc}") from exc
 
 
-def _order_record(node: JSON, source: str) -> OrderRecord:
+def _order_record(node: JSON, source: str, text: str | None) -> OrderRecord:
     financial = str(node.get("displayFinancialStatus") or "")
     fulfillment = str(node.get("displayFulfillmentStatus") or "")
     cancelled_at = parse_instant(node.get("cancelledAt"))
@@ -182,14 +184,22 @@ def _order_record(node: JSON, source: str) -> OrderRecord:
         line_items=_line_items(node),
         shipments=_shipments(node),
         raw=node,
+        raw_text=text,
     )
 
 
-def parse_orders(body: JSON, source: str) -> tuple[list[OrderRecord], bool, str | None]:
-    """The orders, ``hasNextPage`` and ``endCursor`` of an ``orders`` query response."""
+def parse_orders(
+    body: JSON, source: str, texts: Mapping[str, str] | None = None
+) -> tuple[list[OrderRecord], bool, str | None]:
+    """The orders, ``hasNextPage`` and ``endCursor`` of an ``orders`` query response; ``texts``
+    are the nodes' JSON as the shop sent it, by id (:mod:`sync.connectors.node_texts`)."""
+    texts = texts or {}
     try:
         connection = body["data"]["orders"]
-        orders = [order_record(edge["node"], source) for edge in connection["edges"]]
+        orders = [
+            order_record(node, source, texts.get(node.get("id")))
+            for node in (edge["node"] for edge in connection["edges"])
+        ]
         page_info = connection["pageInfo"]
         return orders, bool(page_info["hasNextPage"]), page_info.get("endCursor")
     except (KeyError, TypeError, AttributeError) as exc:

@@ -66,7 +66,7 @@ A record's raw JSON is decoded JSON or a file's row, never a cycle: no need to l
 
 
 def order_values(record: OrderRecord) -> tuple[object, ...]:
-    raw = _RAW(record.raw)
+    raw = _RAW(record.raw) if record.raw_text is None else record.raw_text
     digest = hashlib.sha1((raw if record.raw else repr(record)).encode()).hexdigest()
     return (
         record.source, record.external_id, record.number, record.channel,

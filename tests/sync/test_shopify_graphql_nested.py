@@ -19,6 +19,7 @@ from daemon.simulator.timeline import Timeline
 from sync.clock import VirtualClock
 from sync.connectors.shopify_graphql import ShopifyGraphQLSource
 from sync.domain import OrderRecord
+from sync.store.page import ORDER_FIELDS, order_values
 from tests.sync.apisim import more_parcels
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -123,3 +124,38 @@ async def test_orders_that_fit_a_page_need_no_follow_up() -> None:
         await running.stop()
     assert len(orders) == ORDERS
     assert set(sent) == {"Orders", "OrdersCount"}
+
+
+async def test_orders_keep_the_text_the_shop_sent_unless_completed(server: RunningServer) -> None:
+    pages: list[bytes] = []
+    completed: set[str] = set()
+
+    async def requested(request: httpx.Request) -> None:
+        sent = json.loads(request.content)
+        if "id" in sent.get("variables", {}):  # a follow-up query about one order
+            completed.add(sent["variables"]["id"])
+
+    async def answered(response: httpx.Response) -> None:
+        await response.aread()
+        if b'"edges"' in response.content:
+            pages.append(response.content)
+
+    hooks = {"request": [requested], "response": [answered]}
+    orders: list[OrderRecord] = []
+    async with httpx.AsyncClient(event_hooks=hooks) as client:  # type: ignore[arg-type]
+        shopify = ShopifyGraphQLSource("shop", client, {"url": server.url, "token": TOKEN})
+        cursor, more = "", True
+        while more:
+            page = await shopify.fetch_page(cursor)
+            orders += page.orders
+            cursor, more = page.cursor, page.more
+    assert len(orders) == ORDERS
+    assert 5 < len(completed) < ORDERS
+    raw = ORDER_FIELDS.index("raw")
+    for order in orders:
+        stored = str(order_values(order)[raw])
+        assert json.loads(stored) == order.raw
+        if order.external_id in completed:  # more than the page said: encoded again
+            assert order.raw_text is None
+        else:
+            assert any(stored.encode() in page for page in pages)
