@@ -62,6 +62,17 @@ def _skip(text: str, at: int) -> int:
     return end
 
 
+def _after(text: str, at: int, closer: str) -> tuple[int, bool]:
+    """Past a value of a list or object: where the next one starts, or (True) where the list or
+    object's closing ``closer`` ends."""
+    at = _skip(text, at)
+    if text[at] == ",":
+        return _skip(text, at + 1), False
+    if text[at] == closer:
+        return at + 1, True
+    raise _Unexpected
+
+
 class _Walk:
     def __init__(self, text: str, key: str) -> None:
         self.text = text
@@ -73,7 +84,7 @@ class _Walk:
         """The value at ``at``, looking into it along ``path`` (its items once it is empty)."""
         opening = self.text[at]
         if path and opening == "{":
-            return self.members(at, lambda name, start: self.value(start, path[1:]), path[0])
+            return self.members(at, lambda _, start: self.value(start, path[1:]), path[0])
         if not path and opening == "[":
             return self.items(at)
         return _scan(self.text, at)
@@ -89,15 +100,11 @@ class _Walk:
             else:
                 item, at = _scan(text, at)
             found.append(item)
-            at = _skip(text, at)
-            if text[at] == ",":
-                at = _skip(text, at + 1)
-            elif text[at] == "]":
-                return found, at + 1
-            else:
-                raise _Unexpected
+            at, ended = _after(text, at, "]")
+            if ended:
+                return found, at
 
-    def kept(self, name: str, at: int) -> tuple[Any, int]:
+    def kept(self, text: str, at: int) -> tuple[Any, int]:
         """An item's ``key`` member, its text kept by its id."""
         node, end = _scan(self.text, at)
         if isinstance(node, dict) and isinstance(node.get("id"), str):
@@ -106,8 +113,8 @@ class _Walk:
             self.texts[node["id"]] = self.text[at:end]
         return node, end
 
-    def members(self, at: int, inner: Any, wanted: str) -> tuple[dict[str, Any], int]:
-        """The object at ``at``; its ``wanted`` member read by ``inner(name, start)``."""
+    def members(self, at: int, inner: _Scanner, wanted: str) -> tuple[dict[str, Any], int]:
+        """The object at ``at``; its ``wanted`` member read by ``inner(text, start)``."""
         text, found = self.text, cast(dict[str, Any], {})
         at = _skip(text, at + 1)
         if text[at] == "}":
@@ -123,13 +130,9 @@ class _Walk:
                 raise _Unexpected
             at = _skip(text, at + 1)
             if name == wanted:
-                found[name], at = inner(name, at)
+                found[name], at = inner(text, at)
             else:
                 found[name], at = _scan(text, at)
-            at = _skip(text, at)
-            if text[at] == ",":
-                at = _skip(text, at + 1)
-            elif text[at] == "}":
-                return found, at + 1
-            else:
-                raise _Unexpected
+            at, ended = _after(text, at, "}")
+            if ended:
+                return found, at
