@@ -277,7 +277,6 @@ class RulesEngine:
         batch already read for the quick look (:mod:`daemon.replan_check`), and ``look`` the
         pass's :class:`QuickLook`, told what it found."""
         now = self.clock.now()
-        read_from = await self.store.change_seq()  # the orders decided are read after it
         if loaded is not None:
             # Most orders of a big batch come out as stored: decide only those that do not.
             found = orders_to_decide(loaded, self._by_kind, only, now, self.muting)
@@ -286,6 +285,8 @@ class RulesEngine:
             if not found:
                 return 0
             order_ids = found
+        # Only what is read from here on is decided from (the quick look only chose the orders).
+        read_from = await self.store.change_seq()
         orders = await self.store.orders_by_id(order_ids)
         parcels = await self.store.shipments_of_orders(order_ids)
         guards = await self.store.active_guards(order_ids)
