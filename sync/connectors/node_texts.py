@@ -106,11 +106,11 @@ class _Walk:
 
     def kept(self, text: str, at: int) -> tuple[Any, int]:
         """An item's ``key`` member, its text kept by its id."""
-        node, end = _scan(self.text, at)
+        node, end = _scan(text, at)
         if isinstance(node, dict) and isinstance(node.get("id"), str):
             if node["id"] in self.texts:
                 self.clashes.add(node["id"])
-            self.texts[node["id"]] = self.text[at:end]
+            self.texts[node["id"]] = text[at:end]
         return node, end
 
     def members(self, at: int, inner: _Scanner, wanted: str) -> tuple[dict[str, Any], int]:

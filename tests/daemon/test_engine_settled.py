@@ -32,17 +32,18 @@ def decided(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return seen
 
 
-async def _fired(store: Store, make_order: OrderFactory) -> list[int]:
+async def _fired(store: Store, make_order: OrderFactory) -> tuple[RulesEngine, list[int]]:
+    """An engine five hours after three orders were paid (and not shipped), and their ids."""
     page = [make_order(n, paid_at=T0) for n in (1, 2, 3)]
-    return await store.save_order_page("shop", "shopify", page, "", T0)
+    ids = await store.save_order_page("shop", "shopify", page, "", T0)
+    clock = VirtualClock(T0 + timedelta(hours=5))
+    return RulesEngine(store, clock, parse_rules(RULES)), ids
 
 
 async def test_orders_whose_escalations_it_opened_are_not_decided_again(
     store: Store, make_order: OrderFactory, decided: list[int]
 ) -> None:
-    clock = VirtualClock(T0 + timedelta(hours=5))
-    ids = await _fired(store, make_order)
-    engine = RulesEngine(store, clock, parse_rules(RULES))
+    engine, ids = await _fired(store, make_order)
     before = await store.change_seq()
     assert await engine.replan_changed() == 3
     assert sorted(decided) == sorted(ids)
@@ -55,8 +56,8 @@ async def test_orders_whose_escalations_it_opened_are_not_decided_again(
     assert decided == []
 
     # A change of one of them afterwards is decided, and only that one.
-    shipped = make_order(2, paid_at=T0, tracking="SF200", updated_at=clock.now(), rev=1)
-    (changed,) = await store.save_order_page("shop", "shopify", [shipped], "", clock.now())
+    shipped = make_order(2, paid_at=T0, tracking="SF200", updated_at=engine.clock.now(), rev=1)
+    (changed,) = await store.save_order_page("shop", "shopify", [shipped], "", engine.clock.now())
     assert await engine.replan_changed() == 1
     assert decided == [changed]
     assert {e.order_id for e in await store.open_escalations()} == set(ids) - {changed}
@@ -65,9 +66,7 @@ async def test_orders_whose_escalations_it_opened_are_not_decided_again(
 async def test_a_write_between_its_reads_and_its_save_has_them_decided_again(
     store: Store, make_order: OrderFactory, decided: list[int]
 ) -> None:
-    clock = VirtualClock(T0 + timedelta(hours=5))
-    ids = await _fired(store, make_order)
-    engine = RulesEngine(store, clock, parse_rules(RULES))
+    engine, ids = await _fired(store, make_order)
     save = store.save_decisions
 
     async def after_another_write(decisions: Sequence[Any], now: Any) -> Saved:
