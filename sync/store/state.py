@@ -83,8 +83,11 @@ class StateStore(StoreBase):
         back whole, since a later call could not ask for its rest.
         """
         skipped = sorted(stamp for stamp in skip if stamp > since)
+        # The last stamp is read by the same statement, from the same snapshot: read apart, a
+        # write committed in between would be counted as seen, and its orders never found.
         rows = await self.db.fetchall(
-            "SELECT id, change_seq FROM orders WHERE change_seq > ? "
+            "SELECT id, change_seq, (SELECT value FROM change_counter WHERE id = 1) AS upto "
+            "FROM orders WHERE change_seq > ? "
             + ("AND change_seq NOT IN (SELECT value FROM json_each(?)) " if skipped else "")
             + "ORDER BY change_seq LIMIT ?",
             (since, json.dumps(skipped), limit) if skipped else (since, limit),
@@ -92,7 +95,7 @@ class StateStore(StoreBase):
         if not rows:
             return [], since
         if len(rows) < limit:
-            return [int(r["id"]) for r in rows], max(since, await self.change_seq())
+            return [int(r["id"]) for r in rows], max(since, int(rows[0]["upto"]))
         # A full batch: stop before the last stamp, which may continue past the limit.
         last = int(rows[-1]["change_seq"])
         ids = [int(r["id"]) for r in rows if r["change_seq"] < last]

@@ -75,6 +75,33 @@ async def test_changes_at_skipped_stamps_are_left_out(
     assert await store.changed_order_ids(high, limit=1, skip=[skipped + 1]) == (third, high + 2)
 
 
+async def test_a_write_committed_while_changes_are_read_is_found_next_time(
+    store: Store, make_order: OrderFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another connection (the console, an import) commits right after the changed orders are
+    read: the stamp handed back must not count its write as seen."""
+    seq = await store.change_seq()
+    first = await store.save_order_page("shop", "shopify", [make_order(1)], "c1", T0)
+    other = await Store.open(tmp_path / "orderwatch.db")
+    late: list[int] = []
+    read = store.db.fetchall
+
+    async def then_a_write(sql: str, params: object = ()) -> list[sqlite3.Row]:
+        rows = await read(sql, params)  # type: ignore[arg-type]
+        if not late:
+            late.extend(await other.save_order_page("web", "shopify", [make_order(2)], "", T0))
+        return rows
+
+    monkeypatch.setattr(store.db, "fetchall", then_a_write)
+    try:
+        ids, high = await store.changed_order_ids(seq)
+    finally:
+        await other.close()
+    assert ids == first
+    assert late
+    assert await store.changed_order_ids(high) == (late, await store.change_seq())
+
+
 async def test_cursor_is_saved_with_the_page(store: Store, make_order: OrderFactory) -> None:
     await store.save_order_page("shop", "shopify", [make_order(1)], "cursor-after-1", T0)
     source = await store.source("shop")
