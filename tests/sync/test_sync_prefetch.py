@@ -1,6 +1,7 @@
 """Pages are fetched ahead while one is written: they still commit in order, each transaction with
-the cursor of its last page; pages waiting in line are written together; a page fetched ahead that
-fails writes nothing, and a stop asks for no more pages."""
+the cursor of its last page; pages waiting in line are written together, and in a big run those
+coming soon too; a page fetched ahead that fails writes nothing, and a stop asks for no more
+pages."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sync.clock import VirtualClock
 from sync.connectors.base import OrderPage, OrderSource
 from sync.engine import sync_orders
 from sync.errors import PayloadError
+from sync.fetch_aside import ASIDE_FROM
 from sync.store import Store
 from sync.store.page import PreparedPage
 from tests.conftest import T0, OrderFactory
@@ -38,19 +40,28 @@ class Paged(OrderSource):
         """The cursor whose page is unreadable."""
         self.on_ask: dict[str, asyncio.Event] = {}
         """Events set when the page after a cursor is asked for."""
+        self.gates: dict[str, asyncio.Event] = {}
+        """Events the page after a cursor waits for before it comes."""
+        self.pause = 0.0
+        """Seconds each page takes to come."""
+        self.told: int | None = None
+        """The run's size each page tells."""
 
     async def fetch_page(self, cursor: str) -> OrderPage:
         self.asked.append(cursor)
         if cursor in self.on_ask:
             self.on_ask[cursor].set()
-        await asyncio.sleep(0)
+        await asyncio.sleep(self.pause)
+        if cursor in self.gates:
+            await self.gates[cursor].wait()
         if cursor == self.broken:
             raise PayloadError("paged: orders response is missing 'edges'")
         page = int(cursor or "0")
         orders = tuple(
             self.make_order(page * PER_PAGE + n, source="paged") for n in range(1, PER_PAGE + 1)
         )
-        return OrderPage(orders=orders, cursor=str(page + 1), more=page + 1 < PAGES)
+        more = page + 1 < PAGES
+        return OrderPage(orders=orders, cursor=str(page + 1), more=more, total=self.told)
 
 
 @pytest.fixture
@@ -135,6 +146,52 @@ async def test_pages_waiting_in_line_are_written_together_up_to_a_group(
     progress = await store.source_progress("paged")
     assert progress is not None and progress.run_rows == PAGES * PER_PAGE
     assert progress.run_finished_at is not None
+
+
+async def test_in_a_big_run_pages_coming_one_by_one_share_a_transaction(
+    store: Store, source: Paged, commits: list[Commit], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync.engine, "GROUP", 3 * PER_PAGE)
+    source.told = ASIDE_FROM  # a first sync of a big shop
+    source.pause = 0.01  # each page comes after the one before is taken
+
+    await sync_orders(store, source, VirtualClock(T0))
+
+    assert [(cursor, count, pages) for cursor, count, _, pages in commits] == [
+        ("3", 3 * PER_PAGE, 3),
+        ("4", 4 * PER_PAGE, 1),
+    ]
+
+
+async def test_a_small_run_writes_each_page_as_it_comes(
+    store: Store, source: Paged, commits: list[Commit]
+) -> None:
+    source.pause = 0.01
+
+    await sync_orders(store, source, VirtualClock(T0))
+
+    assert [pages for _, _, _, pages in commits] == [1] * PAGES
+
+
+async def test_a_page_later_than_the_hold_does_not_keep_the_pages_before_it_waiting(
+    store: Store, source: Paged, commits: list[Commit], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync.engine, "HOLD", 0.05)
+    source.told = ASIDE_FROM
+    source.gates["2"] = gate = asyncio.Event()  # page 2 is stuck at the shop
+
+    syncing = asyncio.ensure_future(sync_orders(store, source, VirtualClock(T0)))
+    for _ in range(500):
+        if commits:
+            break
+        await asyncio.sleep(0.01)
+
+    assert [(cursor, count, pages) for cursor, count, _, pages in commits] == [
+        ("2", 2 * PER_PAGE, 2)
+    ]
+    gate.set()
+    await asyncio.wait_for(syncing, 10)
+    assert await store.order_count() == PAGES * PER_PAGE
 
 
 async def test_a_failing_page_fetched_ahead_writes_nothing_and_advances_nothing(
