@@ -86,13 +86,13 @@ async def sync_orders(
                     break
                 raise first
             group = [first]
-            # In a big run the pages in line are taken, and while the run says more are
-            # coming, those coming soon too; otherwise only those in line.
-            until = asyncio.get_running_loop().time() + (HOLD if big.is_set() else 0.0)
+            # The pages in line are taken; in a big run, while it says more are coming, those
+            # coming before ``until`` too.
+            until = asyncio.get_running_loop().time() + HOLD
             while _room(group) and group[-1][0].more:
                 if line.empty() and not big.is_set():
                     break
-                found = line.get_nowait() if not line.empty() else await _take(line, stop, until)
+                found = await _take(line, stop, until)  # at once while pages are in line
                 if found is LATE:
                     break
                 if not isinstance(found, tuple):
