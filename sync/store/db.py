@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import sqlite3
 import time
 from array import array
@@ -149,7 +150,7 @@ class Database:
         self._copy_back = False
         """Whether commits are copied back in the background (the daemon's mirror on disk)."""
         self._copying: asyncio.Task[Checkpoint] | None = None
-        self._copied_at = 0.0
+        self._copied_at = -math.inf  # monotonic time can start near zero at boot
         self._held = 0
 
     @classmethod
