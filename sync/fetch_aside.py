@@ -207,7 +207,7 @@ async def _fetching(
                 message = (
                     "page",
                     tuple(told(page)),
-                    (rows.values, rows.terms, rows.items, rows.parcels),
+                    (rows.values, rows.items, rows.parcels),
                 )
             except Exception as error:  # the engine meets it again, as its own
                 sock.sendall(_frame(("trouble", f"{type(error).__name__}: {error}")))

@@ -37,6 +37,7 @@ _PAID_AT = ORDER_FIELDS.index("paid_at")
 _HASH = ORDER_FIELDS.index("raw_hash")
 _EXTERNAL_ID = ORDER_FIELDS.index("external_id")
 _NUMBER = ORDER_FIELDS.index("number")
+_PERSON = tuple(ORDER_FIELDS.index(name) for name in ("customer_name", "phone", "email"))
 _AXES = tuple(ORDER_FIELDS.index(axis) for axis in STATUS_AXES)
 _PAYMENT = _AXES[0]
 ADDRESS_FIELDS = ("address", "city", "province", "country", "postcode", "district")
@@ -92,19 +93,6 @@ def latest_per_order(records: Sequence[OrderRecord]) -> list[OrderRecord]:
     return list(latest.values())
 
 
-SearchTerms = tuple[str, str, str, str, str]
-
-
-def search_terms(record: OrderRecord) -> SearchTerms:
-    return index_values(
-        record.number,
-        record.customer_name,
-        record.phone,
-        record.email,
-        [s.tracking_number for s in record.shipments],
-    )
-
-
 ItemValues = tuple[str, str, str, int, str]
 """A line item's row: external id, SKU, title, quantity, price."""
 ParcelValues = tuple[str, str, str, str, str, str | None]
@@ -117,18 +105,30 @@ _TRACKING: Final = 3
 _URL: Final = 4
 _SHIPPED: Final = 5
 
+SearchTerms = tuple[str, str, str, str, str]
+
+
+def search_terms(values: Sequence[object], parcels: Sequence[ParcelValues]) -> SearchTerms:
+    """What the full-text index holds of an order, from its row and its parcels' rows."""
+    name, phone, email = (str(values[at]) for at in _PERSON)
+    return index_values(
+        str(values[_NUMBER]), name, phone, email, [parcel[_TRACKING] for parcel in parcels]
+    )
+
 
 @dataclass(frozen=True, slots=True)
 class PreparedPage:
     """A page's orders, one each (the latest copy), as the rows they will be written as.
 
     Only plain values (text, numbers, tuples): a page is cheap to hand to another process
-    (:mod:`sync.fetch_aside` builds pages in one), and the writer needs nothing else.
+    (:mod:`sync.fetch_aside` builds pages in one), and the writer needs nothing else. The
+    search terms (:func:`search_terms`) are made by the writer from these rows, for the orders
+    it writes only: an order that comes again unchanged (a lookback window, a full pass) needs
+    none.
     """
 
     values: tuple[tuple[object, ...], ...]
     """Each order's row, in :data:`ORDER_FIELDS` order."""
-    terms: tuple[SearchTerms, ...]
     items: tuple[tuple[ItemValues, ...], ...]
     parcels: tuple[tuple[ParcelValues, ...], ...]
 
@@ -140,13 +140,12 @@ def prepare_page(records: Sequence[OrderRecord]) -> PreparedPage:
     """The latest record of each order in ``records`` as the rows it will be written as.
 
     This is the half of writing a page that needs no database (the raw JSON and its digest, the
-    instants as text, the search terms); the sync engine builds the next page's while the
-    database thread writes the current one.
+    instants as text); the sync engine builds the next page's while the database thread writes
+    the current one.
     """
     latest = latest_per_order(records)
     return PreparedPage(
         tuple(order_values(record) for record in latest),
-        tuple(search_terms(record) for record in latest),
         tuple(
             tuple((i.external_id, i.sku, i.title, i.quantity, i.price) for i in r.line_items)
             for r in latest
@@ -229,7 +228,12 @@ class PageWriter:
         if touched:
             self._line_items(touched, page.items)
             self._shipments(touched, page.parcels)
-            self._search([(order_id, page.terms[at]) for order_id, at in touched])
+            self._search(
+                [
+                    (order_id, search_terms(page.values[at], page.parcels[at]))
+                    for order_id, at in touched
+                ]
+            )
         if self.events:
             conn.executemany(EVENT_INSERT, self.events)
         numbers = [str(page.values[at][_NUMBER]) for at in inserts]

@@ -150,6 +150,27 @@ async def test_find_by_any_handle(store: Store, make_order: OrderFactory, text: 
     assert "#1003" in [o.number for o in found]
 
 
+async def test_an_update_is_found_by_its_new_handles_and_no_longer_by_the_old(
+    store: Store, make_order: OrderFactory
+) -> None:
+    (order_id,) = await store.save_order_page("shop", "shopify", [make_order(1)], "", T0)
+    moved = make_order(
+        1,
+        tracking="YT7001",
+        phone="+86 139 2222 4321",
+        customer_name="Li Lei",
+        updated_at=T0 + timedelta(hours=1),
+        rev=1,
+    )
+    await store.save_order_page("shop", "shopify", [moved], "", T0)
+    # The same copy again writes nothing: what it is found by stays.
+    assert await store.save_order_page("shop", "shopify", [moved], "", T0) == []
+    for text in ("YT7001", "4321", "13922224321", "Li Lei", "#1001"):
+        assert await store.find_orders(text) == [order_id], text
+    for text in ("5678", "王芳"):
+        assert await store.find_orders(text) == [], text
+
+
 async def test_search_input_cannot_break_the_query(store: Store, make_order: OrderFactory) -> None:
     await store.save_order_page("shop", "shopify", [make_order(1)], "", T0)
     assert await store.find_orders('") OR * NEAR(') == []
