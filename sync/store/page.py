@@ -228,12 +228,7 @@ class PageWriter:
         if touched:
             self._line_items(touched, page.items)
             self._shipments(touched, page.parcels)
-            self._search(
-                [
-                    (order_id, search_terms(page.values[at], page.parcels[at]))
-                    for order_id, at in touched
-                ]
-            )
+            self._search(touched, page)
         if self.events:
             conn.executemany(EVENT_INSERT, self.events)
         numbers = [str(page.values[at][_NUMBER]) for at in inserts]
@@ -378,13 +373,16 @@ class PageWriter:
         ).fetchall()
         return {row["external_id"]: row for row in rows}
 
-    def _search(self, terms: Sequence[tuple[int, SearchTerms]]) -> None:
+    def _search(self, touched: Sequence[tuple[int, int]], page: PreparedPage) -> None:
         self.conn.execute(
             "DELETE FROM order_search WHERE rowid IN (SELECT value FROM json_each(?))",
-            (_ids([order_id for order_id, _ in terms]),),
+            (_ids([order_id for order_id, _ in touched]),),
         )
         self.conn.executemany(
             "INSERT INTO order_search (rowid, number, name, phone, email, tracking) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(order_id, *words) for order_id, words in terms],
+            [
+                (order_id, *search_terms(page.values[at], page.parcels[at]))
+                for order_id, at in touched
+            ],
         )
