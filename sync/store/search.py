@@ -10,25 +10,38 @@ from __future__ import annotations
 import re
 
 _CJK = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])")
+_ALL_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _TOKEN = re.compile(r"[\w@.+-]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _NOT_DIGIT = re.compile(r"\D")
 
 
 def spread_cjk(text: str) -> str:
-    if _CJK.search(text) is not None:
-        text = _CJK.sub(r" \1 ", text)
-    return _SPACES.sub(" ", text).strip()
+    """``text`` with a space either side of each Chinese character and its spaces collapsed."""
+    if text.isascii():
+        return " ".join(text.split())
+    if _ALL_CJK.fullmatch(text) is not None:  # most Chinese names
+        return " ".join(text)
+    return " ".join(_CJK.sub(_spaced, text).split())
+
+
+def _spaced(found: re.Match[str]) -> str:
+    # A function, not the template r" \1 ": this interpreter expands a template in Python.
+    return f" {found[0]} "
 
 
 def phone_terms(phone: str) -> str:
-    digits = _NOT_DIGIT.sub("", phone)
-    if not digits:
+    bare = phone[1:] if phone.startswith("+") else phone  # the usual +8613812345678
+    digits = bare if bare.isascii() and bare.isdigit() else _NOT_DIGIT.sub("", phone)
+    if len(digits) < 4:
         return ""
     # Whole, without a country code (an 11-digit Chinese mobile, a 10-digit NANP number), and
     # the last four digits that customers quote.
-    forms = [digits, digits[-11:], digits[-10:], digits[-4:]]
-    return " ".join(dict.fromkeys(form for form in forms if len(form) >= 4))
+    forms = [digits]
+    for form in (digits[-11:], digits[-10:], digits[-4:]):
+        if form != forms[-1]:
+            forms.append(form)
+    return " ".join(forms)
 
 
 def index_values(
