@@ -228,7 +228,10 @@ class PageWriter:
         if touched:
             self._line_items(touched, page.items)
             self._shipments(touched, page.parcels)
-            self._search(touched, page)
+            replaced = [int(row["id"]) for _, row in updates]
+            if inserts and self._indexed_from(first):
+                replaced += range(first, first + len(inserts))
+            self._search(touched, page, replaced)
         if self.events:
             conn.executemany(EVENT_INSERT, self.events)
         numbers = [str(page.values[at][_NUMBER]) for at in inserts]
@@ -373,11 +376,27 @@ class PageWriter:
         ).fetchall()
         return {row["external_id"]: row for row in rows}
 
-    def _search(self, touched: Sequence[tuple[int, int]], page: PreparedPage) -> None:
-        self.conn.execute(
-            "DELETE FROM order_search WHERE rowid IN (SELECT value FROM json_each(?))",
-            (_ids([order_id for order_id, _ in touched]),),
-        )
+    def _indexed_from(self, first: int) -> bool:
+        """Whether the index holds a row at or past the order id ``first``: only when the newest
+        orders were deleted by hand, their ids then given again to new orders."""
+        found = self.conn.execute(
+            "SELECT 1 FROM order_search WHERE rowid >= ? LIMIT 1", (first,)
+        ).fetchone()
+        return found is not None
+
+    def _search(
+        self, touched: Sequence[tuple[int, int]], page: PreparedPage, replaced: Sequence[int]
+    ) -> None:
+        """The index rows of the ``touched`` orders, the ``replaced`` ones' deleted first.
+
+        A new order's id has no index row (but see :meth:`_indexed_from`), so in a first sync
+        nothing is deleted: a delete would make FTS5 flush what the pages before added in this
+        transaction, a segment a page to be merged later, instead of once at the commit."""
+        if replaced:
+            self.conn.execute(
+                "DELETE FROM order_search WHERE rowid IN (SELECT value FROM json_each(?))",
+                (_ids(replaced),),
+            )
         self.conn.executemany(
             "INSERT INTO order_search (rowid, number, name, phone, email, tracking) "
             "VALUES (?, ?, ?, ?, ?, ?)",

@@ -46,6 +46,18 @@ async def test_ids_go_on_after_the_highest_when_the_newest_row_is_gone(
 
     (order,) = await store.orders_by_id([again])
     assert order.external_id == make_order(3).external_id
+    # The removed order's search row went with the id: the new order is found, the old is not.
+    assert await store.find_orders(make_order(3).number) == [again]
+    assert await store.find_orders(make_order(2).number) == []
+
+
+async def test_a_first_pages_orders_are_all_found_after_later_pages_in_one_transaction(
+    store: Store, make_order: OrderFactory
+) -> None:
+    pages = [prepare_page([make_order(n) for n in range(k, k + 3)]) for k in (1, 4, 7)]
+    changed = await store.save_order_pages("shop", "shopify", pages, "c1", T0)
+    for n, order_id in zip(range(1, 10), changed, strict=True):
+        assert await store.find_orders(make_order(n).number) == [order_id]
 
 
 def test_a_prepared_page_keeps_the_latest_copy_of_each_order(make_order: OrderFactory) -> None:
