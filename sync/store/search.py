@@ -12,7 +12,6 @@ import re
 _CJK = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])")
 _ALL_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _TOKEN = re.compile(r"[\w@.+-]+", re.UNICODE)
-_SPACES = re.compile(r"\s+")
 _NOT_DIGIT = re.compile(r"\D")
 
 
